@@ -1,0 +1,14 @@
+//! The council's rules for learning and development, as plain types and pure functions.
+//!
+//! Nothing here performs I/O: persistence and HTTP build on these types, so every rule can be
+//! tested on its own, boundary days included.
+
+pub mod audit;
+pub mod calendar;
+pub mod course;
+pub mod error;
+pub mod learner;
+pub mod text;
+pub mod training_matrix;
+
+pub use error::{DomainError, FieldError};
