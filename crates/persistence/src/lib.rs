@@ -1,1 +1,14 @@
+//! Pathway's storage: rows in, domain types out, and every mutation in one transaction with
+//! its audit event.
 
+pub mod audit;
+pub mod course;
+pub mod db;
+pub mod error;
+pub mod learner;
+pub mod page;
+
+pub use db::{connect, migrate};
+pub use error::StoreError;
+pub use page::Page;
+pub use sea_orm::DatabaseConnection;

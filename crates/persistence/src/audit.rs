@@ -1,0 +1,92 @@
+use pathway_domain::audit::{Actor, AuditEvent};
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, QueryOrder, QuerySelect};
+
+use crate::db::now;
+use crate::page::PageRequest;
+use crate::{Page, StoreError};
+
+pub(crate) mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub occurred_at: DateTimeUtc,
+        pub actor: String,
+        pub action: String,
+        pub resource_type: String,
+        pub resource_id: Uuid,
+        pub request_id: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use entity::{Column, Entity};
+
+/// Records who did what to which resource. Call it inside the mutation's own transaction, so
+/// the change and its record land together or not at all.
+pub(crate) async fn record(
+    tx: &impl ConnectionTrait,
+    actor: &Actor,
+    action: &str,
+    resource_type: &str,
+    resource_id: Uuid,
+) -> Result<(), StoreError> {
+    entity::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        occurred_at: Set(now()),
+        actor: Set(actor.subject.clone()),
+        action: Set(action.to_owned()),
+        resource_type: Set(resource_type.to_owned()),
+        resource_id: Set(resource_id),
+        request_id: Set(actor.request_id.clone()),
+    }
+    .insert(tx)
+    .await?;
+    Ok(())
+}
+
+/// Narrows the audit trail; every field is optional.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub resource_type: Option<String>,
+    pub resource_id: Option<Uuid>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+}
+
+pub async fn list(db: &DatabaseConnection, filter: AuditFilter, page: PageRequest) -> Result<Page<AuditEvent>, StoreError> {
+    let mut query = Entity::find().order_by_asc(Column::Id).limit(page.limit + 1);
+    if let Some(after) = page.after {
+        query = query.filter(Column::Id.gt(after));
+    }
+    if let Some(resource_type) = filter.resource_type {
+        query = query.filter(Column::ResourceType.eq(resource_type));
+    }
+    if let Some(resource_id) = filter.resource_id {
+        query = query.filter(Column::ResourceId.eq(resource_id));
+    }
+    if let Some(actor) = filter.actor {
+        query = query.filter(Column::Actor.eq(actor));
+    }
+    if let Some(action) = filter.action {
+        query = query.filter(Column::Action.eq(action));
+    }
+    let rows = query.all(db).await?;
+    Ok(Page::from_rows(rows, page.limit, |row| row.id).map(|row| AuditEvent {
+        id: row.id,
+        occurred_at: row.occurred_at,
+        actor: row.actor,
+        action: row.action,
+        resource_type: row.resource_type,
+        resource_id: row.resource_id,
+        request_id: row.request_id,
+    }))
+}

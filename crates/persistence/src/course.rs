@@ -1,0 +1,257 @@
+use pathway_domain::audit::Actor;
+use pathway_domain::course::{
+    Audience, Category, Course, CourseCode, CourseDetails, CourseStatus, Delivery, EqualityImpactAssessment, Offer,
+    Pillar,
+};
+use pathway_domain::DomainError;
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, IntoActiveModel, QueryOrder, QuerySelect};
+
+use crate::db::{begin_write, now};
+use crate::page::PageRequest;
+use crate::{audit, Page, StoreError};
+
+mod courses {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "courses")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub code: String,
+        pub title: String,
+        pub description: Option<String>,
+        pub pillar: String,
+        pub category: String,
+        pub offer: String,
+        pub audience: String,
+        pub delivery: String,
+        pub provider: String,
+        pub qualification: Option<String>,
+        pub cost_pence: i64,
+        pub validity_months: Option<i32>,
+        pub go_live_on: Option<Date>,
+        pub status: String,
+        pub eia_status: String,
+        pub eia_completed_on: Option<Date>,
+        pub eia_summary: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub version: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use courses::Column;
+
+const RESOURCE: &str = "course";
+const UNIQUE_FIELDS: &[&str] = &["code"];
+
+/// Narrows the catalogue; every field is optional.
+#[derive(Debug, Clone, Default)]
+pub struct CourseFilter {
+    pub status: Option<CourseStatus>,
+    pub pillar: Option<Pillar>,
+    pub category: Option<Category>,
+    pub offer: Option<Offer>,
+    pub audience: Option<Audience>,
+    pub delivery: Option<Delivery>,
+}
+
+#[tracing::instrument(skip_all, fields(code = details.code.as_str()))]
+pub async fn create(db: &DatabaseConnection, details: CourseDetails, actor: &Actor) -> Result<Course, StoreError> {
+    let tx = begin_write(db).await?;
+    let at = now();
+    let row = courses::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        status: Set(CourseStatus::Draft.as_str().to_owned()),
+        created_at: Set(at),
+        updated_at: Set(at),
+        version: Set(1),
+        ..write_details(&details)
+    }
+    .insert(&tx)
+    .await
+    .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))?;
+    audit::record(&tx, actor, "course.created", RESOURCE, row.id).await?;
+    tx.commit().await?;
+    to_course(row)
+}
+
+pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Course, StoreError> {
+    courses::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound(RESOURCE)).and_then(to_course)
+}
+
+pub async fn list(db: &DatabaseConnection, filter: CourseFilter, page: PageRequest) -> Result<Page<Course>, StoreError> {
+    let mut query = courses::Entity::find().order_by_asc(Column::Id).limit(page.limit + 1);
+    if let Some(after) = page.after {
+        query = query.filter(Column::Id.gt(after));
+    }
+    let CourseFilter { status, pillar, category, offer, audience, delivery } = filter;
+    let equals = [
+        (Column::Status, status.map(CourseStatus::as_str)),
+        (Column::Pillar, pillar.map(Pillar::as_str)),
+        (Column::Category, category.map(Category::as_str)),
+        (Column::Offer, offer.map(Offer::as_str)),
+        (Column::Audience, audience.map(Audience::as_str)),
+        (Column::Delivery, delivery.map(Delivery::as_str)),
+    ];
+    for (column, value) in equals {
+        if let Some(value) = value {
+            query = query.filter(column.eq(value));
+        }
+    }
+    let rows = query.all(db).await?;
+    let page_rows = Page::from_rows(rows, page.limit, |row| row.id);
+    Ok(Page {
+        items: page_rows.items.into_iter().map(to_course).collect::<Result<_, _>>()?,
+        next_after: page_rows.next_after,
+    })
+}
+
+/// Every published course: the catalogue the training matrix is drawn from.
+pub async fn published(db: &DatabaseConnection) -> Result<Vec<Course>, StoreError> {
+    courses::Entity::find()
+        .filter(Column::Status.eq(CourseStatus::Published.as_str()))
+        .order_by_asc(Column::Code)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_course)
+        .collect()
+}
+
+/// Replaces a course's details, if the stored version is still `expected_version`.
+#[tracing::instrument(skip(db, details, actor))]
+pub async fn update(
+    db: &DatabaseConnection,
+    id: Uuid,
+    expected_version: i32,
+    details: CourseDetails,
+    actor: &Actor,
+) -> Result<Course, StoreError> {
+    change(db, id, Some(expected_version), actor, "course.updated", |course| {
+        let details = course.revise(details)?;
+        Ok((details, course.status))
+    })
+    .await
+}
+
+#[tracing::instrument(skip(db, actor))]
+pub async fn publish(db: &DatabaseConnection, id: Uuid, expected_version: Option<i32>, actor: &Actor) -> Result<Course, StoreError> {
+    change(db, id, expected_version, actor, "course.published", |course| Ok((course.details.clone(), course.publish()?)))
+        .await
+}
+
+#[tracing::instrument(skip(db, actor))]
+pub async fn retire(db: &DatabaseConnection, id: Uuid, expected_version: Option<i32>, actor: &Actor) -> Result<Course, StoreError> {
+    change(db, id, expected_version, actor, "course.retired", |course| Ok((course.details.clone(), course.retire()?)))
+        .await
+}
+
+/// Applies one rule to the locked, current course and saves what it decides, with its audit
+/// event, in one transaction.
+async fn change(
+    db: &DatabaseConnection,
+    id: Uuid,
+    expected_version: Option<i32>,
+    actor: &Actor,
+    action: &str,
+    rule: impl FnOnce(&Course) -> Result<(CourseDetails, CourseStatus), DomainError>,
+) -> Result<Course, StoreError> {
+    let tx = begin_write(db).await?;
+    let current = lock(&tx, id).await?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(StoreError::Stale(RESOURCE));
+    }
+    let (details, status) = rule(&to_course(current.clone())?)?;
+    let changes = write_details(&details);
+    let version = current.version;
+    let mut row = current.into_active_model();
+    row.code = changes.code;
+    row.title = changes.title;
+    row.description = changes.description;
+    row.pillar = changes.pillar;
+    row.category = changes.category;
+    row.offer = changes.offer;
+    row.audience = changes.audience;
+    row.delivery = changes.delivery;
+    row.provider = changes.provider;
+    row.qualification = changes.qualification;
+    row.cost_pence = changes.cost_pence;
+    row.validity_months = changes.validity_months;
+    row.go_live_on = changes.go_live_on;
+    row.eia_status = changes.eia_status;
+    row.eia_completed_on = changes.eia_completed_on;
+    row.eia_summary = changes.eia_summary;
+    row.status = Set(status.as_str().to_owned());
+    row.version = Set(version + 1);
+    row.updated_at = Set(now());
+    let saved = row.update(&tx).await.map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))?;
+    audit::record(&tx, actor, action, RESOURCE, id).await?;
+    tx.commit().await?;
+    to_course(saved)
+}
+
+async fn lock(tx: &DatabaseTransaction, id: Uuid) -> Result<courses::Model, StoreError> {
+    courses::Entity::find_by_id(id).lock_exclusive().one(tx).await?.ok_or(StoreError::NotFound(RESOURCE))
+}
+
+fn write_details(details: &CourseDetails) -> courses::ActiveModel {
+    let assessment = &details.equality_impact_assessment;
+    courses::ActiveModel {
+        code: Set(details.code.as_str().to_owned()),
+        title: Set(details.title.clone()),
+        description: Set(details.description.clone()),
+        pillar: Set(details.pillar.as_str().to_owned()),
+        category: Set(details.category.as_str().to_owned()),
+        offer: Set(details.offer.as_str().to_owned()),
+        audience: Set(details.audience.as_str().to_owned()),
+        delivery: Set(details.delivery.as_str().to_owned()),
+        provider: Set(details.provider.clone()),
+        qualification: Set(details.qualification.clone()),
+        cost_pence: Set(details.cost_pence),
+        validity_months: Set(details.validity_months),
+        go_live_on: Set(details.go_live_on),
+        eia_status: Set(assessment.status.as_str().to_owned()),
+        eia_completed_on: Set(assessment.completed_on),
+        eia_summary: Set(assessment.summary.clone()),
+        ..Default::default()
+    }
+}
+
+fn to_course(row: courses::Model) -> Result<Course, StoreError> {
+    let corrupt = StoreError::corrupt(RESOURCE);
+    Ok(Course {
+        id: row.id,
+        details: CourseDetails {
+            code: CourseCode::parse(&row.code).map_err(&corrupt)?,
+            title: row.title,
+            description: row.description,
+            pillar: row.pillar.parse().map_err(&corrupt)?,
+            category: row.category.parse().map_err(&corrupt)?,
+            offer: row.offer.parse().map_err(&corrupt)?,
+            audience: row.audience.parse().map_err(&corrupt)?,
+            delivery: row.delivery.parse().map_err(&corrupt)?,
+            provider: row.provider,
+            qualification: row.qualification,
+            cost_pence: row.cost_pence,
+            validity_months: row.validity_months,
+            go_live_on: row.go_live_on,
+            equality_impact_assessment: EqualityImpactAssessment {
+                status: row.eia_status.parse().map_err(&corrupt)?,
+                completed_on: row.eia_completed_on,
+                summary: row.eia_summary,
+            },
+        },
+        status: row.status.parse().map_err(&corrupt)?,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        version: row.version,
+    })
+}

@@ -1,0 +1,51 @@
+use pathway_domain::DomainError;
+use sea_orm::{DbErr, SqlErr};
+
+/// Why storage could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// Another record already holds a value that must be unique.
+    #[error("another {resource} already has this {field}")]
+    Duplicate { resource: &'static str, field: &'static str },
+    /// The client's copy is older than the stored one (a stale `If-Match`).
+    #[error("the {0} has changed since it was read")]
+    Stale(&'static str),
+    #[error("the database is unavailable")]
+    Unavailable(#[source] DbErr),
+    #[error("storage failed")]
+    Internal(#[source] DbErr),
+    /// A stored value the domain no longer accepts: a bug or a hand-edited row.
+    #[error("stored {0} is not valid: {1}")]
+    Corrupt(&'static str, String),
+}
+
+impl From<DbErr> for StoreError {
+    fn from(error: DbErr) -> Self {
+        match error {
+            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => Self::Unavailable(error),
+            _ => Self::Internal(error),
+        }
+    }
+}
+
+impl StoreError {
+    /// Names the unique field a write collided on, when it did; the index names carry the
+    /// column names (see the migrations), whichever database reports them.
+    pub(crate) fn duplicate(resource: &'static str, fields: &[&'static str]) -> impl Fn(DbErr) -> Self {
+        move |error| match error.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(message)) => {
+                let field = fields.iter().find(|f| message.contains(*f)).copied().unwrap_or("identifier");
+                Self::Duplicate { resource, field }
+            }
+            _ => Self::from(error),
+        }
+    }
+
+    pub(crate) fn corrupt(what: &'static str) -> impl Fn(DomainError) -> Self {
+        move |error| Self::Corrupt(what, error.to_string())
+    }
+}

@@ -1,0 +1,354 @@
+use std::collections::HashMap;
+
+use pathway_domain::audit::Actor;
+use pathway_domain::calendar::london_date;
+use pathway_domain::learner::{Learner, LearnerKind, LearnerProfile, LearnerStatus};
+use pathway_domain::text::Email;
+use pathway_domain::DomainError;
+use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{ActiveValue::Set, Condition, DatabaseTransaction, IntoActiveModel, QueryOrder, QuerySelect};
+
+use crate::db::{begin_write, now};
+use crate::page::PageRequest;
+use crate::{audit, Page, StoreError};
+
+mod learners {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "learners")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub kind: String,
+        pub given_name: String,
+        pub family_name: String,
+        pub email: String,
+        pub external_ref: Option<String>,
+        pub department: Option<String>,
+        pub job_title: Option<String>,
+        pub manager_id: Option<Uuid>,
+        pub political_group: Option<String>,
+        pub ward: Option<String>,
+        pub started_on: Date,
+        pub status: String,
+        pub left_on: Option<Date>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub version: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+mod memberships {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "learner_memberships")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub learner_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub kind: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub started_on: Date,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+const COMMITTEE: &str = "committee";
+const RESPONSIBILITY: &str = "responsibility";
+const UNIQUE_FIELDS: &[&str] = &["email", "external_ref"];
+const RESOURCE: &str = "learner";
+
+/// Narrows a list of learners; every field is optional.
+#[derive(Debug, Clone, Default)]
+pub struct LearnerFilter {
+    pub kind: Option<LearnerKind>,
+    pub status: Option<LearnerStatus>,
+    pub department: Option<String>,
+    pub committee: Option<String>,
+    pub political_group: Option<String>,
+    pub manager_id: Option<Uuid>,
+    /// Part of a given name, family name or email address, in any case.
+    pub q: Option<String>,
+}
+
+#[tracing::instrument(skip_all, fields(kind = %profile.kind))]
+pub async fn create(db: &DatabaseConnection, profile: LearnerProfile, actor: &Actor) -> Result<Learner, StoreError> {
+    let tx = begin_write(db).await?;
+    check_manager(&tx, profile.manager_id).await?;
+    let at = now();
+    let row = learners::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        status: Set(LearnerStatus::Active.as_str().to_owned()),
+        left_on: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+        version: Set(1),
+        ..write_profile(&profile)
+    }
+    .insert(&tx)
+    .await
+    .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))?;
+    sync_memberships(&tx, row.id, &profile).await?;
+    audit::record(&tx, actor, "learner.created", RESOURCE, row.id).await?;
+    tx.commit().await?;
+    Ok(Learner { id: row.id, profile, status: LearnerStatus::Active, left_on: None, created_at: at, updated_at: at, version: 1 })
+}
+
+pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Learner, StoreError> {
+    let row = learners::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound(RESOURCE))?;
+    let mut learners = hydrate(db, vec![row]).await?;
+    learners.pop().ok_or(StoreError::NotFound(RESOURCE))
+}
+
+pub async fn list(db: &DatabaseConnection, filter: LearnerFilter, page: PageRequest) -> Result<Page<Learner>, StoreError> {
+    use learners::Column;
+    let mut query = learners::Entity::find().order_by_asc(Column::Id).limit(page.limit + 1);
+    if let Some(after) = page.after {
+        query = query.filter(Column::Id.gt(after));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(Column::Status.eq(status.as_str()));
+    }
+    if let Some(department) = filter.department {
+        query = query.filter(Column::Department.eq(department));
+    }
+    if let Some(group) = filter.political_group {
+        query = query.filter(Column::PoliticalGroup.eq(group));
+    }
+    if let Some(manager) = filter.manager_id {
+        query = query.filter(Column::ManagerId.eq(manager));
+    }
+    if let Some(committee) = filter.committee {
+        let seats = Query::select()
+            .column(memberships::Column::LearnerId)
+            .from(memberships::Entity)
+            .and_where(memberships::Column::Kind.eq(COMMITTEE))
+            .and_where(memberships::Column::Name.eq(committee))
+            .to_owned();
+        query = query.filter(Column::Id.in_subquery(seats));
+    }
+    if let Some(q) = filter.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()) {
+        let pattern = format!("%{}%", escape_like(&q));
+        let matches = |column: Column| Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern.as_str()).escape('\\'));
+        query = query.filter(
+            Condition::any()
+                .add(matches(Column::GivenName))
+                .add(matches(Column::FamilyName))
+                .add(matches(Column::Email)),
+        );
+    }
+    let rows = query.all(db).await?;
+    let page_rows = Page::from_rows(rows, page.limit, |row| row.id);
+    let items = hydrate(db, page_rows.items).await?;
+    Ok(Page { items, next_after: page_rows.next_after })
+}
+
+/// Replaces a learner's details, if the stored version is still `expected_version`.
+#[tracing::instrument(skip(db, profile, actor))]
+pub async fn update(
+    db: &DatabaseConnection,
+    id: Uuid,
+    expected_version: i32,
+    profile: LearnerProfile,
+    actor: &Actor,
+) -> Result<Learner, StoreError> {
+    let tx = begin_write(db).await?;
+    let current = lock(&tx, id, expected_version).await?;
+    let learner = to_learner(current.clone(), &[])?;
+    let profile = learner.revise(profile)?;
+    check_manager(&tx, profile.manager_id).await?;
+    let version = current.version;
+    let mut row = current.into_active_model();
+    let changes = write_profile(&profile);
+    row.given_name = changes.given_name;
+    row.family_name = changes.family_name;
+    row.email = changes.email;
+    row.external_ref = changes.external_ref;
+    row.department = changes.department;
+    row.job_title = changes.job_title;
+    row.manager_id = changes.manager_id;
+    row.political_group = changes.political_group;
+    row.ward = changes.ward;
+    row.started_on = changes.started_on;
+    let saved = bump(&tx, version, row).await?;
+    sync_memberships(&tx, id, &profile).await?;
+    audit::record(&tx, actor, "learner.updated", RESOURCE, id).await?;
+    tx.commit().await?;
+    get(db, saved.id).await
+}
+
+/// Marks a learner as having left the council. Their records stay: compliance and history
+/// are still reported for the time they were here.
+#[tracing::instrument(skip(db, actor))]
+pub async fn leave(
+    db: &DatabaseConnection,
+    id: Uuid,
+    expected_version: Option<i32>,
+    left_on: Option<chrono::NaiveDate>,
+    actor: &Actor,
+) -> Result<Learner, StoreError> {
+    let tx = begin_write(db).await?;
+    let current = lock_any_version(&tx, id).await?;
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(StoreError::Stale(RESOURCE));
+    }
+    let learner = to_learner(current.clone(), &[])?;
+    let (status, left_on) = learner.leave(left_on.unwrap_or_else(|| london_date(now())))?;
+    let version = current.version;
+    let mut row = current.into_active_model();
+    row.status = Set(status.as_str().to_owned());
+    row.left_on = Set(Some(left_on));
+    bump(&tx, version, row).await?;
+    audit::record(&tx, actor, "learner.left", RESOURCE, id).await?;
+    tx.commit().await?;
+    get(db, id).await
+}
+
+/// Reads a learner for update, holding its row until the transaction ends (PostgreSQL), and
+/// refuses when the client's copy is stale.
+async fn lock(tx: &DatabaseTransaction, id: Uuid, expected_version: i32) -> Result<learners::Model, StoreError> {
+    let row = lock_any_version(tx, id).await?;
+    if row.version != expected_version {
+        return Err(StoreError::Stale(RESOURCE));
+    }
+    Ok(row)
+}
+
+async fn lock_any_version(tx: &DatabaseTransaction, id: Uuid) -> Result<learners::Model, StoreError> {
+    learners::Entity::find_by_id(id).lock_exclusive().one(tx).await?.ok_or(StoreError::NotFound(RESOURCE))
+}
+
+/// Saves a changed row as its next version.
+async fn bump(tx: &DatabaseTransaction, version: i32, mut row: learners::ActiveModel) -> Result<learners::Model, StoreError> {
+    row.version = Set(version + 1);
+    row.updated_at = Set(now());
+    row.update(tx).await.map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))
+}
+
+/// A manager is an existing employee: the line management the strategy's appraisals rely on.
+async fn check_manager(tx: &DatabaseTransaction, manager_id: Option<Uuid>) -> Result<(), StoreError> {
+    let Some(manager_id) = manager_id else { return Ok(()) };
+    let manager = learners::Entity::find_by_id(manager_id).one(tx).await?;
+    match manager {
+        Some(m) if m.kind == LearnerKind::Employee.as_str() => Ok(()),
+        Some(_) => Err(DomainError::invalid("manager_id", "must name an employee, not an elected member").into()),
+        None => Err(DomainError::invalid("manager_id", "must name an existing learner").into()),
+    }
+}
+
+fn write_profile(profile: &LearnerProfile) -> learners::ActiveModel {
+    learners::ActiveModel {
+        kind: Set(profile.kind.as_str().to_owned()),
+        given_name: Set(profile.given_name.clone()),
+        family_name: Set(profile.family_name.clone()),
+        email: Set(profile.email.as_str().to_owned()),
+        external_ref: Set(profile.external_ref.clone()),
+        department: Set(profile.department.clone()),
+        job_title: Set(profile.job_title.clone()),
+        manager_id: Set(profile.manager_id),
+        political_group: Set(profile.political_group.clone()),
+        ward: Set(profile.ward.clone()),
+        started_on: Set(profile.started_on),
+        ..Default::default()
+    }
+}
+
+/// Keeps membership rows in step with the profile. Seats that remain keep the day they began.
+async fn sync_memberships(tx: &DatabaseTransaction, learner_id: Uuid, profile: &LearnerProfile) -> Result<(), StoreError> {
+    use memberships::Column;
+    let held = memberships::Entity::find().filter(Column::LearnerId.eq(learner_id)).all(tx).await?;
+    let wanted: Vec<(&str, &str)> = profile
+        .committees
+        .iter()
+        .map(|c| (COMMITTEE, c.as_str()))
+        .chain(profile.responsibilities.iter().map(|r| (RESPONSIBILITY, r.as_str())))
+        .collect();
+    for gone in held.iter().filter(|m| !wanted.contains(&(m.kind.as_str(), m.name.as_str()))) {
+        memberships::Entity::delete_by_id((learner_id, gone.kind.clone(), gone.name.clone())).exec(tx).await?;
+    }
+    let today = london_date(now());
+    for (kind, name) in wanted {
+        if !held.iter().any(|m| m.kind == kind && m.name == name) {
+            memberships::ActiveModel {
+                learner_id: Set(learner_id),
+                kind: Set(kind.to_owned()),
+                name: Set(name.to_owned()),
+                started_on: Set(Ord::max(today, profile.started_on)),
+            }
+            .insert(tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Joins learner rows with their committee seats and responsibilities, in one query.
+async fn hydrate(db: &impl ConnectionTrait, rows: Vec<learners::Model>) -> Result<Vec<Learner>, StoreError> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut by_learner: HashMap<Uuid, Vec<memberships::Model>> = HashMap::new();
+    if !ids.is_empty() {
+        let held = memberships::Entity::find()
+            .filter(memberships::Column::LearnerId.is_in(ids))
+            .order_by_asc(memberships::Column::Name)
+            .all(db)
+            .await?;
+        for membership in held {
+            by_learner.entry(membership.learner_id).or_default().push(membership);
+        }
+    }
+    rows.into_iter()
+        .map(|row| {
+            let held = by_learner.remove(&row.id).unwrap_or_default();
+            to_learner(row, &held)
+        })
+        .collect()
+}
+
+fn to_learner(row: learners::Model, held: &[memberships::Model]) -> Result<Learner, StoreError> {
+    let corrupt = StoreError::corrupt(RESOURCE);
+    let names = |kind: &str| held.iter().filter(|m| m.kind == kind).map(|m| m.name.clone()).collect();
+    Ok(Learner {
+        id: row.id,
+        profile: LearnerProfile {
+            kind: row.kind.parse().map_err(&corrupt)?,
+            given_name: row.given_name,
+            family_name: row.family_name,
+            email: Email::parse(&row.email).map_err(&corrupt)?,
+            external_ref: row.external_ref,
+            department: row.department,
+            job_title: row.job_title,
+            manager_id: row.manager_id,
+            political_group: row.political_group,
+            ward: row.ward,
+            committees: names(COMMITTEE),
+            responsibilities: names(RESPONSIBILITY),
+            started_on: row.started_on,
+        },
+        status: row.status.parse().map_err(&corrupt)?,
+        left_on: row.left_on,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        version: row.version,
+    })
+}
+
+/// Makes `%` and `_` in a search match themselves.
+fn escape_like(raw: &str) -> String {
+    raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
