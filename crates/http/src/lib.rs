@@ -1,1 +1,141 @@
+//! Pathway's HTTP surface: thin handlers that authenticate, parse into domain commands, call
+//! storage, and answer in JSON or problem+json.
 
+pub mod audit;
+pub mod auth;
+pub mod course;
+pub mod error;
+pub mod health;
+pub mod learner;
+pub mod merge_patch;
+pub mod openapi;
+pub mod page;
+pub mod precondition;
+pub mod request_id;
+pub mod training_matrix;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers};
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpResponse, ResponseError};
+use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use pathway_persistence::DatabaseConnection;
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::TokenKeys;
+use crate::error::{ApiError, Problem};
+use crate::request_id::RequestSpan;
+
+/// Bodies above this are refused with 413: no Pathway resource comes near it.
+const BODY_LIMIT: usize = 256 * 1024;
+
+/// What every worker of the server shares. Everything else lives in the database.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub keys: Data<TokenKeys>,
+    pub metrics: PrometheusMetrics,
+    /// Origins allowed to call from a browser; none by default.
+    pub cors_origins: Vec<String>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, keys: TokenKeys, cors_origins: Vec<String>) -> Self {
+        let metrics = PrometheusMetricsBuilder::new("pathway")
+            .endpoint("/metrics")
+            .mask_unmatched_patterns("unmatched")
+            .build()
+            .expect("the metrics registry is built once per server");
+        Self { db, keys: Data::new(keys), metrics, cors_origins }
+    }
+}
+
+/// The whole application, as the server and the end-to-end tests run it.
+pub fn app(
+    state: &AppState,
+) -> App<
+    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
+> {
+    App::new()
+        .app_data(Data::new(state.db.clone()))
+        .app_data(state.keys.clone())
+        .app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(error::json_payload_error))
+        .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
+        .app_data(web::QueryConfig::default().error_handler(error::query_error))
+        .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .service(learner::create_learner)
+        .service(learner::list_learners)
+        .service(learner::get_learner)
+        .service(learner::patch_learner)
+        .service(learner::leave_learner)
+        .service(course::create_course)
+        .service(course::list_courses)
+        .service(course::get_course)
+        .service(course::patch_course)
+        .service(course::publish_course)
+        .service(course::retire_course)
+        .service(training_matrix::get_training_matrix)
+        .service(audit::list_audit_events)
+        .service(health::live)
+        .service(health::ready)
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
+        .service(web::redirect("/docs", "/docs/"))
+        .default_service(web::to(|| async { ApiError::NotFound("no such endpoint".into()).error_response() }))
+        .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+        .wrap(from_fn(request_id::echo))
+        .wrap(cors(&state.cors_origins))
+        .wrap(state.metrics.clone())
+        .wrap(TracingLogger::<RequestSpan>::new())
+}
+
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            request_id::HEADER,
+        ])
+        .expose_headers([header::ETAG, header::LOCATION, request_id::HEADER])
+        .max_age(3600)
+}
+
+/// actix-web answers some errors itself (405, 413, a panicking handler) with plain text or no
+/// body; clients are promised problem+json for every error, so those are rewritten here.
+fn problem_for_bare_errors<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem || !(response.status().is_client_error() || response.status().is_server_error()) {
+        return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+    }
+    let status = response.status();
+    let detail = response.response().error().map(ToString::to_string).unwrap_or_else(|| {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    });
+    let problem = Problem {
+        kind: format!("/problems/http-{}", status.as_u16()),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail,
+        errors: Vec::new(),
+    };
+    let (request, old) = response.into_parts();
+    let mut fresh = HttpResponse::build(status);
+    fresh.content_type("application/problem+json");
+    for (name, value) in old.headers().iter().filter(|(name, _)| *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH) {
+        fresh.append_header((name.clone(), value.clone()));
+    }
+    let fresh = fresh.json(problem).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(request, fresh)))
+}

@@ -131,11 +131,11 @@ pub async fn published(db: &DatabaseConnection) -> Result<Vec<Course>, StoreErro
 pub async fn update(
     db: &DatabaseConnection,
     id: Uuid,
-    expected_version: i32,
+    expected_version: Option<i32>,
     details: CourseDetails,
     actor: &Actor,
 ) -> Result<Course, StoreError> {
-    change(db, id, Some(expected_version), actor, "course.updated", |course| {
+    change(db, id, expected_version, actor, "course.updated", |course| {
         let details = course.revise(details)?;
         Ok((details, course.status))
     })

@@ -164,7 +164,7 @@ pub async fn list(db: &DatabaseConnection, filter: LearnerFilter, page: PageRequ
 pub async fn update(
     db: &DatabaseConnection,
     id: Uuid,
-    expected_version: i32,
+    expected_version: Option<i32>,
     profile: LearnerProfile,
     actor: &Actor,
 ) -> Result<Learner, StoreError> {
@@ -204,10 +204,7 @@ pub async fn leave(
     actor: &Actor,
 ) -> Result<Learner, StoreError> {
     let tx = begin_write(db).await?;
-    let current = lock_any_version(&tx, id).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(StoreError::Stale(RESOURCE));
-    }
+    let current = lock(&tx, id, expected_version).await?;
     let learner = to_learner(current.clone(), &[])?;
     let (status, left_on) = learner.leave(left_on.unwrap_or_else(|| london_date(now())))?;
     let version = current.version;
@@ -222,16 +219,12 @@ pub async fn leave(
 
 /// Reads a learner for update, holding its row until the transaction ends (PostgreSQL), and
 /// refuses when the client's copy is stale.
-async fn lock(tx: &DatabaseTransaction, id: Uuid, expected_version: i32) -> Result<learners::Model, StoreError> {
-    let row = lock_any_version(tx, id).await?;
-    if row.version != expected_version {
+async fn lock(tx: &DatabaseTransaction, id: Uuid, expected_version: Option<i32>) -> Result<learners::Model, StoreError> {
+    let row = learners::Entity::find_by_id(id).lock_exclusive().one(tx).await?.ok_or(StoreError::NotFound(RESOURCE))?;
+    if expected_version.is_some_and(|v| v != row.version) {
         return Err(StoreError::Stale(RESOURCE));
     }
     Ok(row)
-}
-
-async fn lock_any_version(tx: &DatabaseTransaction, id: Uuid) -> Result<learners::Model, StoreError> {
-    learners::Entity::find_by_id(id).lock_exclusive().one(tx).await?.ok_or(StoreError::NotFound(RESOURCE))
 }
 
 /// Saves a changed row as its next version.

@@ -1,0 +1,360 @@
+//! `/v1/courses`: the catalogue.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{Bytes, Data, Json, Path, Query};
+use actix_web::{get, patch, post, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use pathway_domain::course::{
+    AssessmentStatus, Audience, Category, Course, CourseDetails, CourseDraft, CourseStatus, Delivery,
+    EqualityImpactAssessment, Offer, Pillar,
+};
+use pathway_persistence::course::{self as store, CourseFilter};
+use pathway_persistence::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{Caller, Role};
+use crate::error::{ApiError, Problem};
+use crate::page::{self, PageView};
+use crate::{merge_patch, precondition};
+
+/// A course's equality impact assessment, which must be completed before it is published.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "completed", "completed_on": "2026-03-01", "summary": "No adverse impact; captions on all videos."}))]
+pub struct AssessmentBody {
+    pub status: AssessmentStatus,
+    /// Required when, and only when, `status` is `completed`.
+    #[serde(default)]
+    pub completed_on: Option<NaiveDate>,
+    /// The outcome; required once completed.
+    #[serde(default)]
+    pub summary: Option<String>,
+}
+
+impl From<AssessmentBody> for EqualityImpactAssessment {
+    fn from(body: AssessmentBody) -> Self {
+        Self { status: body.status, completed_on: body.completed_on, summary: body.summary }
+    }
+}
+
+impl From<EqualityImpactAssessment> for AssessmentBody {
+    fn from(assessment: EqualityImpactAssessment) -> Self {
+        Self { status: assessment.status, completed_on: assessment.completed_on, summary: assessment.summary }
+    }
+}
+
+fn not_started() -> AssessmentBody {
+    EqualityImpactAssessment::NOT_STARTED.into()
+}
+
+/// A course's writable fields: the body of a create, and what a merge patch applies to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "code": "ILM5", "title": "ILM Level 5 Certificate in Leadership and Management",
+    "description": "For senior leaders: leading innovation and change.", "pillar": "leadership",
+    "category": "enabling_skills", "offer": "role_specific", "audience": "employees", "delivery": "blended",
+    "provider": "ILM", "qualification": "ILM Level 5", "cost_pence": 165000, "validity_months": null,
+    "go_live_on": "2026-04-01",
+    "equality_impact_assessment": {"status": "in_progress", "completed_on": null, "summary": null}
+}))]
+pub struct CourseInput {
+    /// 2-20 letters, digits or dashes; stored upper-case; unique.
+    pub code: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub pillar: Pillar,
+    pub category: Category,
+    pub offer: Offer,
+    pub audience: Audience,
+    pub delivery: Delivery,
+    /// "In-house", or the external provider (LGA, ILM, ...).
+    pub provider: String,
+    #[serde(default)]
+    pub qualification: Option<String>,
+    /// Cost per delegate in pence.
+    #[serde(default)]
+    #[schema(minimum = 0)]
+    pub cost_pence: i64,
+    /// Months a completion counts before a refresher is due; null never expires.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 120)]
+    pub validity_months: Option<i32>,
+    #[serde(default)]
+    pub go_live_on: Option<NaiveDate>,
+    #[serde(default = "not_started")]
+    pub equality_impact_assessment: AssessmentBody,
+}
+
+impl CourseInput {
+    fn parse(self) -> Result<CourseDetails, ApiError> {
+        Ok(CourseDetails::parse(CourseDraft {
+            code: self.code,
+            title: self.title,
+            description: self.description,
+            pillar: self.pillar,
+            category: self.category,
+            offer: self.offer,
+            audience: self.audience,
+            delivery: self.delivery,
+            provider: self.provider,
+            qualification: self.qualification,
+            cost_pence: self.cost_pence,
+            validity_months: self.validity_months,
+            go_live_on: self.go_live_on,
+            equality_impact_assessment: self.equality_impact_assessment.into(),
+        })?)
+    }
+}
+
+impl From<&CourseDetails> for CourseInput {
+    fn from(details: &CourseDetails) -> Self {
+        let draft = details.to_draft();
+        CourseInput {
+            code: draft.code,
+            title: draft.title,
+            description: draft.description,
+            pillar: draft.pillar,
+            category: draft.category,
+            offer: draft.offer,
+            audience: draft.audience,
+            delivery: draft.delivery,
+            provider: draft.provider,
+            qualification: draft.qualification,
+            cost_pence: draft.cost_pence,
+            validity_months: draft.validity_months,
+            go_live_on: draft.go_live_on,
+            equality_impact_assessment: draft.equality_impact_assessment.into(),
+        }
+    }
+}
+
+/// A catalogue entry.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70", "code": "GDPR", "title": "Data protection (GDPR)",
+    "description": "The yearly refresher every learner takes.", "pillar": "essential", "category": "knowledge_based",
+    "offer": "mandatory", "audience": "all", "delivery": "elearning", "provider": "In-house",
+    "qualification": null, "cost_pence": 0, "validity_months": 12, "go_live_on": "2026-04-01",
+    "status": "published",
+    "equality_impact_assessment": {"status": "completed", "completed_on": "2026-03-01", "summary": "No adverse impact."},
+    "created_at": "2026-02-10T10:00:00Z", "updated_at": "2026-03-02T08:15:00Z"
+}))]
+pub struct CourseView {
+    pub id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub pillar: Pillar,
+    pub category: Category,
+    pub offer: Offer,
+    pub audience: Audience,
+    pub delivery: Delivery,
+    pub provider: String,
+    pub qualification: Option<String>,
+    pub cost_pence: i64,
+    pub validity_months: Option<i32>,
+    pub go_live_on: Option<NaiveDate>,
+    pub status: CourseStatus,
+    pub equality_impact_assessment: AssessmentBody,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Course> for CourseView {
+    fn from(course: Course) -> Self {
+        let d = course.details;
+        CourseView {
+            id: course.id,
+            code: d.code.as_str().to_owned(),
+            title: d.title,
+            description: d.description,
+            pillar: d.pillar,
+            category: d.category,
+            offer: d.offer,
+            audience: d.audience,
+            delivery: d.delivery,
+            provider: d.provider,
+            qualification: d.qualification,
+            cost_pence: d.cost_pence,
+            validity_months: d.validity_months,
+            go_live_on: d.go_live_on,
+            status: course.status,
+            equality_impact_assessment: d.equality_impact_assessment.into(),
+            created_at: course.created_at,
+            updated_at: course.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CourseListQuery {
+    /// Page size, 1 to 500.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub status: Option<CourseStatus>,
+    pub pillar: Option<Pillar>,
+    pub category: Option<Category>,
+    pub offer: Option<Offer>,
+    pub audience: Option<Audience>,
+    pub delivery: Option<Delivery>,
+}
+
+fn ok(course: Course) -> HttpResponse {
+    precondition::tagged(StatusCode::OK, course.version, CourseView::from(course))
+}
+
+/// Add a course to the catalogue, as a draft.
+#[utoipa::path(
+    tag = "courses",
+    request_body = CourseInput,
+    responses(
+        (status = 201, description = "Created as a draft; `Location` and `ETag` headers are set", body = CourseView),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another course has this code", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/courses")]
+pub async fn create_course(caller: Caller, db: Data<DatabaseConnection>, body: Json<CourseInput>) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Admin)?;
+    let course = store::create(&db, body.into_inner().parse()?, &caller.actor()).await?;
+    Ok(precondition::created(format!("/v1/courses/{}", course.id), course.version, CourseView::from(course)))
+}
+
+/// Read one course.
+#[utoipa::path(
+    tag = "courses",
+    params(("id" = Uuid, Path, description = "The course's id")),
+    responses(
+        (status = 200, description = "The course; the `ETag` header carries its version", body = CourseView),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/v1/courses/{id}")]
+pub async fn get_course(_caller: Caller, db: Data<DatabaseConnection>, id: Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    Ok(ok(store::get(&db, id.into_inner()).await?))
+}
+
+/// List the catalogue, oldest first, filtered by status and any of the course's categories.
+#[utoipa::path(
+    tag = "courses",
+    params(CourseListQuery),
+    responses(
+        (status = 200, description = "A page of courses", body = PageView<CourseView>),
+        (status = 400, description = "A malformed query or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of range", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/v1/courses")]
+pub async fn list_courses(_caller: Caller, db: Data<DatabaseConnection>, query: Query<CourseListQuery>) -> Result<Json<PageView<CourseView>>, ApiError> {
+    let query = query.into_inner();
+    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let filter = CourseFilter {
+        status: query.status,
+        pillar: query.pillar,
+        category: query.category,
+        offer: query.offer,
+        audience: query.audience,
+        delivery: query.delivery,
+    };
+    Ok(Json(PageView::from_page(store::list(&db, filter, page).await?, CourseView::from)))
+}
+
+/// Change a course with a JSON merge patch of its writable fields.
+///
+/// Send the course's current `ETag` in `If-Match`. Retired courses cannot change, and a
+/// published course keeps its completed equality impact assessment.
+#[utoipa::path(
+    tag = "courses",
+    params(
+        ("id" = Uuid, Path, description = "The course's id"),
+        ("If-Match" = String, Header, description = "The ETag from the course's last read, or `*`"),
+    ),
+    request_body(content = CourseInput, content_type = "application/merge-patch+json",
+        description = "A JSON merge patch (RFC 7396) of the fields of CourseInput to change; `application/json` is accepted too",
+        example = json!({"equality_impact_assessment": {"status": "completed", "completed_on": "2026-03-01", "summary": "No adverse impact."}})),
+    responses(
+        (status = 200, description = "The changed course, with its new `ETag`", body = CourseView),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another course has this code, or the course's status forbids the change", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The course changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a JSON merge patch", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match header", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/v1/courses/{id}")]
+pub async fn patch_course(caller: Caller, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Admin)?;
+    let expected = precondition::required(&req)?;
+    let current = store::get(&db, id.into_inner()).await?;
+    let input = merge_patch::apply(&req, &body, &CourseInput::from(&current.details))?;
+    Ok(ok(store::update(&db, current.id, expected, input.parse()?, &caller.actor()).await?))
+}
+
+/// Publish a draft course into the offer. Its equality impact assessment must be completed.
+#[utoipa::path(
+    tag = "courses",
+    params(
+        ("id" = Uuid, Path, description = "The course's id"),
+        ("If-Match" = Option<String>, Header, description = "Optionally, the ETag from the course's last read"),
+    ),
+    responses(
+        (status = 200, description = "The course, now `published`", body = CourseView),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a draft, or its equality impact assessment is not completed", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The course changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/courses/{id}/publish")]
+pub async fn publish_course(caller: Caller, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Admin)?;
+    let expected = precondition::optional(&req)?.flatten();
+    Ok(ok(store::publish(&db, id.into_inner(), expected, &caller.actor()).await?))
+}
+
+/// Retire a published course from the offer. Its history stays.
+#[utoipa::path(
+    tag = "courses",
+    params(
+        ("id" = Uuid, Path, description = "The course's id"),
+        ("If-Match" = Option<String>, Header, description = "Optionally, the ETag from the course's last read"),
+    ),
+    responses(
+        (status = 200, description = "The course, now `retired`", body = CourseView),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The course is not published", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The course changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/courses/{id}/retire")]
+pub async fn retire_course(caller: Caller, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Admin)?;
+    let expected = precondition::optional(&req)?.flatten();
+    Ok(ok(store::retire(&db, id.into_inner(), expected, &caller.actor()).await?))
+}

@@ -1,0 +1,36 @@
+//! Probes for the orchestrator: alive, and ready (the database answers).
+
+use actix_web::get;
+use actix_web::web::{Data, Json};
+use pathway_persistence::{db, DatabaseConnection};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, Problem};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthView {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = HealthView)))]
+#[get("/health/live")]
+pub async fn live() -> Json<HealthView> {
+    Json(HealthView { status: "ok" })
+}
+
+/// The process can serve: its database answers.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = HealthView),
+        (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/health/ready")]
+pub async fn ready(db: Data<DatabaseConnection>) -> Result<Json<HealthView>, ApiError> {
+    db::ping(&db).await.map_err(|_| ApiError::Unavailable)?;
+    Ok(Json(HealthView { status: "ok" }))
+}

@@ -1,0 +1,345 @@
+//! `/v1/learners`: employees and elected members.
+
+use actix_web::web::{Bytes, Data, Json, Path, Query};
+use actix_web::{get, patch, post, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use pathway_domain::calendar::london_date;
+use pathway_domain::learner::{Learner, LearnerDraft, LearnerKind, LearnerProfile, LearnerStatus};
+use pathway_persistence::learner::{self as store, LearnerFilter};
+use pathway_persistence::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{Caller, Role};
+use crate::error::{ApiError, Problem};
+use crate::page::{self, PageView};
+use crate::{merge_patch, precondition};
+
+/// A learner's writable fields: the body of a create, and what a merge patch applies to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "kind": "employee", "given_name": "Priya", "family_name": "Shah", "email": "priya.shah@council.gov.uk",
+    "external_ref": "HR-004211", "department": "Planning", "job_title": "Planning Officer",
+    "started_on": "2026-04-01"
+}))]
+pub struct LearnerInput {
+    pub kind: LearnerKind,
+    #[schema(example = "Priya")]
+    pub given_name: String,
+    #[schema(example = "Shah")]
+    pub family_name: String,
+    #[schema(example = "priya.shah@council.gov.uk")]
+    pub email: String,
+    /// The HR system's id for the person; unique when present.
+    #[serde(default)]
+    pub external_ref: Option<String>,
+    /// Employees only.
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Employees only.
+    #[serde(default)]
+    pub job_title: Option<String>,
+    /// Employees only: their line manager, another employee.
+    #[serde(default)]
+    pub manager_id: Option<Uuid>,
+    /// Elected members only.
+    #[serde(default)]
+    pub political_group: Option<String>,
+    /// Elected members only.
+    #[serde(default)]
+    pub ward: Option<String>,
+    /// Elected members only: committees they sit on, such as Planning or Licensing.
+    #[serde(default)]
+    pub committees: Vec<String>,
+    /// Special responsibilities, such as `chair`.
+    #[serde(default)]
+    pub responsibilities: Vec<String>,
+    /// When they joined the council or were elected; today when absent.
+    #[serde(default)]
+    pub started_on: Option<NaiveDate>,
+}
+
+impl From<LearnerInput> for LearnerDraft {
+    fn from(input: LearnerInput) -> Self {
+        LearnerDraft {
+            kind: Some(input.kind),
+            given_name: input.given_name,
+            family_name: input.family_name,
+            email: input.email,
+            external_ref: input.external_ref,
+            department: input.department,
+            job_title: input.job_title,
+            manager_id: input.manager_id,
+            political_group: input.political_group,
+            ward: input.ward,
+            committees: input.committees,
+            responsibilities: input.responsibilities,
+            started_on: input.started_on,
+        }
+    }
+}
+
+impl From<&LearnerProfile> for LearnerInput {
+    fn from(profile: &LearnerProfile) -> Self {
+        let draft = profile.to_draft();
+        LearnerInput {
+            kind: profile.kind,
+            given_name: draft.given_name,
+            family_name: draft.family_name,
+            email: draft.email,
+            external_ref: draft.external_ref,
+            department: draft.department,
+            job_title: draft.job_title,
+            manager_id: draft.manager_id,
+            political_group: draft.political_group,
+            ward: draft.ward,
+            committees: draft.committees,
+            responsibilities: draft.responsibilities,
+            started_on: draft.started_on,
+        }
+    }
+}
+
+impl LearnerInput {
+    fn parse(self) -> Result<LearnerProfile, ApiError> {
+        Ok(LearnerProfile::parse(self.into(), london_date(Utc::now()))?)
+    }
+}
+
+/// A learner as Pathway keeps them.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f", "kind": "elected_member", "given_name": "Tom",
+    "family_name": "Evans", "email": "cllr.evans@council.gov.uk", "external_ref": null,
+    "department": null, "job_title": null, "manager_id": null, "political_group": "Independent",
+    "ward": "Riverside", "committees": ["Planning"], "responsibilities": ["chair"], "status": "active",
+    "started_on": "2026-05-07", "left_on": null, "created_at": "2026-05-08T09:30:00Z",
+    "updated_at": "2026-05-08T09:30:00Z"
+}))]
+pub struct LearnerView {
+    pub id: Uuid,
+    pub kind: LearnerKind,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: String,
+    pub external_ref: Option<String>,
+    pub department: Option<String>,
+    pub job_title: Option<String>,
+    pub manager_id: Option<Uuid>,
+    pub political_group: Option<String>,
+    pub ward: Option<String>,
+    pub committees: Vec<String>,
+    pub responsibilities: Vec<String>,
+    pub status: LearnerStatus,
+    pub started_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Learner> for LearnerView {
+    fn from(learner: Learner) -> Self {
+        let p = learner.profile;
+        LearnerView {
+            id: learner.id,
+            kind: p.kind,
+            given_name: p.given_name,
+            family_name: p.family_name,
+            email: p.email.as_str().to_owned(),
+            external_ref: p.external_ref,
+            department: p.department,
+            job_title: p.job_title,
+            manager_id: p.manager_id,
+            political_group: p.political_group,
+            ward: p.ward,
+            committees: p.committees,
+            responsibilities: p.responsibilities,
+            status: learner.status,
+            started_on: p.started_on,
+            left_on: learner.left_on,
+            created_at: learner.created_at,
+            updated_at: learner.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LearnerListQuery {
+    /// Page size, 1 to 500.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub kind: Option<LearnerKind>,
+    pub status: Option<LearnerStatus>,
+    pub department: Option<String>,
+    /// Learners sitting on this committee.
+    pub committee: Option<String>,
+    pub political_group: Option<String>,
+    /// Part of a name or email address, in any case.
+    pub q: Option<String>,
+}
+
+/// Marks a learner as having left; `left_on` defaults to today (London).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveInput {
+    #[serde(default)]
+    #[schema(example = "2026-11-30")]
+    pub left_on: Option<NaiveDate>,
+}
+
+/// Admins see everyone; a learner sees their own record; a manager also their reports'.
+fn may_read(caller: &Caller, learner: &Learner) -> Result<(), ApiError> {
+    let me = caller.learner_id();
+    let allowed = caller.has(Role::Admin)
+        || me == Some(learner.id)
+        || (caller.has(Role::Manager) && me.is_some() && learner.profile.manager_id == me);
+    if allowed { Ok(()) } else { Err(ApiError::Forbidden("you may read only your own learner record and your reports'")) }
+}
+
+/// Create a learner: an employee or an elected member.
+#[utoipa::path(
+    tag = "learners",
+    request_body = LearnerInput,
+    responses(
+        (status = 201, description = "Created; `Location` and `ETag` headers are set", body = LearnerView),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another learner has this email or external_ref", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/learners")]
+pub async fn create_learner(caller: Caller, db: Data<DatabaseConnection>, body: Json<LearnerInput>) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Admin)?;
+    let profile = body.into_inner().parse()?;
+    let learner = store::create(&db, profile, &caller.actor()).await?;
+    Ok(precondition::created(format!("/v1/learners/{}", learner.id), learner.version, LearnerView::from(learner)))
+}
+
+/// Read one learner.
+#[utoipa::path(
+    tag = "learners",
+    params(("id" = Uuid, Path, description = "The learner's id")),
+    responses(
+        (status = 200, description = "The learner; the `ETag` header carries its version", body = LearnerView),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not your record, nor a report's", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such learner", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/v1/learners/{id}")]
+pub async fn get_learner(caller: Caller, db: Data<DatabaseConnection>, id: Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let learner = store::get(&db, id.into_inner()).await?;
+    may_read(&caller, &learner)?;
+    Ok(precondition::tagged(actix_web::http::StatusCode::OK, learner.version, LearnerView::from(learner)))
+}
+
+/// List learners, oldest first. Admins see all; a manager sees their reports.
+#[utoipa::path(
+    tag = "learners",
+    params(LearnerListQuery),
+    responses(
+        (status = 200, description = "A page of learners", body = PageView<LearnerView>),
+        (status = 400, description = "A malformed query or cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Admins and managers only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of range", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/v1/learners")]
+pub async fn list_learners(caller: Caller, db: Data<DatabaseConnection>, query: Query<LearnerListQuery>) -> Result<Json<PageView<LearnerView>>, ApiError> {
+    let query = query.into_inner();
+    let manager_id = if caller.has(Role::Admin) {
+        None
+    } else if caller.has(Role::Manager) {
+        Some(caller.learner_id().ok_or(ApiError::Forbidden("a manager's token names their learner id"))?)
+    } else {
+        return Err(ApiError::Forbidden("only admins and managers list learners"));
+    };
+    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let filter = LearnerFilter {
+        kind: query.kind,
+        status: query.status,
+        department: query.department,
+        committee: query.committee,
+        political_group: query.political_group,
+        manager_id,
+        q: query.q,
+    };
+    let learners = store::list(&db, filter, page).await?;
+    Ok(Json(PageView::from_page(learners, LearnerView::from)))
+}
+
+/// Change a learner with a JSON merge patch of their writable fields.
+///
+/// Send the learner's current `ETag` in `If-Match`; `kind` cannot change.
+#[utoipa::path(
+    tag = "learners",
+    params(
+        ("id" = Uuid, Path, description = "The learner's id"),
+        ("If-Match" = String, Header, description = "The ETag from the learner's last read, or `*`"),
+    ),
+    request_body(content = LearnerInput, content_type = "application/merge-patch+json",
+        description = "A JSON merge patch (RFC 7396) of the fields of LearnerInput to change; `application/json` is accepted too",
+        example = json!({"job_title": "Senior Planning Officer", "department": "Planning"})),
+    responses(
+        (status = 200, description = "The changed learner, with its new `ETag`", body = LearnerView),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such learner", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another learner has this email or external_ref", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The learner changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a JSON merge patch", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match header", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/v1/learners/{id}")]
+pub async fn patch_learner(caller: Caller, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Admin)?;
+    let expected = precondition::required(&req)?;
+    let current = store::get(&db, id.into_inner()).await?;
+    let input = merge_patch::apply(&req, &body, &LearnerInput::from(&current.profile))?;
+    let learner = store::update(&db, current.id, expected, input.parse()?, &caller.actor()).await?;
+    Ok(precondition::tagged(actix_web::http::StatusCode::OK, learner.version, LearnerView::from(learner)))
+}
+
+/// Mark a learner as having left the council. Their records are kept.
+#[utoipa::path(
+    tag = "learners",
+    params(
+        ("id" = Uuid, Path, description = "The learner's id"),
+        ("If-Match" = Option<String>, Header, description = "Optionally, the ETag from the learner's last read"),
+    ),
+    request_body = LeaveInput,
+    responses(
+        (status = 200, description = "The learner, now `left`", body = LearnerView),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such learner", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The learner has already left", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The learner changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A leaving date before the start date", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/learners/{id}/leave")]
+pub async fn leave_learner(caller: Caller, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest, body: Json<LeaveInput>) -> Result<HttpResponse, ApiError> {
+    caller.require(Role::Admin)?;
+    let expected = precondition::optional(&req)?.flatten();
+    let learner = store::leave(&db, id.into_inner(), expected, body.left_on, &caller.actor()).await?;
+    Ok(precondition::tagged(actix_web::http::StatusCode::OK, learner.version, LearnerView::from(learner)))
+}

@@ -1,0 +1,72 @@
+//! The contract: generated from the handlers' annotations, committed as openapi/openapi.json.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{audit, course, error, health, learner, training_matrix};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Pathway",
+        description = "The learning and development record system of a UK council: who must learn what, \
+            the course catalogue and its training matrix, and who changed what.\n\n\
+            Errors are RFC 9457 `application/problem+json`. Lists take `limit` (1-500, default 50) and an \
+            opaque `cursor`, and return `{\"items\", \"next_cursor\"}`. Single resources carry an `ETag`; \
+            `PATCH` takes a JSON merge patch and requires `If-Match` (428 without it, 412 when stale).\n\n\
+            Authenticate with `Authorization: Bearer <JWT>`; roles are `admin`, `manager`, `learner` and \
+            `panel_member`, and a person's `sub` is their learner id.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    paths(
+        learner::create_learner,
+        learner::list_learners,
+        learner::get_learner,
+        learner::patch_learner,
+        learner::leave_learner,
+        course::create_course,
+        course::list_courses,
+        course::get_course,
+        course::patch_course,
+        course::publish_course,
+        course::retire_course,
+        training_matrix::get_training_matrix,
+        audit::list_audit_events,
+        health::live,
+        health::ready,
+    ),
+    components(schemas(error::Problem, error::FieldProblem)),
+    modifiers(&BearerToken),
+    tags(
+        (name = "learners", description = "Employees and elected members"),
+        (name = "courses", description = "The course catalogue and the training matrix drawn from it"),
+        (name = "audit", description = "Who changed what, when"),
+        (name = "operations", description = "Health probes for orchestrators"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A JWT with `sub`, `roles` and optionally `scope`; `pathway token` makes one in development."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The spec as committed: pretty JSON with a trailing newline.
+pub fn json() -> String {
+    let mut spec = ApiDoc::openapi().to_pretty_json().expect("the generated spec serialises");
+    spec.push('\n');
+    spec
+}
