@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::{Caller, Role};
+use crate::auth::Admin;
 use crate::error::{ApiError, Problem};
 use crate::page::{self, PageView};
 
@@ -76,8 +76,7 @@ pub struct AuditQuery {
     security(("bearer" = []))
 )]
 #[get("/v1/audit-events")]
-pub async fn list_audit_events(caller: Caller, db: Data<DatabaseConnection>, query: Query<AuditQuery>) -> Result<Json<PageView<AuditEventView>>, ApiError> {
-    caller.require(Role::Admin)?;
+pub async fn list_audit_events(_: Admin, db: Data<DatabaseConnection>, query: Query<AuditQuery>) -> Result<Json<PageView<AuditEventView>>, ApiError> {
     let query = query.into_inner();
     let page = page::request(query.limit, query.cursor.as_deref())?;
     let filter = AuditFilter {

@@ -15,8 +15,7 @@ use crate::error::ApiError;
 use crate::request_id::RequestId;
 
 /// The people-facing roles of the design: the L&D team and Members Services are `admin`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Admin,
     Manager,
@@ -24,11 +23,26 @@ pub enum Role {
     PanelMember,
 }
 
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Manager, Role::Learner, Role::PanelMember];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Learner => "learner",
+            Role::PanelMember => "panel_member",
+        }
+    }
+}
+
 impl std::str::FromStr for Role {
     type Err = String;
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        serde_json::from_value(serde_json::Value::String(raw.to_owned()))
-            .map_err(|_| format!("unknown role {raw:?}: use admin, manager, learner or panel_member"))
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == raw)
+            .ok_or_else(|| format!("unknown role {raw:?}: use admin, manager, learner or panel_member"))
     }
 }
 
@@ -171,4 +185,19 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(ApiError::Unauthenticated("the Authorization header must be Bearer <token>"))
+}
+
+/// A caller holding the `admin` role. Taking it as a handler argument refuses everyone else
+/// with 403 before the body is even read, so a refusal never depends on the body's shape.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Caller);
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload).into_inner();
+        ready(caller.and_then(|caller| caller.require(Role::Admin).map(|()| Admin(caller))))
+    }
 }

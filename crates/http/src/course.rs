@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::{Caller, Role};
+use crate::auth::{Admin, Caller};
 use crate::error::{ApiError, Problem};
 use crate::page::{self, PageView};
 use crate::{merge_patch, precondition};
@@ -226,8 +226,7 @@ fn ok(course: Course) -> HttpResponse {
     security(("bearer" = []))
 )]
 #[post("/v1/courses")]
-pub async fn create_course(caller: Caller, db: Data<DatabaseConnection>, body: Json<CourseInput>) -> Result<HttpResponse, ApiError> {
-    caller.require(Role::Admin)?;
+pub async fn create_course(Admin(caller): Admin, db: Data<DatabaseConnection>, body: Json<CourseInput>) -> Result<HttpResponse, ApiError> {
     let course = store::create(&db, body.into_inner().parse()?, &caller.actor()).await?;
     Ok(precondition::created(format!("/v1/courses/{}", course.id), course.version, CourseView::from(course)))
 }
@@ -303,8 +302,7 @@ pub async fn list_courses(_caller: Caller, db: Data<DatabaseConnection>, query: 
     security(("bearer" = []))
 )]
 #[patch("/v1/courses/{id}")]
-pub async fn patch_course(caller: Caller, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    caller.require(Role::Admin)?;
+pub async fn patch_course(Admin(caller): Admin, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
     let expected = precondition::required(&req)?;
     let current = store::get(&db, id.into_inner()).await?;
     let input = merge_patch::apply(&req, &body, &CourseInput::from(&current.details))?;
@@ -329,8 +327,7 @@ pub async fn patch_course(caller: Caller, db: Data<DatabaseConnection>, id: Path
     security(("bearer" = []))
 )]
 #[post("/v1/courses/{id}/publish")]
-pub async fn publish_course(caller: Caller, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    caller.require(Role::Admin)?;
+pub async fn publish_course(Admin(caller): Admin, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let expected = precondition::optional(&req)?.flatten();
     Ok(ok(store::publish(&db, id.into_inner(), expected, &caller.actor()).await?))
 }
@@ -353,8 +350,7 @@ pub async fn publish_course(caller: Caller, db: Data<DatabaseConnection>, id: Pa
     security(("bearer" = []))
 )]
 #[post("/v1/courses/{id}/retire")]
-pub async fn retire_course(caller: Caller, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    caller.require(Role::Admin)?;
+pub async fn retire_course(Admin(caller): Admin, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let expected = precondition::optional(&req)?.flatten();
     Ok(ok(store::retire(&db, id.into_inner(), expected, &caller.actor()).await?))
 }

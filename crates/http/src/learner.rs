@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::{Caller, Role};
+use crate::auth::{Admin, Caller, Role};
 use crate::error::{ApiError, Problem};
 use crate::page::{self, PageView};
 use crate::{merge_patch, precondition};
@@ -217,8 +217,7 @@ fn may_read(caller: &Caller, learner: &Learner) -> Result<(), ApiError> {
     security(("bearer" = []))
 )]
 #[post("/v1/learners")]
-pub async fn create_learner(caller: Caller, db: Data<DatabaseConnection>, body: Json<LearnerInput>) -> Result<HttpResponse, ApiError> {
-    caller.require(Role::Admin)?;
+pub async fn create_learner(Admin(caller): Admin, db: Data<DatabaseConnection>, body: Json<LearnerInput>) -> Result<HttpResponse, ApiError> {
     let profile = body.into_inner().parse()?;
     let learner = store::create(&db, profile, &caller.actor()).await?;
     Ok(precondition::created(format!("/v1/learners/{}", learner.id), learner.version, LearnerView::from(learner)))
@@ -307,8 +306,7 @@ pub async fn list_learners(caller: Caller, db: Data<DatabaseConnection>, query: 
     security(("bearer" = []))
 )]
 #[patch("/v1/learners/{id}")]
-pub async fn patch_learner(caller: Caller, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
-    caller.require(Role::Admin)?;
+pub async fn patch_learner(Admin(caller): Admin, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
     let expected = precondition::required(&req)?;
     let current = store::get(&db, id.into_inner()).await?;
     let input = merge_patch::apply(&req, &body, &LearnerInput::from(&current.profile))?;
@@ -337,8 +335,7 @@ pub async fn patch_learner(caller: Caller, db: Data<DatabaseConnection>, id: Pat
     security(("bearer" = []))
 )]
 #[post("/v1/learners/{id}/leave")]
-pub async fn leave_learner(caller: Caller, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest, body: Json<LeaveInput>) -> Result<HttpResponse, ApiError> {
-    caller.require(Role::Admin)?;
+pub async fn leave_learner(Admin(caller): Admin, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest, body: Json<LeaveInput>) -> Result<HttpResponse, ApiError> {
     let expected = precondition::optional(&req)?.flatten();
     let learner = store::leave(&db, id.into_inner(), expected, body.left_on, &caller.actor()).await?;
     Ok(precondition::tagged(actix_web::http::StatusCode::OK, learner.version, LearnerView::from(learner)))

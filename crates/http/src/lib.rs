@@ -49,6 +49,8 @@ impl AppState {
         let metrics = PrometheusMetricsBuilder::new("pathway")
             .endpoint("/metrics")
             .mask_unmatched_patterns("unmatched")
+            // The docs are static files under one wildcard route: not worth a time series.
+            .exclude_regex("^/docs")
             .build()
             .expect("the metrics registry is built once per server");
         Self { db, keys: Data::new(keys), metrics, cors_origins }
@@ -57,13 +59,13 @@ impl AppState {
 
 /// The whole application, as the server and the end-to-end tests run it.
 pub fn app(
-    state: &AppState,
+    state: AppState,
 ) -> App<
     impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
 > {
     App::new()
-        .app_data(Data::new(state.db.clone()))
-        .app_data(state.keys.clone())
+        .app_data(Data::new(state.db))
+        .app_data(state.keys)
         .app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(error::json_payload_error))
         .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
@@ -89,7 +91,7 @@ pub fn app(
         .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
         .wrap(from_fn(request_id::echo))
         .wrap(cors(&state.cors_origins))
-        .wrap(state.metrics.clone())
+        .wrap(state.metrics)
         .wrap(TracingLogger::<RequestSpan>::new())
 }
 

@@ -49,7 +49,7 @@ impl RootSpanBuilder for RequestSpan {
             Err(error) => error.as_response_error().status_code().as_u16(),
         };
         span.record("status", status);
-        span.in_scope(|| tracing::info!(status, "request finished"));
+        span.in_scope(|| tracing::info!("request finished"));
     }
 }
 

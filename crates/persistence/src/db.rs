@@ -56,3 +56,10 @@ pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTrans
 pub(crate) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
+
+/// Runs one statement outside any transaction: for operational set-up such as creating a
+/// test database, which PostgreSQL refuses inside a transaction.
+pub async fn execute(db: &DatabaseConnection, sql: &str) -> Result<(), DbErr> {
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared(sql).await.map(|_| ())
+}

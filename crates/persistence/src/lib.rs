@@ -11,4 +11,4 @@ pub mod page;
 pub use db::{connect, migrate};
 pub use error::StoreError;
 pub use page::Page;
-pub use sea_orm::DatabaseConnection;
+pub use sea_orm::{DatabaseConnection, DbErr};

@@ -1,0 +1,104 @@
+//! Configuration from the environment: nothing secret lives in the repository.
+
+use std::env;
+
+const DEFAULT_DATABASE_URL: &str = "sqlite://pathway.db?mode=rwc";
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Used only when `PATHWAY_ENV=development` and no secret is set, so a newcomer can run the
+/// service and mint tokens with no set-up. Production refuses to start without a real key.
+pub const DEVELOPMENT_SECRET: &str = "pathway-development-secret-do-not-use-in-production";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    pub secret: Option<String>,
+    pub public_key_file: Option<String>,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: String,
+    pub environment: Environment,
+    pub jwt: JwtConfig,
+    pub cors_origins: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("PATHWAY_ENV must be development or production, not {0:?}")]
+    Environment(String),
+    #[error(
+        "PATHWAY_ENV=production needs a token key: set PATHWAY_JWT_SECRET (HS256) or PATHWAY_JWT_PUBLIC_KEY_FILE (RS256/ES256 PEM)"
+    )]
+    MissingKey,
+    #[error("cannot read PATHWAY_JWT_PUBLIC_KEY_FILE {path}: {source}")]
+    KeyFile { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Key(#[from] pathway_http::auth::KeyError),
+}
+
+fn var(name: &str) -> Option<String> {
+    env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let environment = match var("PATHWAY_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => return Err(ConfigError::Environment(other.to_owned())),
+        };
+        let config = Self {
+            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            bind: var("PATHWAY_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned()),
+            environment,
+            jwt: JwtConfig {
+                secret: var("PATHWAY_JWT_SECRET"),
+                public_key_file: var("PATHWAY_JWT_PUBLIC_KEY_FILE"),
+                issuer: var("PATHWAY_JWT_ISSUER"),
+                audience: var("PATHWAY_JWT_AUDIENCE"),
+            },
+            cors_origins: var("PATHWAY_CORS_ORIGINS")
+                .map(|v| v.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+                .unwrap_or_default(),
+        };
+        if environment == Environment::Production && config.jwt.secret.is_none() && config.jwt.public_key_file.is_none() {
+            return Err(ConfigError::MissingKey);
+        }
+        Ok(config)
+    }
+
+    /// The shared secret for HS256 tokens: the configured one, or in development the
+    /// well-known development secret.
+    pub fn signing_secret(&self) -> Option<&str> {
+        match (&self.jwt.secret, self.environment) {
+            (Some(secret), _) => Some(secret),
+            (None, Environment::Development) => Some(DEVELOPMENT_SECRET),
+            (None, Environment::Production) => None,
+        }
+    }
+
+    /// How the server verifies tokens: the identity provider's public key when configured,
+    /// otherwise the shared secret.
+    pub fn token_keys(&self) -> Result<pathway_http::auth::TokenKeys, ConfigError> {
+        use pathway_http::auth::TokenKeys;
+        let (issuer, audience) = (self.jwt.issuer.as_deref(), self.jwt.audience.as_deref());
+        if let Some(path) = &self.jwt.public_key_file {
+            let pem = std::fs::read(path).map_err(|source| ConfigError::KeyFile { path: path.clone(), source })?;
+            return Ok(TokenKeys::public_key(&pem, issuer, audience)?);
+        }
+        let secret = self.signing_secret().ok_or(ConfigError::MissingKey)?;
+        if self.jwt.secret.is_none() {
+            tracing::warn!("PATHWAY_JWT_SECRET is not set: using the development secret; never do this in production");
+        }
+        Ok(TokenKeys::shared_secret(secret.as_bytes(), issuer, audience))
+    }
+}

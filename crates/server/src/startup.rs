@@ -1,0 +1,46 @@
+use std::net::TcpListener;
+
+use actix_web::dev::ServerHandle;
+use actix_web::HttpServer;
+use pathway_http::{app, AppState};
+use pathway_persistence::{connect, migrate};
+
+use crate::config::Config;
+
+/// A running server: where it listens, and the future that serves until stopped.
+pub struct Server {
+    pub port: u16,
+    pub handle: ServerHandle,
+    server: actix_web::dev::Server,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot reach the database: {0}")]
+    Database(#[from] pathway_persistence::DbErr),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("cannot listen on {bind}: {source}")]
+    Bind { bind: String, source: std::io::Error },
+}
+
+impl Server {
+    /// Connects, applies pending migrations, and binds; serving starts with [`Server::run`].
+    pub async fn start(config: &Config) -> Result<Self, StartError> {
+        let db = connect(&config.database_url).await?;
+        migrate(&db).await?;
+        let state = AppState::new(db, config.token_keys()?, config.cors_origins.clone());
+        let listener =
+            TcpListener::bind(&config.bind).map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?;
+        let port = listener.local_addr().map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?.port();
+        let server = HttpServer::new(move || app(state.clone()))
+            .listen(listener)
+            .map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?
+            .run();
+        Ok(Self { port, handle: server.handle(), server })
+    }
+
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,197 @@
+//! The test harness: every test starts the real server on a random port with a database of its
+//! own, then talks HTTP to it. `TEST_DATABASE_URL=postgres://...` runs the suite on PostgreSQL
+//! (a fresh database per test); without it, each test gets a temporary SQLite file.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use pathway_http::auth::{sign, Claims};
+use pathway_persistence::{connect, DatabaseConnection};
+use pathway_server::config::{Config, Environment, JwtConfig};
+use pathway_server::startup::Server;
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+pub const SECRET: &str = "end-to-end-test-secret";
+pub const ALLOWED_ORIGIN: &str = "https://learning.council.example";
+
+pub struct TestApp {
+    pub address: String,
+    pub database_url: String,
+    pub client: Client,
+    /// An admin (L&D team) token.
+    pub admin: String,
+    sqlite_file: Option<std::path::PathBuf>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(file) = &self.sqlite_file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
+        }
+    }
+}
+
+/// A fresh, empty database for one test.
+async fn fresh_database() -> (String, Option<std::path::PathBuf>) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("pathway_test_{}", Uuid::now_v7().simple());
+            let admin = connect(&admin_url).await.expect("TEST_DATABASE_URL must reach PostgreSQL");
+            pathway_persistence::db::execute(&admin, &format!("CREATE DATABASE \"{name}\"")).await.expect("create a test database");
+            let (server, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL ends with /<database>");
+            (format!("{server}/{name}"), None)
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("pathway-tests");
+            std::fs::create_dir_all(&dir).expect("a temp dir for test databases");
+            let file = dir.join(format!("{}.db", Uuid::now_v7()));
+            (format!("sqlite://{}?mode=rwc", file.display()), Some(file))
+        }
+    }
+}
+
+pub fn config(database_url: &str) -> Config {
+    Config {
+        database_url: database_url.to_owned(),
+        bind: "127.0.0.1:0".into(),
+        environment: Environment::Development,
+        jwt: JwtConfig { secret: Some(SECRET.into()), public_key_file: None, issuer: None, audience: None },
+        cors_origins: vec![ALLOWED_ORIGIN.into()],
+    }
+}
+
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs()
+}
+
+/// A token for `sub` with `roles`, valid for an hour.
+pub fn token(sub: &str, roles: &[&str]) -> String {
+    sign(
+        SECRET.as_bytes(),
+        &Claims {
+            sub: sub.into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            scope: None,
+            exp: now() + 3600,
+            nbf: None,
+            iat: Some(now()),
+            iss: None,
+            aud: None,
+        },
+    )
+    .expect("sign a test token")
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let (database_url, sqlite_file) = fresh_database().await;
+        let server = Server::start(&config(&database_url)).await.expect("the server starts");
+        let address = format!("http://127.0.0.1:{}", server.port);
+        tokio::spawn(server.run());
+        Self {
+            address,
+            database_url,
+            client: Client::new(),
+            admin: token("00000000-0000-7000-8000-00000000a0a0", &["admin"]),
+            sqlite_file,
+        }
+    }
+
+    pub async fn db(&self) -> DatabaseConnection {
+        connect(&self.database_url).await.expect("connect to the test database")
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let builder = self.client.request(method, format!("{}{path}", self.address));
+        match token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token)).send().await.expect("GET answered")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(token)).json(body).send().await.expect("POST answered")
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, etag: Option<&str>, body: &Value) -> Response {
+        let mut request = self
+            .request(Method::PATCH, path, Some(token))
+            .header("content-type", "application/merge-patch+json")
+            .body(body.to_string());
+        if let Some(etag) = etag {
+            request = request.header("if-match", etag);
+        }
+        request.send().await.expect("PATCH answered")
+    }
+
+    /// Creates a learner as an admin and returns its JSON.
+    pub async fn learner(&self, body: Value) -> Value {
+        let response = self.post("/v1/learners", &self.admin, &body).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "creating {body}");
+        response.json().await.expect("a learner")
+    }
+
+    pub async fn employee(&self, given: &str, email: &str) -> Value {
+        self.learner(json!({"kind": "employee", "given_name": given, "family_name": "Jones", "email": email, "department": "Finance"}))
+            .await
+    }
+
+    pub async fn member(&self, given: &str, email: &str, committees: &[&str]) -> Value {
+        self.learner(json!({
+            "kind": "elected_member", "given_name": given, "family_name": "Cllr", "email": email,
+            "political_group": "Labour", "ward": "Earlsdon", "committees": committees
+        }))
+        .await
+    }
+
+    /// Creates a draft course as an admin and returns its JSON.
+    pub async fn course(&self, body: Value) -> Value {
+        let response = self.post("/v1/courses", &self.admin, &body).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "creating {body}");
+        response.json().await.expect("a course")
+    }
+
+    /// Creates a course with a completed assessment and publishes it.
+    pub async fn published_course(&self, mut body: Value) -> Value {
+        body["equality_impact_assessment"] = completed_assessment();
+        let course = self.course(body).await;
+        let response = self.post(&format!("/v1/courses/{}/publish", course["id"].as_str().expect("an id")), &self.admin, &json!({})).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("a course")
+    }
+}
+
+pub fn course_body(code: &str) -> Value {
+    json!({
+        "code": code, "title": format!("Course {code}"), "pillar": "essential", "category": "knowledge_based",
+        "offer": "mandatory", "audience": "all", "delivery": "elearning", "provider": "In-house",
+        "cost_pence": 0, "validity_months": 12
+    })
+}
+
+pub fn completed_assessment() -> Value {
+    json!({"status": "completed", "completed_on": "2026-03-01", "summary": "No disproportionate impact."})
+}
+
+/// Asserts a problem+json response with `status`, and returns it.
+pub async fn problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(content_type.starts_with("application/problem+json"), "content type was {content_type}");
+    let body: Value = response.json().await.expect("a problem body");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("/problems/")), "{body}");
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    body
+}
+
+pub fn etag(response: &Response) -> String {
+    response.headers().get("etag").and_then(|v| v.to_str().ok()).expect("an ETag").to_owned()
+}

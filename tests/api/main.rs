@@ -1,0 +1,8 @@
+//! End-to-end tests: the real app over HTTP, on SQLite by default and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
+
+mod audit;
+mod courses;
+mod helpers;
+mod learners;
+mod platform;
