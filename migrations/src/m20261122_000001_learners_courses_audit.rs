@@ -115,7 +115,9 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in ["audit_events", "courses", "learner_memberships", "learners"] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }
@@ -137,7 +139,10 @@ async fn unique_index(manager: &SchemaManager<'_>, table: &str, column: &str) ->
 }
 
 async fn index(manager: &SchemaManager<'_>, table: &str, columns: &[&str]) -> Result<(), DbErr> {
-    let mut index = Index::create().name(format!("{table}_{}_idx", columns.join("_"))).table(table.to_owned()).to_owned();
+    let mut index = Index::create()
+        .name(format!("{table}_{}_idx", columns.join("_")))
+        .table(table.to_owned())
+        .to_owned();
     for column in columns {
         index.col((*column).to_owned());
     }

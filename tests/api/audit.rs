@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::helpers::{course_body, problem, token, TestApp};
+use crate::helpers::{TestApp, course_body, problem, token};
 
 #[tokio::test]
 async fn every_change_leaves_an_audit_event_with_its_actor_and_request_id() {
@@ -17,7 +17,12 @@ async fn every_change_leaves_an_audit_event_with_its_actor_and_request_id() {
     let course: Value = created.json().await.expect("json");
     app.employee("Ann", "ann@council.gov.uk").await;
 
-    let events: Value = app.get("/v1/audit-events", &app.admin).await.json().await.expect("json");
+    let events: Value = app
+        .get("/v1/audit-events", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
     let items = events["items"].as_array().expect("items");
     assert_eq!(items.len(), 2);
     assert_eq!(items[0]["action"], "course.created");
@@ -27,7 +32,13 @@ async fn every_change_leaves_an_audit_event_with_its_actor_and_request_id() {
     assert_eq!(items[1]["action"], "learner.created");
 
     let by_resource: Value = app
-        .get(&format!("/v1/audit-events?resource_type=course&resource_id={}", course["id"].as_str().expect("id")), &app.admin)
+        .get(
+            &format!(
+                "/v1/audit-events?resource_type=course&resource_id={}",
+                course["id"].as_str().expect("id")
+            ),
+            &app.admin,
+        )
         .await
         .json()
         .await
@@ -40,9 +51,23 @@ async fn a_refused_change_leaves_no_audit_event() {
     let app = TestApp::spawn().await;
     let course = app.course(course_body("GDPR")).await;
     let publish = format!("/v1/courses/{}/publish", course["id"].as_str().expect("id"));
-    problem(app.post(&publish, &app.admin, &json!({})).await, StatusCode::CONFLICT).await;
-    let events: Value = app.get("/v1/audit-events?resource_type=course", &app.admin).await.json().await.expect("json");
-    let actions: Vec<&str> = events["items"].as_array().expect("items").iter().filter_map(|e| e["action"].as_str()).collect();
+    problem(
+        app.post(&publish, &app.admin, &json!({})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let events: Value = app
+        .get("/v1/audit-events?resource_type=course", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let actions: Vec<&str> = events["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
     assert_eq!(actions, ["course.created"]);
 }
 
@@ -51,6 +76,10 @@ async fn only_admins_read_the_audit_trail() {
     let app = TestApp::spawn().await;
     for role in ["learner", "manager", "panel_member"] {
         let caller = token(&uuid::Uuid::now_v7().to_string(), &[role]);
-        problem(app.get("/v1/audit-events", &caller).await, StatusCode::FORBIDDEN).await;
+        problem(
+            app.get("/v1/audit-events", &caller).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
     }
 }

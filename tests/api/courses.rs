@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::helpers::{completed_assessment, course_body, etag, problem, token, TestApp};
+use crate::helpers::{TestApp, completed_assessment, course_body, etag, problem, token};
 
 fn id(resource: &Value) -> &str {
     resource["id"].as_str().expect("an id")
@@ -11,30 +11,76 @@ fn id(resource: &Value) -> &str {
 async fn a_course_is_drafted_assessed_published_and_retired() {
     let app = TestApp::spawn().await;
     let course = app.course(course_body("gdpr")).await;
-    assert_eq!((course["code"].as_str(), course["status"].as_str()), (Some("GDPR"), Some("draft")));
-    assert_eq!(course["equality_impact_assessment"]["status"], "not_started");
+    assert_eq!(
+        (course["code"].as_str(), course["status"].as_str()),
+        (Some("GDPR"), Some("draft"))
+    );
+    assert_eq!(
+        course["equality_impact_assessment"]["status"],
+        "not_started"
+    );
     let publish = format!("/v1/courses/{}/publish", id(&course));
 
-    let refused = problem(app.post(&publish, &app.admin, &json!({})).await, StatusCode::CONFLICT).await;
-    assert!(refused["detail"].as_str().is_some_and(|d| d.contains("equality impact assessment")), "{refused}");
+    let refused = problem(
+        app.post(&publish, &app.admin, &json!({})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("equality impact assessment")),
+        "{refused}"
+    );
 
     let path = format!("/v1/courses/{}", id(&course));
     let current = etag(&app.get(&path, &app.admin).await);
-    let assessed = app.patch(&path, &app.admin, Some(&current), &json!({"equality_impact_assessment": completed_assessment()})).await;
+    let assessed = app
+        .patch(
+            &path,
+            &app.admin,
+            Some(&current),
+            &json!({"equality_impact_assessment": completed_assessment()}),
+        )
+        .await;
     assert_eq!(assessed.status(), StatusCode::OK);
 
     let published = app.post(&publish, &app.admin, &json!({})).await;
     assert_eq!(published.status(), StatusCode::OK);
-    assert_eq!(published.json::<Value>().await.expect("json")["status"], "published");
-    problem(app.post(&publish, &app.admin, &json!({})).await, StatusCode::CONFLICT).await;
+    assert_eq!(
+        published.json::<Value>().await.expect("json")["status"],
+        "published"
+    );
+    problem(
+        app.post(&publish, &app.admin, &json!({})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
 
     let retire = format!("/v1/courses/{}/retire", id(&course));
     let retired = app.post(&retire, &app.admin, &json!({})).await;
-    assert_eq!(retired.json::<Value>().await.expect("json")["status"], "retired");
-    let again = problem(app.post(&retire, &app.admin, &json!({})).await, StatusCode::CONFLICT).await;
-    assert!(again["detail"].as_str().is_some_and(|d| d.contains("published")), "{again}");
+    assert_eq!(
+        retired.json::<Value>().await.expect("json")["status"],
+        "retired"
+    );
+    let again = problem(
+        app.post(&retire, &app.admin, &json!({})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        again["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("published")),
+        "{again}"
+    );
     let now = etag(&app.get(&path, &app.admin).await);
-    problem(app.patch(&path, &app.admin, Some(&now), &json!({"title": "Too late"})).await, StatusCode::CONFLICT).await;
+    problem(
+        app.patch(&path, &app.admin, Some(&now), &json!({"title": "Too late"}))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -44,17 +90,39 @@ async fn a_published_course_keeps_its_completed_assessment() {
     let path = format!("/v1/courses/{}", id(&course));
     let current = etag(&app.get(&path, &app.admin).await);
     let reopen = json!({"equality_impact_assessment": {"status": "in_progress", "completed_on": null, "summary": null}});
-    problem(app.patch(&path, &app.admin, Some(&current), &reopen).await, StatusCode::CONFLICT).await;
-    let retitled = app.patch(&path, &app.admin, Some(&current), &json!({"title": "GDPR refresher"})).await;
-    assert_eq!(retitled.json::<Value>().await.expect("json")["title"], "GDPR refresher");
+    problem(
+        app.patch(&path, &app.admin, Some(&current), &reopen).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let retitled = app
+        .patch(
+            &path,
+            &app.admin,
+            Some(&current),
+            &json!({"title": "GDPR refresher"}),
+        )
+        .await;
+    assert_eq!(
+        retitled.json::<Value>().await.expect("json")["title"],
+        "GDPR refresher"
+    );
 }
 
 #[tokio::test]
 async fn a_course_code_is_unique_whatever_its_case() {
     let app = TestApp::spawn().await;
     app.course(course_body("ILM5")).await;
-    let body = problem(app.post("/v1/courses", &app.admin, &course_body("ilm5")).await, StatusCode::CONFLICT).await;
-    assert!(body["detail"].as_str().is_some_and(|d| d.contains("code")), "{body}");
+    let body = problem(
+        app.post("/v1/courses", &app.admin, &course_body("ilm5"))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().is_some_and(|d| d.contains("code")),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -63,20 +131,45 @@ async fn invalid_course_values_are_refused_and_nothing_is_written() {
     let mut negative = course_body("GDPR");
     negative["cost_pence"] = json!(-5);
     negative["validity_months"] = json!(0);
-    let body = problem(app.post("/v1/courses", &app.admin, &negative).await, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let fields: Vec<&str> = body["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    let body = problem(
+        app.post("/v1/courses", &app.admin, &negative).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
     assert_eq!(fields, ["cost_pence", "validity_months"]);
 
     let mut unknown_pillar = course_body("GDPR");
     unknown_pillar["pillar"] = json!("wellbeing");
-    problem(app.post("/v1/courses", &app.admin, &unknown_pillar).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    problem(
+        app.post("/v1/courses", &app.admin, &unknown_pillar).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
 
     let mut half_assessed = course_body("GDPR");
     half_assessed["equality_impact_assessment"] = json!({"status": "completed"});
-    let body = problem(app.post("/v1/courses", &app.admin, &half_assessed).await, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(body["errors"][0]["field"], "equality_impact_assessment.completed_on");
+    let body = problem(
+        app.post("/v1/courses", &app.admin, &half_assessed).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["field"],
+        "equality_impact_assessment.completed_on"
+    );
 
-    let listed: Value = app.get("/v1/courses", &app.admin).await.json().await.expect("json");
+    let listed: Value = app
+        .get("/v1/courses", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(listed["items"], json!([]));
 }
 
@@ -89,7 +182,12 @@ async fn the_catalogue_is_filtered_on_its_fields() {
     ilm["delivery"] = json!("blended");
     app.course(ilm).await;
     let codes = |page: Value| -> Vec<String> {
-        page["items"].as_array().expect("items").iter().map(|c| c["code"].as_str().expect("code").to_owned()).collect()
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|c| c["code"].as_str().expect("code").to_owned())
+            .collect()
     };
     let learner = token(&uuid::Uuid::now_v7().to_string(), &["learner"]);
     for (query, expected) in [
@@ -100,10 +198,19 @@ async fn the_catalogue_is_filtered_on_its_fields() {
         ("?offer=one_off", vec![]),
         ("", vec!["GDPR", "ILM5"]),
     ] {
-        let page: Value = app.get(&format!("/v1/courses{query}"), &learner).await.json().await.expect("json");
+        let page: Value = app
+            .get(&format!("/v1/courses{query}"), &learner)
+            .await
+            .json()
+            .await
+            .expect("json");
         assert_eq!(codes(page), expected, "{query}");
     }
-    problem(app.get("/v1/courses?category=vibes", &learner).await, StatusCode::BAD_REQUEST).await;
+    problem(
+        app.get("/v1/courses?category=vibes", &learner).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -112,11 +219,38 @@ async fn only_admins_change_the_catalogue() {
     let course = app.course(course_body("GDPR")).await;
     for role in ["learner", "manager", "panel_member"] {
         let caller = token(&uuid::Uuid::now_v7().to_string(), &[role]);
-        problem(app.post("/v1/courses", &caller, &course_body("NEW")).await, StatusCode::FORBIDDEN).await;
-        problem(app.post(&format!("/v1/courses/{}/publish", id(&course)), &caller, &json!({})).await, StatusCode::FORBIDDEN).await;
-        problem(app.patch(&format!("/v1/courses/{}", id(&course)), &caller, Some("*"), &json!({"title": "x"})).await, StatusCode::FORBIDDEN)
-            .await;
-        assert_eq!(app.get(&format!("/v1/courses/{}", id(&course)), &caller).await.status(), StatusCode::OK);
+        problem(
+            app.post("/v1/courses", &caller, &course_body("NEW")).await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        problem(
+            app.post(
+                &format!("/v1/courses/{}/publish", id(&course)),
+                &caller,
+                &json!({}),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        problem(
+            app.patch(
+                &format!("/v1/courses/{}", id(&course)),
+                &caller,
+                Some("*"),
+                &json!({"title": "x"}),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert_eq!(
+            app.get(&format!("/v1/courses/{}", id(&course)), &caller)
+                .await
+                .status(),
+            StatusCode::OK
+        );
     }
 }
 
@@ -138,7 +272,12 @@ async fn the_training_matrix_has_eight_cells_drawn_from_published_courses() {
     app.published_course(ilm).await;
     app.course(course_body("DRAFT")).await;
 
-    let matrix: Value = app.get("/v1/training-matrix?audience=members", &app.admin).await.json().await.expect("json");
+    let matrix: Value = app
+        .get("/v1/training-matrix?audience=members", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(matrix["audience"], "members");
     let cells = matrix["cells"].as_array().expect("cells");
     assert_eq!(cells.len(), 8);
@@ -149,23 +288,52 @@ async fn the_training_matrix_has_eight_cells_drawn_from_published_courses() {
             .and_then(|c| c["courses"].as_array().cloned())
             .expect("the cell exists")
     };
-    assert_eq!(cell("knowledge_based", "mandatory"), [json!({"id": gdpr["id"], "code": "GDPR", "title": "Course GDPR"})]);
-    assert_eq!(cell("enabling_skills", "role_specific")[0]["id"], chairing["id"]);
+    assert_eq!(
+        cell("knowledge_based", "mandatory"),
+        [json!({"id": gdpr["id"], "code": "GDPR", "title": "Course GDPR"})]
+    );
+    assert_eq!(
+        cell("enabling_skills", "role_specific")[0]["id"],
+        chairing["id"]
+    );
     assert_eq!(cell("knowledge_based", "by_request")[0]["id"], lga["id"]);
-    let listed: usize = cells.iter().map(|c| c["courses"].as_array().map_or(0, Vec::len)).sum();
+    let listed: usize = cells
+        .iter()
+        .map(|c| c["courses"].as_array().map_or(0, Vec::len))
+        .sum();
     assert_eq!(listed, 3, "the employees' course and the draft stay out");
 
-    let employees: Value = app.get("/v1/training-matrix?audience=employees", &app.admin).await.json().await.expect("json");
+    let employees: Value = app
+        .get("/v1/training-matrix?audience=employees", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
     let codes: Vec<&str> = employees["cells"]
         .as_array()
         .expect("cells")
         .iter()
-        .flat_map(|c| c["courses"].as_array().expect("courses").iter().filter_map(|x| x["code"].as_str()))
+        .flat_map(|c| {
+            c["courses"]
+                .as_array()
+                .expect("courses")
+                .iter()
+                .filter_map(|x| x["code"].as_str())
+        })
         .collect();
     assert_eq!(codes, ["GDPR", "ILM5"]);
 
-    problem(app.get("/v1/training-matrix", &app.admin).await, StatusCode::BAD_REQUEST).await;
-    problem(app.get("/v1/training-matrix?audience=everyone", &app.admin).await, StatusCode::BAD_REQUEST).await;
+    problem(
+        app.get("/v1/training-matrix", &app.admin).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    problem(
+        app.get("/v1/training-matrix?audience=everyone", &app.admin)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -174,22 +342,49 @@ async fn the_demo_catalogue_loads_once_and_fills_the_members_matrix() {
     let db = app.db().await;
     let first = pathway_server::demo_data::load(&db).await.expect("loads");
     assert!(first.added >= 30, "{first:?}");
-    let second = pathway_server::demo_data::load(&db).await.expect("loads again");
+    let second = pathway_server::demo_data::load(&db)
+        .await
+        .expect("loads again");
     assert_eq!((second.added, second.already_there), (0, first.added));
 
-    let matrix: Value = app.get("/v1/training-matrix?audience=members", &app.admin).await.json().await.expect("json");
+    let matrix: Value = app
+        .get("/v1/training-matrix?audience=members", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
     let cells = matrix["cells"].as_array().expect("cells");
     let titles = |category: &str, column: &str| -> Vec<String> {
         cells
             .iter()
             .find(|c| c["category"] == category && c["column"] == column)
-            .map(|c| c["courses"].as_array().expect("courses").iter().map(|x| x["title"].as_str().expect("title").to_owned()).collect())
+            .map(|c| {
+                c["courses"]
+                    .as_array()
+                    .expect("courses")
+                    .iter()
+                    .map(|x| x["title"].as_str().expect("title").to_owned())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     assert!(titles("knowledge_based", "role_specific").contains(&"Planning".to_owned()));
     assert!(titles("enabling_skills", "role_specific").contains(&"Chairing".to_owned()));
     assert_eq!(titles("enabling_skills", "mandatory").len(), 3);
-    let staff: Value = app.get("/v1/courses?audience=employees&limit=500", &app.admin).await.json().await.expect("json");
-    let codes: Vec<&str> = staff["items"].as_array().expect("items").iter().filter_map(|c| c["code"].as_str()).collect();
-    assert!(codes.contains(&"ILM5") && codes.contains(&"ILM3") && codes.contains(&"PROJECT-MGMT"), "{codes:?}");
+    let staff: Value = app
+        .get("/v1/courses?audience=employees&limit=500", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let codes: Vec<&str> = staff["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|c| c["code"].as_str())
+        .collect();
+    assert!(
+        codes.contains(&"ILM5") && codes.contains(&"ILM3") && codes.contains(&"PROJECT-MGMT"),
+        "{codes:?}"
+    );
 }

@@ -4,12 +4,12 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use pathway_http::auth::{sign, Claims};
-use pathway_persistence::{connect, DatabaseConnection};
+use pathway_http::auth::{Claims, sign};
+use pathway_persistence::{DatabaseConnection, connect};
 use pathway_server::config::{Config, Environment, JwtConfig};
 use pathway_server::startup::Server;
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 pub const SECRET: &str = "end-to-end-test-secret";
@@ -39,9 +39,15 @@ async fn fresh_database() -> (String, Option<std::path::PathBuf>) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("pathway_test_{}", Uuid::now_v7().simple());
-            let admin = connect(&admin_url).await.expect("TEST_DATABASE_URL must reach PostgreSQL");
-            pathway_persistence::db::execute(&admin, &format!("CREATE DATABASE \"{name}\"")).await.expect("create a test database");
-            let (server, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL ends with /<database>");
+            let admin = connect(&admin_url)
+                .await
+                .expect("TEST_DATABASE_URL must reach PostgreSQL");
+            pathway_persistence::db::execute(&admin, &format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create a test database");
+            let (server, _) = admin_url
+                .rsplit_once('/')
+                .expect("TEST_DATABASE_URL ends with /<database>");
             (format!("{server}/{name}"), None)
         }
         _ => {
@@ -58,13 +64,21 @@ pub fn config(database_url: &str) -> Config {
         database_url: database_url.to_owned(),
         bind: "127.0.0.1:0".into(),
         environment: Environment::Development,
-        jwt: JwtConfig { secret: Some(SECRET.into()), public_key_file: None, issuer: None, audience: None },
+        jwt: JwtConfig {
+            secret: Some(SECRET.into()),
+            public_key_file: None,
+            issuer: None,
+            audience: None,
+        },
         cors_origins: vec![ALLOWED_ORIGIN.into()],
     }
 }
 
 pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
 }
 
 /// A token for `sub` with `roles`, valid for an hour.
@@ -87,8 +101,15 @@ pub fn token(sub: &str, roles: &[&str]) -> String {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts the app with the test configuration changed by `adjust`.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let (database_url, sqlite_file) = fresh_database().await;
-        let server = Server::start(&config(&database_url)).await.expect("the server starts");
+        let mut config = config(&database_url);
+        adjust(&mut config);
+        let server = Server::start(&config).await.expect("the server starts");
         let address = format!("http://127.0.0.1:{}", server.port);
         tokio::spawn(server.run());
         Self {
@@ -101,11 +122,15 @@ impl TestApp {
     }
 
     pub async fn db(&self) -> DatabaseConnection {
-        connect(&self.database_url).await.expect("connect to the test database")
+        connect(&self.database_url)
+            .await
+            .expect("connect to the test database")
     }
 
     pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
-        let builder = self.client.request(method, format!("{}{path}", self.address));
+        let builder = self
+            .client
+            .request(method, format!("{}{path}", self.address));
         match token {
             Some(token) => builder.bearer_auth(token),
             None => builder,
@@ -113,14 +138,27 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.request(Method::GET, path, Some(token)).send().await.expect("GET answered")
+        self.request(Method::GET, path, Some(token))
+            .send()
+            .await
+            .expect("GET answered")
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(Method::POST, path, Some(token)).json(body).send().await.expect("POST answered")
+        self.request(Method::POST, path, Some(token))
+            .json(body)
+            .send()
+            .await
+            .expect("POST answered")
     }
 
-    pub async fn patch(&self, path: &str, token: &str, etag: Option<&str>, body: &Value) -> Response {
+    pub async fn patch(
+        &self,
+        path: &str,
+        token: &str,
+        etag: Option<&str>,
+        body: &Value,
+    ) -> Response {
         let mut request = self
             .request(Method::PATCH, path, Some(token))
             .header("content-type", "application/merge-patch+json")
@@ -162,7 +200,16 @@ impl TestApp {
     pub async fn published_course(&self, mut body: Value) -> Value {
         body["equality_impact_assessment"] = completed_assessment();
         let course = self.course(body).await;
-        let response = self.post(&format!("/v1/courses/{}/publish", course["id"].as_str().expect("an id")), &self.admin, &json!({})).await;
+        let response = self
+            .post(
+                &format!(
+                    "/v1/courses/{}/publish",
+                    course["id"].as_str().expect("an id")
+                ),
+                &self.admin,
+                &json!({}),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.expect("a course")
     }
@@ -183,15 +230,36 @@ pub fn completed_assessment() -> Value {
 /// Asserts a problem+json response with `status`, and returns it.
 pub async fn problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
-    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    assert!(content_type.starts_with("application/problem+json"), "content type was {content_type}");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "content type was {content_type}"
+    );
     let body: Value = response.json().await.expect("a problem body");
     assert_eq!(body["status"], status.as_u16());
-    assert!(body["type"].as_str().is_some_and(|t| t.starts_with("/problems/")), "{body}");
-    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    assert!(
+        body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("/problems/")),
+        "{body}"
+    );
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
     body
 }
 
 pub fn etag(response: &Response) -> String {
-    response.headers().get("etag").and_then(|v| v.to_str().ok()).expect("an ETag").to_owned()
+    response
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .expect("an ETag")
+        .to_owned()
 }

@@ -4,5 +4,6 @@
 mod audit;
 mod courses;
 mod helpers;
+mod identity_provider;
 mod learners;
 mod platform;

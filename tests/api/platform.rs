@@ -1,20 +1,36 @@
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use crate::helpers::{now, problem, token, TestApp, ALLOWED_ORIGIN, SECRET};
-use pathway_http::auth::{sign, Claims};
+use crate::helpers::{ALLOWED_ORIGIN, SECRET, TestApp, now, problem, token};
+use pathway_http::auth::{Claims, sign};
 
 fn claims(exp: u64) -> Claims {
-    Claims { sub: "x".into(), roles: vec!["admin".into()], scope: None, exp, nbf: None, iat: None, iss: None, aud: None }
+    Claims {
+        sub: "x".into(),
+        roles: vec!["admin".into()],
+        scope: None,
+        exp,
+        nbf: None,
+        iat: None,
+        iss: None,
+        aud: None,
+    }
 }
 
 #[tokio::test]
 async fn health_probes_answer() {
     let app = TestApp::spawn().await;
     for path in ["/health/live", "/health/ready"] {
-        let response = app.request(Method::GET, path, None).send().await.expect("answered");
+        let response = app
+            .request(Method::GET, path, None)
+            .send()
+            .await
+            .expect("answered");
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(response.json::<Value>().await.expect("json"), json!({"status": "ok"}));
+        assert_eq!(
+            response.json::<Value>().await.expect("json"),
+            json!({"status": "ok"})
+        );
     }
 }
 
@@ -26,15 +42,28 @@ async fn requests_without_a_valid_token_are_unauthorised() {
     let mut future = claims(now() + 7200);
     future.nbf = Some(now() + 3600);
     let not_yet = sign(SECRET.as_bytes(), &future).expect("signed");
-    for header in [None, Some("Bearer".to_owned()), Some("Basic abc".to_owned()), Some("Bearer not.a.jwt".to_owned()),
-        Some(format!("Bearer {expired}")), Some(format!("Bearer {wrong_key}")), Some(format!("Bearer {not_yet}"))]
-    {
+    for header in [
+        None,
+        Some("Bearer".to_owned()),
+        Some("Basic abc".to_owned()),
+        Some("Bearer not.a.jwt".to_owned()),
+        Some(format!("Bearer {expired}")),
+        Some(format!("Bearer {wrong_key}")),
+        Some(format!("Bearer {not_yet}")),
+    ] {
         let mut request = app.request(Method::GET, "/v1/courses", None);
         if let Some(header) = &header {
             request = request.header("authorization", header);
         }
         let response = request.send().await.expect("answered");
-        assert_eq!(response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()), Some("Bearer"), "{header:?}");
+        assert_eq!(
+            response
+                .headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok()),
+            Some("Bearer"),
+            "{header:?}"
+        );
         problem(response, StatusCode::UNAUTHORIZED).await;
     }
 }
@@ -45,14 +74,20 @@ async fn a_token_signed_with_another_algorithm_is_refused() {
     // An unsigned token ("alg": "none") must never pass: the algorithm is pinned.
     let header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";
     let payload = "eyJzdWIiOiJ4Iiwicm9sZXMiOlsiYWRtaW4iXSwiZXhwIjo0MTAyNDQ0ODAwfQ";
-    let response = app.get("/v1/courses", &format!("{header}.{payload}.")).await;
+    let response = app
+        .get("/v1/courses", &format!("{header}.{payload}."))
+        .await;
     problem(response, StatusCode::UNAUTHORIZED).await;
 }
 
 #[tokio::test]
 async fn every_error_is_problem_json() {
     let app = TestApp::spawn().await;
-    problem(app.get("/v1/nowhere", &app.admin).await, StatusCode::NOT_FOUND).await;
+    problem(
+        app.get("/v1/nowhere", &app.admin).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     let bad_json = app
         .request(Method::POST, "/v1/courses", Some(&app.admin))
         .header("content-type", "application/json")
@@ -61,7 +96,12 @@ async fn every_error_is_problem_json() {
         .await
         .expect("answered");
     problem(bad_json, StatusCode::BAD_REQUEST).await;
-    let wrong_type = app.request(Method::POST, "/v1/courses", Some(&app.admin)).body("code=GDPR").send().await.expect("answered");
+    let wrong_type = app
+        .request(Method::POST, "/v1/courses", Some(&app.admin))
+        .body("code=GDPR")
+        .send()
+        .await
+        .expect("answered");
     problem(wrong_type, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
     let huge = format!("{{\"code\": \"{}\"}}", "A".repeat(300 * 1024));
     let too_large = app
@@ -77,37 +117,106 @@ async fn every_error_is_problem_json() {
 #[tokio::test]
 async fn a_request_id_is_echoed_or_made_up() {
     let app = TestApp::spawn().await;
-    let sent = app.request(Method::GET, "/health/live", None).header("x-request-id", "abc-123").send().await.expect("answered");
+    let sent = app
+        .request(Method::GET, "/health/live", None)
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .expect("answered");
     assert_eq!(sent.headers()["x-request-id"], "abc-123");
-    let made_up = app.request(Method::GET, "/health/live", None).send().await.expect("answered");
+    let made_up = app
+        .request(Method::GET, "/health/live", None)
+        .send()
+        .await
+        .expect("answered");
     let id = made_up.headers()["x-request-id"].to_str().expect("ascii");
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
-    let error = app.request(Method::GET, "/v1/courses", None).header("x-request-id", "err-1").send().await.expect("answered");
-    assert_eq!(error.headers()["x-request-id"], "err-1", "errors carry the request id too");
+    let error = app
+        .request(Method::GET, "/v1/courses", None)
+        .header("x-request-id", "err-1")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(
+        error.headers()["x-request-id"],
+        "err-1",
+        "errors carry the request id too"
+    );
 }
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status() {
     let app = TestApp::spawn().await;
     app.get("/v1/courses", &app.admin).await;
-    app.request(Method::GET, "/v1/courses", None).send().await.expect("answered");
-    let metrics = app.request(Method::GET, "/metrics", None).send().await.expect("answered").text().await.expect("text");
-    assert!(metrics.contains("pathway_http_requests_total{endpoint=\"/v1/courses\",method=\"GET\",status=\"200\"} 1"), "{metrics}");
-    assert!(metrics.contains("pathway_http_requests_total{endpoint=\"/v1/courses\",method=\"GET\",status=\"401\"} 1"), "{metrics}");
-    assert!(metrics.contains("pathway_http_requests_duration_seconds_bucket"), "{metrics}");
+    app.request(Method::GET, "/v1/courses", None)
+        .send()
+        .await
+        .expect("answered");
+    let metrics = app
+        .request(Method::GET, "/metrics", None)
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(
+            "pathway_http_requests_total{endpoint=\"/v1/courses\",method=\"GET\",status=\"200\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "pathway_http_requests_total{endpoint=\"/v1/courses\",method=\"GET\",status=\"401\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("pathway_http_requests_duration_seconds_bucket"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
 async fn the_docs_and_the_spec_are_served_from_the_binary() {
     let app = TestApp::spawn().await;
-    let spec: Value = app.request(Method::GET, "/openapi.json", None).send().await.expect("answered").json().await.expect("json");
-    assert!(spec["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{}", spec["openapi"]);
+    let spec: Value = app
+        .request(Method::GET, "/openapi.json", None)
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        spec["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        spec["openapi"]
+    );
     assert!(spec["paths"]["/v1/learners"].is_object());
-    let docs = app.request(Method::GET, "/docs/", None).send().await.expect("answered");
+    let docs = app
+        .request(Method::GET, "/docs/", None)
+        .send()
+        .await
+        .expect("answered");
     assert_eq!(docs.status(), StatusCode::OK);
-    assert!(docs.text().await.expect("html").contains("swagger"), "the docs page is Swagger UI");
-    let bundle = app.request(Method::GET, "/docs/swagger-ui-bundle.js", None).send().await.expect("answered");
-    assert_eq!(bundle.status(), StatusCode::OK, "the UI's script is vendored, not fetched");
+    assert!(
+        docs.text().await.expect("html").contains("swagger"),
+        "the docs page is Swagger UI"
+    );
+    let bundle = app
+        .request(Method::GET, "/docs/swagger-ui-bundle.js", None)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(
+        bundle.status(),
+        StatusCode::OK,
+        "the UI's script is vendored, not fetched"
+    );
 }
 
 #[tokio::test]
@@ -117,11 +226,20 @@ async fn browsers_from_allowed_origins_get_cors_headers() {
         app.request(Method::OPTIONS, "/v1/courses", None)
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "authorization, content-type")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
             .send()
     };
     let allowed = preflight(ALLOWED_ORIGIN).await.expect("answered");
-    assert_eq!(allowed.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some(ALLOWED_ORIGIN));
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some(ALLOWED_ORIGIN)
+    );
     let other = preflight("https://evil.example").await.expect("answered");
     assert!(other.headers().get("access-control-allow-origin").is_none());
 }
@@ -130,13 +248,20 @@ async fn browsers_from_allowed_origins_get_cors_headers() {
 async fn unknown_roles_grant_nothing() {
     let app = TestApp::spawn().await;
     let caller = token(&uuid::Uuid::now_v7().to_string(), &["superuser", "root"]);
-    problem(app.post("/v1/courses", &caller, &json!({})).await, StatusCode::FORBIDDEN).await;
+    problem(
+        app.post("/v1/courses", &caller, &json!({})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
 }
 
 #[test]
 fn the_committed_contract_matches_the_code() {
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json"))
-        .expect("openapi/openapi.json is committed");
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../openapi/openapi.json"
+    ))
+    .expect("openapi/openapi.json is committed");
     assert!(
         committed == pathway_http::openapi::json(),
         "openapi/openapi.json is stale: regenerate it with `cargo run -q -- openapi > openapi/openapi.json`"
@@ -149,12 +274,27 @@ fn every_operation_is_documented_with_an_id_summary_tag_and_errors() {
     for (path, operations) in spec["paths"].as_object().expect("paths") {
         for (method, operation) in operations.as_object().expect("operations") {
             let name = format!("{method} {path}");
-            assert!(operation["operationId"].is_string(), "{name} has no operationId");
-            assert!(operation["summary"].as_str().is_some_and(|s| !s.is_empty()), "{name} has no summary");
-            assert!(operation["tags"].as_array().is_some_and(|t| !t.is_empty()), "{name} has no tag");
+            assert!(
+                operation["operationId"].is_string(),
+                "{name} has no operationId"
+            );
+            assert!(
+                operation["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                "{name} has no summary"
+            );
+            assert!(
+                operation["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{name} has no tag"
+            );
             if path.starts_with("/v1/") {
-                assert!(operation["security"].is_array(), "{name} declares no security");
-                assert!(operation["responses"]["401"].is_object(), "{name} documents no 401");
+                assert!(
+                    operation["security"].is_array(),
+                    "{name} declares no security"
+                );
+                assert!(
+                    operation["responses"]["401"].is_object(),
+                    "{name} documents no 401"
+                );
             }
         }
     }
@@ -162,16 +302,32 @@ fn every_operation_is_documented_with_an_id_summary_tag_and_errors() {
 
 #[test]
 fn docker_compose_names_the_database_and_the_api() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docker-compose.yml")).expect("docker-compose.yml");
-    let docs = yaml_rust2::YamlLoader::load_from_str(&text).expect("docker-compose.yml parses as YAML");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docker-compose.yml"
+    ))
+    .expect("docker-compose.yml");
+    let docs =
+        yaml_rust2::YamlLoader::load_from_str(&text).expect("docker-compose.yml parses as YAML");
     let services = &docs[0]["services"];
     for service in ["postgres", "api"] {
-        assert!(!services[service].is_badvalue(), "docker-compose.yml has no {service} service");
-        assert!(!services[service]["healthcheck"].is_badvalue(), "{service} has no healthcheck");
+        assert!(
+            !services[service].is_badvalue(),
+            "docker-compose.yml has no {service} service"
+        );
+        assert!(
+            !services[service]["healthcheck"].is_badvalue(),
+            "{service} has no healthcheck"
+        );
     }
-    assert!(!docs[0]["volumes"].is_badvalue(), "a named volume keeps the database");
     assert!(
-        services["api"]["environment"]["DATABASE_URL"].as_str().is_some_and(|u| u.starts_with("postgres://")),
+        !docs[0]["volumes"].is_badvalue(),
+        "a named volume keeps the database"
+    );
+    assert!(
+        services["api"]["environment"]["DATABASE_URL"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("postgres://")),
         "the api uses the postgres service"
     );
 }

@@ -62,8 +62,12 @@ pub struct CourseCode(String);
 impl CourseCode {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let code = raw.trim().to_ascii_uppercase();
-        let valid = (2..=20).contains(&code.len()) && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        valid.then_some(Self(code)).ok_or(DomainError::invalid("code", "must be 2-20 letters, digits or dashes"))
+        let valid = (2..=20).contains(&code.len())
+            && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        valid.then_some(Self(code)).ok_or(DomainError::invalid(
+            "code",
+            "must be 2-20 letters, digits or dashes",
+        ))
     }
 
     pub fn as_str(&self) -> &str {
@@ -81,10 +85,18 @@ pub struct EqualityImpactAssessment {
 }
 
 impl EqualityImpactAssessment {
-    pub const NOT_STARTED: Self = Self { status: AssessmentStatus::NotStarted, completed_on: None, summary: None };
+    pub const NOT_STARTED: Self = Self {
+        status: AssessmentStatus::NotStarted,
+        completed_on: None,
+        summary: None,
+    };
 
     fn parse(raw: Self, errors: &mut Errors) -> Option<Self> {
-        let summary = errors.take(text::optional("equality_impact_assessment.summary", raw.summary.as_deref(), 4000))?;
+        let summary = errors.take(text::optional(
+            "equality_impact_assessment.summary",
+            raw.summary.as_deref(),
+            4000,
+        ))?;
         let completed = raw.status == AssessmentStatus::Completed;
         // A completed assessment is one whose outcome is on record, with the day it was agreed.
         errors.check(
@@ -150,16 +162,27 @@ impl CourseDetails {
         let mut errors = Errors::default();
         let code = errors.take(CourseCode::parse(&draft.code));
         let title = errors.take(text::required("title", &draft.title, 200));
-        let description = errors.take(text::optional("description", draft.description.as_deref(), 4000));
+        let description = errors.take(text::optional(
+            "description",
+            draft.description.as_deref(),
+            4000,
+        ));
         let provider = errors.take(text::required("provider", &draft.provider, 200));
-        let qualification = errors.take(text::optional("qualification", draft.qualification.as_deref(), 200));
+        let qualification = errors.take(text::optional(
+            "qualification",
+            draft.qualification.as_deref(),
+            200,
+        ));
         errors.check(draft.cost_pence >= 0, "cost_pence", "must not be negative");
         errors.check(
-            draft.validity_months.is_none_or(|m| (1..=MAX_VALIDITY_MONTHS).contains(&m)),
+            draft
+                .validity_months
+                .is_none_or(|m| (1..=MAX_VALIDITY_MONTHS).contains(&m)),
             "validity_months",
             "must be between 1 and 120, or null for a course that never expires",
         );
-        let assessment = EqualityImpactAssessment::parse(draft.equality_impact_assessment, &mut errors);
+        let assessment =
+            EqualityImpactAssessment::parse(draft.equality_impact_assessment, &mut errors);
         let details = (|| {
             Some(Self {
                 code: code?,
@@ -217,7 +240,11 @@ impl Course {
     /// assessment of every new course first.
     pub fn publish(&self) -> Result<CourseStatus, DomainError> {
         if self.status != CourseStatus::Draft {
-            return Err(DomainError::transition(self.status, "publish", &[CourseStatus::Draft]));
+            return Err(DomainError::transition(
+                self.status,
+                "publish",
+                &[CourseStatus::Draft],
+            ));
         }
         let assessment = self.details.equality_impact_assessment.status;
         if assessment != AssessmentStatus::Completed {
@@ -232,15 +259,23 @@ impl Course {
     pub fn retire(&self) -> Result<CourseStatus, DomainError> {
         match self.status {
             CourseStatus::Published => Ok(CourseStatus::Retired),
-            other => Err(DomainError::transition(other, "retire", &[CourseStatus::Published])),
+            other => Err(DomainError::transition(
+                other,
+                "retire",
+                &[CourseStatus::Published],
+            )),
         }
     }
 
     /// Checks an edit against the course's state: the catalogue's history stays as it was.
     pub fn revise(&self, details: CourseDetails) -> Result<CourseDetails, DomainError> {
         match self.status {
-            CourseStatus::Retired => Err(DomainError::Conflict("a retired course cannot be edited".into())),
-            CourseStatus::Published if details.equality_impact_assessment.status != AssessmentStatus::Completed => {
+            CourseStatus::Retired => Err(DomainError::Conflict(
+                "a retired course cannot be edited".into(),
+            )),
+            CourseStatus::Published
+                if details.equality_impact_assessment.status != AssessmentStatus::Completed =>
+            {
                 Err(DomainError::Conflict(
                     "a published course keeps its completed equality impact assessment".into(),
                 ))
@@ -301,7 +336,10 @@ pub(crate) mod tests {
 
     #[test]
     fn course_codes_are_upper_cased_and_bounded() {
-        assert_eq!(CourseCode::parse(" gdpr-1 ").map(|c| c.0), Ok("GDPR-1".into()));
+        assert_eq!(
+            CourseCode::parse(" gdpr-1 ").map(|c| c.0),
+            Ok("GDPR-1".into())
+        );
         for raw in ["", "G", "GDPR 1", "GDPR_1", "ABCDEFGHIJKLMNOPQRSTU"] {
             assert!(CourseCode::parse(raw).is_err(), "{raw:?} should be refused");
         }
@@ -309,23 +347,52 @@ pub(crate) mod tests {
 
     #[test]
     fn negative_costs_and_silly_validity_are_refused() {
-        let bad = CourseDraft { cost_pence: -1, validity_months: Some(0), ..draft("GDPR") };
+        let bad = CourseDraft {
+            cost_pence: -1,
+            validity_months: Some(0),
+            ..draft("GDPR")
+        };
         assert_eq!(invalid_fields(bad), ["cost_pence", "validity_months"]);
-        let too_long = CourseDraft { validity_months: Some(121), ..draft("GDPR") };
+        let too_long = CourseDraft {
+            validity_months: Some(121),
+            ..draft("GDPR")
+        };
         assert_eq!(invalid_fields(too_long), ["validity_months"]);
-        assert!(CourseDetails::parse(CourseDraft { validity_months: None, ..draft("GDPR") }).is_ok());
+        assert!(
+            CourseDetails::parse(CourseDraft {
+                validity_months: None,
+                ..draft("GDPR")
+            })
+            .is_ok()
+        );
     }
 
     #[test]
     fn a_completed_assessment_needs_its_date_and_outcome() {
-        let bare = EqualityImpactAssessment { status: AssessmentStatus::Completed, completed_on: None, summary: None };
+        let bare = EqualityImpactAssessment {
+            status: AssessmentStatus::Completed,
+            completed_on: None,
+            summary: None,
+        };
         assert_eq!(
-            invalid_fields(CourseDraft { equality_impact_assessment: bare, ..draft("GDPR") }),
-            ["equality_impact_assessment.completed_on", "equality_impact_assessment.summary"]
+            invalid_fields(CourseDraft {
+                equality_impact_assessment: bare,
+                ..draft("GDPR")
+            }),
+            [
+                "equality_impact_assessment.completed_on",
+                "equality_impact_assessment.summary"
+            ]
         );
-        let dated_but_open = EqualityImpactAssessment { status: AssessmentStatus::InProgress, ..completed() };
+        let dated_but_open = EqualityImpactAssessment {
+            status: AssessmentStatus::InProgress,
+            ..completed()
+        };
         assert_eq!(
-            invalid_fields(CourseDraft { equality_impact_assessment: dated_but_open, ..draft("GDPR") }),
+            invalid_fields(CourseDraft {
+                equality_impact_assessment: dated_but_open,
+                ..draft("GDPR")
+            }),
             ["equality_impact_assessment.completed_on"]
         );
     }
@@ -333,15 +400,26 @@ pub(crate) mod tests {
     #[test]
     fn publishing_needs_a_completed_equality_impact_assessment() {
         let unassessed = course(draft("GDPR"), CourseStatus::Draft);
-        let Err(DomainError::Conflict(why)) = unassessed.publish() else { panic!("expected a conflict") };
+        let Err(DomainError::Conflict(why)) = unassessed.publish() else {
+            panic!("expected a conflict")
+        };
         assert!(why.contains("equality impact assessment"), "{why}");
-        let assessed = course(CourseDraft { equality_impact_assessment: completed(), ..draft("GDPR") }, CourseStatus::Draft);
+        let assessed = course(
+            CourseDraft {
+                equality_impact_assessment: completed(),
+                ..draft("GDPR")
+            },
+            CourseStatus::Draft,
+        );
         assert_eq!(assessed.publish(), Ok(CourseStatus::Published));
     }
 
     #[test]
     fn only_drafts_publish_and_only_published_courses_retire() {
-        let assessed = CourseDraft { equality_impact_assessment: completed(), ..draft("GDPR") };
+        let assessed = CourseDraft {
+            equality_impact_assessment: completed(),
+            ..draft("GDPR")
+        };
         let published = course(assessed.clone(), CourseStatus::Published);
         let retired = course(assessed.clone(), CourseStatus::Retired);
         let drafted = course(assessed, CourseStatus::Draft);
@@ -354,7 +432,10 @@ pub(crate) mod tests {
 
     #[test]
     fn retired_courses_are_not_edited_and_published_ones_stay_assessed() {
-        let assessed = CourseDraft { equality_impact_assessment: completed(), ..draft("GDPR") };
+        let assessed = CourseDraft {
+            equality_impact_assessment: completed(),
+            ..draft("GDPR")
+        };
         let retired = course(assessed.clone(), CourseStatus::Retired);
         assert!(retired.revise(retired.details.clone()).is_err());
         let published = course(assessed, CourseStatus::Published);

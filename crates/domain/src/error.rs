@@ -28,13 +28,22 @@ fn summary(errors: &[FieldError]) -> String {
 
 impl DomainError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self::Invalid(vec![FieldError { field: field.to_owned(), message: message.into() }])
+        Self::Invalid(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
     }
 
     /// A refused state transition that says which actions the current state allows.
     pub fn transition<S: fmt::Display>(from: S, action: &str, allowed_from: &[S]) -> Self {
-        let allowed = allowed_from.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-        Self::Conflict(format!("cannot {action} a {from} resource; {action} is allowed only from: {allowed}"))
+        let allowed = allowed_from
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        Self::Conflict(format!(
+            "cannot {action} a {from} resource; {action} is allowed only from: {allowed}"
+        ))
     }
 }
 
@@ -57,7 +66,10 @@ impl Errors {
     pub fn push(&mut self, error: DomainError) {
         match error {
             DomainError::Invalid(fields) => self.0.extend(fields),
-            DomainError::Conflict(message) => self.0.push(FieldError { field: String::new(), message }),
+            DomainError::Conflict(message) => self.0.push(FieldError {
+                field: String::new(),
+                message,
+            }),
         }
     }
 
@@ -68,7 +80,11 @@ impl Errors {
     }
 
     pub fn into_result(self) -> Result<(), DomainError> {
-        if self.0.is_empty() { Ok(()) } else { Err(DomainError::Invalid(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Invalid(self.0))
+        }
     }
 
     /// The value built from the fields that parsed, or every error met on the way.
@@ -136,7 +152,12 @@ mod tests {
         errors.check(false, "email", "is not an email address");
         errors.check(true, "title", "never reported");
         errors.check(false, "code", "is too long");
-        let Err(DomainError::Invalid(fields)) = errors.into_result() else { panic!("expected invalid") };
-        assert_eq!(fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["email", "code"]);
+        let Err(DomainError::Invalid(fields)) = errors.into_result() else {
+            panic!("expected invalid")
+        };
+        assert_eq!(
+            fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(),
+            ["email", "code"]
+        );
     }
 }

@@ -59,25 +59,52 @@ impl LearnerProfile {
     pub fn parse(draft: LearnerDraft, today: NaiveDate) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
         let kind = draft.kind;
-        errors.check(kind.is_some(), "kind", "is required: employee or elected_member");
+        errors.check(
+            kind.is_some(),
+            "kind",
+            "is required: employee or elected_member",
+        );
         let given_name = errors.take(text::required("given_name", &draft.given_name, NAME_MAX));
         let family_name = errors.take(text::required("family_name", &draft.family_name, NAME_MAX));
         let email = errors.take(Email::parse(&draft.email));
-        let external_ref = errors.take(text::optional("external_ref", draft.external_ref.as_deref(), SHORT_MAX));
-        let department = errors.take(text::optional("department", draft.department.as_deref(), SHORT_MAX));
-        let job_title = errors.take(text::optional("job_title", draft.job_title.as_deref(), SHORT_MAX));
-        let political_group =
-            errors.take(text::optional("political_group", draft.political_group.as_deref(), SHORT_MAX));
+        let external_ref = errors.take(text::optional(
+            "external_ref",
+            draft.external_ref.as_deref(),
+            SHORT_MAX,
+        ));
+        let department = errors.take(text::optional(
+            "department",
+            draft.department.as_deref(),
+            SHORT_MAX,
+        ));
+        let job_title = errors.take(text::optional(
+            "job_title",
+            draft.job_title.as_deref(),
+            SHORT_MAX,
+        ));
+        let political_group = errors.take(text::optional(
+            "political_group",
+            draft.political_group.as_deref(),
+            SHORT_MAX,
+        ));
         let ward = errors.take(text::optional("ward", draft.ward.as_deref(), SHORT_MAX));
         let committees = errors.take(text::name_list("committees", &draft.committees, SHORT_MAX));
-        let responsibilities = errors.take(text::name_list("responsibilities", &draft.responsibilities, SHORT_MAX));
+        let responsibilities = errors.take(text::name_list(
+            "responsibilities",
+            &draft.responsibilities,
+            SHORT_MAX,
+        ));
 
         // Employees and councillors are different kinds of people: an officer has a line
         // manager and a post, a councillor a political group, a ward and committee seats.
         match kind {
             Some(LearnerKind::Employee) => {
                 let not_for_employees = "applies to elected members only";
-                errors.check(draft.political_group.is_none(), "political_group", not_for_employees);
+                errors.check(
+                    draft.political_group.is_none(),
+                    "political_group",
+                    not_for_employees,
+                );
                 errors.check(draft.ward.is_none(), "ward", not_for_employees);
                 errors.check(draft.committees.is_empty(), "committees", not_for_employees);
             }
@@ -146,10 +173,22 @@ impl Learner {
     /// Checks an edit against what cannot change once a learner exists.
     pub fn revise(&self, profile: LearnerProfile) -> Result<LearnerProfile, DomainError> {
         let mut errors = Errors::default();
-        errors.check(profile.kind == self.profile.kind, "kind", "cannot change; record the person as a new learner");
-        errors.check(profile.manager_id != Some(self.id), "manager_id", "a learner cannot be their own manager");
+        errors.check(
+            profile.kind == self.profile.kind,
+            "kind",
+            "cannot change; record the person as a new learner",
+        );
+        errors.check(
+            profile.manager_id != Some(self.id),
+            "manager_id",
+            "a learner cannot be their own manager",
+        );
         if let Some(left_on) = self.left_on {
-            errors.check(profile.started_on <= left_on, "started_on", "must not be after the date the learner left");
+            errors.check(
+                profile.started_on <= left_on,
+                "started_on",
+                "must not be after the date the learner left",
+            );
         }
         errors.into_result().map(|()| profile)
     }
@@ -157,10 +196,17 @@ impl Learner {
     /// Records that the learner has left the council (a leaver from HR, or a councillor not re-elected).
     pub fn leave(&self, left_on: NaiveDate) -> Result<(LearnerStatus, NaiveDate), DomainError> {
         if self.status == LearnerStatus::Left {
-            return Err(DomainError::transition(LearnerStatus::Left, "mark as left", &[LearnerStatus::Active]));
+            return Err(DomainError::transition(
+                LearnerStatus::Left,
+                "mark as left",
+                &[LearnerStatus::Active],
+            ));
         }
         if left_on < self.profile.started_on {
-            return Err(DomainError::invalid("left_on", "must not be before the learner started"));
+            return Err(DomainError::invalid(
+                "left_on",
+                "must not be before the learner started",
+            ));
         }
         Ok((LearnerStatus::Left, left_on))
     }
@@ -222,7 +268,10 @@ mod tests {
             committees: vec!["Planning".into()],
             ..employee()
         };
-        assert_eq!(invalid_fields(LearnerProfile::parse(draft, day(2026, 1, 1))), ["political_group", "ward", "committees"]);
+        assert_eq!(
+            invalid_fields(LearnerProfile::parse(draft, day(2026, 1, 1))),
+            ["political_group", "ward", "committees"]
+        );
     }
 
     #[test]
@@ -233,19 +282,33 @@ mod tests {
             job_title: Some("Clerk".into()),
             ..member()
         };
-        assert_eq!(invalid_fields(LearnerProfile::parse(draft, day(2026, 1, 1))), ["manager_id", "department", "job_title"]);
+        assert_eq!(
+            invalid_fields(LearnerProfile::parse(draft, day(2026, 1, 1))),
+            ["manager_id", "department", "job_title"]
+        );
     }
 
     #[test]
     fn every_bad_field_is_reported_at_once() {
-        let draft = LearnerDraft { kind: None, given_name: " ".into(), email: "nope".into(), ..LearnerDraft::default() };
-        assert_eq!(invalid_fields(LearnerProfile::parse(draft, day(2026, 1, 1))), ["kind", "given_name", "family_name", "email"]);
+        let draft = LearnerDraft {
+            kind: None,
+            given_name: " ".into(),
+            email: "nope".into(),
+            ..LearnerDraft::default()
+        };
+        assert_eq!(
+            invalid_fields(LearnerProfile::parse(draft, day(2026, 1, 1))),
+            ["kind", "given_name", "family_name", "email"]
+        );
     }
 
     #[test]
     fn a_profile_round_trips_through_its_draft() {
         let profile = LearnerProfile::parse(member(), day(2026, 5, 7)).expect("valid member");
-        assert_eq!(LearnerProfile::parse(profile.to_draft(), day(2030, 1, 1)), Ok(profile));
+        assert_eq!(
+            LearnerProfile::parse(profile.to_draft(), day(2030, 1, 1)),
+            Ok(profile)
+        );
     }
 
     fn stored(profile: LearnerProfile) -> Learner {
@@ -273,15 +336,31 @@ mod tests {
     #[test]
     fn a_learner_leaves_once_and_not_before_starting() {
         let learner = stored(LearnerProfile::parse(employee(), day(2026, 1, 10)).expect("valid"));
-        assert!(matches!(learner.leave(day(2026, 1, 9)), Err(DomainError::Invalid(_))));
-        assert_eq!(learner.leave(day(2026, 1, 10)), Ok((LearnerStatus::Left, day(2026, 1, 10))));
-        let gone = Learner { status: LearnerStatus::Left, left_on: Some(day(2026, 2, 1)), ..learner };
-        assert!(matches!(gone.leave(day(2026, 3, 1)), Err(DomainError::Conflict(_))));
+        assert!(matches!(
+            learner.leave(day(2026, 1, 9)),
+            Err(DomainError::Invalid(_))
+        ));
+        assert_eq!(
+            learner.leave(day(2026, 1, 10)),
+            Ok((LearnerStatus::Left, day(2026, 1, 10)))
+        );
+        let gone = Learner {
+            status: LearnerStatus::Left,
+            left_on: Some(day(2026, 2, 1)),
+            ..learner
+        };
+        assert!(matches!(
+            gone.leave(day(2026, 3, 1)),
+            Err(DomainError::Conflict(_))
+        ));
     }
 
     #[test]
     fn kinds_parse_from_their_wire_names() {
-        assert_eq!("elected_member".parse::<LearnerKind>(), Ok(LearnerKind::ElectedMember));
+        assert_eq!(
+            "elected_member".parse::<LearnerKind>(),
+            Ok(LearnerKind::ElectedMember)
+        );
         assert!("councillor".parse::<LearnerKind>().is_err());
     }
 }

@@ -19,10 +19,16 @@ pub fn optional(field: &str, raw: Option<&str>, max: usize) -> Result<Option<Str
 
 fn within(field: &str, text: &str, max: usize) -> Result<String, DomainError> {
     if text.chars().count() > max {
-        return Err(DomainError::invalid(field, format!("must be at most {max} characters")));
+        return Err(DomainError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     if text.chars().any(char::is_control) {
-        return Err(DomainError::invalid(field, "must not contain control characters"));
+        return Err(DomainError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(text.to_owned())
 }
@@ -43,7 +49,10 @@ impl Email {
                     && !domain.contains('@')
             })
             && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-        valid.then_some(Self(email)).ok_or(DomainError::invalid("email", "must be an email address like name@council.gov.uk"))
+        valid.then_some(Self(email)).ok_or(DomainError::invalid(
+            "email",
+            "must be an email address like name@council.gov.uk",
+        ))
     }
 
     pub fn as_str(&self) -> &str {
@@ -69,12 +78,24 @@ mod tests {
 
     #[test]
     fn emails_are_lower_cased_and_trimmed() {
-        assert_eq!(Email::parse("  Ada.Lovelace@Council.GOV.uk ").map(|e| e.0), Ok("ada.lovelace@council.gov.uk".into()));
+        assert_eq!(
+            Email::parse("  Ada.Lovelace@Council.GOV.uk ").map(|e| e.0),
+            Ok("ada.lovelace@council.gov.uk".into())
+        );
     }
 
     #[test]
     fn malformed_emails_are_refused() {
-        for raw in ["", "ada", "ada@", "@council.gov.uk", "ada@council", "ada@.uk", "ada @council.gov.uk", "a@b@c.uk"] {
+        for raw in [
+            "",
+            "ada",
+            "ada@",
+            "@council.gov.uk",
+            "ada@council",
+            "ada@.uk",
+            "ada @council.gov.uk",
+            "a@b@c.uk",
+        ] {
             assert!(Email::parse(raw).is_err(), "{raw:?} should be refused");
         }
     }
@@ -94,7 +115,14 @@ mod tests {
 
     #[test]
     fn name_lists_drop_repeats_ignoring_case() {
-        let raw = vec!["Planning".to_owned(), "planning".to_owned(), " Licensing ".to_owned()];
-        assert_eq!(name_list("committees", &raw, 50), Ok(vec!["Planning".to_owned(), "Licensing".to_owned()]));
+        let raw = vec![
+            "Planning".to_owned(),
+            "planning".to_owned(),
+            " Licensing ".to_owned(),
+        ];
+        assert_eq!(
+            name_list("committees", &raw, 50),
+            Ok(vec!["Planning".to_owned(), "Licensing".to_owned()])
+        );
     }
 }

@@ -59,7 +59,11 @@ pub fn build(audience: MatrixAudience, catalogue: &[Course]) -> Vec<MatrixCell<'
     offered.sort_by(|a, b| a.details.code.cmp(&b.details.code));
     Category::ALL
         .iter()
-        .flat_map(|&category| MatrixColumn::ALL.iter().map(move |&column| (category, column)))
+        .flat_map(|&category| {
+            MatrixColumn::ALL
+                .iter()
+                .map(move |&column| (category, column))
+        })
         .map(|(category, column)| MatrixCell {
             category,
             column,
@@ -75,26 +79,44 @@ pub fn build(audience: MatrixAudience, catalogue: &[Course]) -> Vec<MatrixCell<'
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::course::tests::{completed, course, draft};
     use crate::course::CourseDraft;
+    use crate::course::tests::{completed, course, draft};
 
     fn published(code: &str, category: Category, offer: Offer, audience: Audience) -> Course {
-        let draft = CourseDraft { category, offer, audience, equality_impact_assessment: completed(), ..draft(code) };
+        let draft = CourseDraft {
+            category,
+            offer,
+            audience,
+            equality_impact_assessment: completed(),
+            ..draft(code)
+        };
         course(draft, CourseStatus::Published)
     }
 
-    fn codes<'a>(cells: &'a [MatrixCell<'_>], category: Category, column: MatrixColumn) -> Vec<&'a str> {
+    fn codes<'a>(
+        cells: &'a [MatrixCell<'_>],
+        category: Category,
+        column: MatrixColumn,
+    ) -> Vec<&'a str> {
         cells
             .iter()
             .find(|cell| cell.category == category && cell.column == column)
-            .map(|cell| cell.courses.iter().map(|c| c.details.code.as_str()).collect())
+            .map(|cell| {
+                cell.courses
+                    .iter()
+                    .map(|c| c.details.code.as_str())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     #[test]
     fn an_empty_catalogue_still_has_eight_cells_in_order() {
         let cells = build(MatrixAudience::Members, &[]);
-        let order: Vec<_> = cells.iter().map(|c| (c.category.as_str(), c.column.as_str())).collect();
+        let order: Vec<_> = cells
+            .iter()
+            .map(|c| (c.category.as_str(), c.column.as_str()))
+            .collect();
         assert_eq!(
             order,
             [
@@ -114,31 +136,97 @@ mod tests {
     #[test]
     fn one_off_and_additional_offers_share_the_by_request_column() {
         let catalogue = [
-            published("LGA-EVENT", Category::KnowledgeBased, Offer::OneOff, Audience::Members),
-            published("DEEP-DIVE", Category::KnowledgeBased, Offer::Additional, Audience::Members),
+            published(
+                "LGA-EVENT",
+                Category::KnowledgeBased,
+                Offer::OneOff,
+                Audience::Members,
+            ),
+            published(
+                "DEEP-DIVE",
+                Category::KnowledgeBased,
+                Offer::Additional,
+                Audience::Members,
+            ),
         ];
         let cells = build(MatrixAudience::Members, &catalogue);
-        assert_eq!(codes(&cells, Category::KnowledgeBased, MatrixColumn::ByRequest), ["DEEP-DIVE", "LGA-EVENT"]);
+        assert_eq!(
+            codes(&cells, Category::KnowledgeBased, MatrixColumn::ByRequest),
+            ["DEEP-DIVE", "LGA-EVENT"]
+        );
     }
 
     #[test]
     fn only_published_courses_for_the_audience_appear() {
-        let mut draft_course = published("DRAFT", Category::EnablingSkills, Offer::Supplementary, Audience::All);
+        let mut draft_course = published(
+            "DRAFT",
+            Category::EnablingSkills,
+            Offer::Supplementary,
+            Audience::All,
+        );
         draft_course.status = CourseStatus::Draft;
-        let mut retired = published("OLD", Category::EnablingSkills, Offer::Supplementary, Audience::All);
+        let mut retired = published(
+            "OLD",
+            Category::EnablingSkills,
+            Offer::Supplementary,
+            Audience::All,
+        );
         retired.status = CourseStatus::Retired;
         let catalogue = [
             draft_course,
             retired,
-            published("STAFF", Category::EnablingSkills, Offer::Supplementary, Audience::Employees),
-            published("EVERYONE", Category::EnablingSkills, Offer::Supplementary, Audience::All),
-            published("CHAIR", Category::EnablingSkills, Offer::RoleSpecific, Audience::Members),
+            published(
+                "STAFF",
+                Category::EnablingSkills,
+                Offer::Supplementary,
+                Audience::Employees,
+            ),
+            published(
+                "EVERYONE",
+                Category::EnablingSkills,
+                Offer::Supplementary,
+                Audience::All,
+            ),
+            published(
+                "CHAIR",
+                Category::EnablingSkills,
+                Offer::RoleSpecific,
+                Audience::Members,
+            ),
         ];
         let members = build(MatrixAudience::Members, &catalogue);
-        assert_eq!(codes(&members, Category::EnablingSkills, MatrixColumn::Supplementary), ["EVERYONE"]);
-        assert_eq!(codes(&members, Category::EnablingSkills, MatrixColumn::RoleSpecific), ["CHAIR"]);
+        assert_eq!(
+            codes(
+                &members,
+                Category::EnablingSkills,
+                MatrixColumn::Supplementary
+            ),
+            ["EVERYONE"]
+        );
+        assert_eq!(
+            codes(
+                &members,
+                Category::EnablingSkills,
+                MatrixColumn::RoleSpecific
+            ),
+            ["CHAIR"]
+        );
         let employees = build(MatrixAudience::Employees, &catalogue);
-        assert_eq!(codes(&employees, Category::EnablingSkills, MatrixColumn::Supplementary), ["EVERYONE", "STAFF"]);
-        assert!(codes(&employees, Category::EnablingSkills, MatrixColumn::RoleSpecific).is_empty());
+        assert_eq!(
+            codes(
+                &employees,
+                Category::EnablingSkills,
+                MatrixColumn::Supplementary
+            ),
+            ["EVERYONE", "STAFF"]
+        );
+        assert!(
+            codes(
+                &employees,
+                Category::EnablingSkills,
+                MatrixColumn::RoleSpecific
+            )
+            .is_empty()
+        );
     }
 }

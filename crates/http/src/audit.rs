@@ -4,8 +4,8 @@ use actix_web::get;
 use actix_web::web::{Data, Json, Query};
 use chrono::{DateTime, Utc};
 use pathway_domain::audit::AuditEvent;
-use pathway_persistence::audit::{self as store, AuditFilter};
 use pathway_persistence::DatabaseConnection;
+use pathway_persistence::audit::{self as store, AuditFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -76,7 +76,11 @@ pub struct AuditQuery {
     security(("bearer" = []))
 )]
 #[get("/v1/audit-events")]
-pub async fn list_audit_events(_: Admin, db: Data<DatabaseConnection>, query: Query<AuditQuery>) -> Result<Json<PageView<AuditEventView>>, ApiError> {
+pub async fn list_audit_events(
+    _: Admin,
+    db: Data<DatabaseConnection>,
+    query: Query<AuditQuery>,
+) -> Result<Json<PageView<AuditEventView>>, ApiError> {
     let query = query.into_inner();
     let page = page::request(query.limit, query.cursor.as_deref())?;
     let filter = AuditFilter {
@@ -85,5 +89,8 @@ pub async fn list_audit_events(_: Admin, db: Data<DatabaseConnection>, query: Qu
         actor: query.actor,
         action: query.action,
     };
-    Ok(Json(PageView::from_page(store::list(&db, filter, page).await?, AuditEventView::from)))
+    Ok(Json(PageView::from_page(
+        store::list(&db, filter, page).await?,
+        AuditEventView::from,
+    )))
 }

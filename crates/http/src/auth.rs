@@ -1,12 +1,12 @@
 //! Bearer tokens: who is calling, and what they may do.
 
-use std::future::{ready, Ready};
+use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use pathway_domain::audit::Actor;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -42,7 +42,9 @@ impl std::str::FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|role| role.as_str() == raw)
-            .ok_or_else(|| format!("unknown role {raw:?}: use admin, manager, learner or panel_member"))
+            .ok_or_else(|| {
+                format!("unknown role {raw:?}: use admin, manager, learner or panel_member")
+            })
     }
 }
 
@@ -81,23 +83,38 @@ pub struct KeyError(String);
 impl TokenKeys {
     /// Verifies HS256 tokens signed with a shared secret.
     pub fn shared_secret(secret: &[u8], issuer: Option<&str>, audience: Option<&str>) -> Self {
-        Self::new(DecodingKey::from_secret(secret), Algorithm::HS256, issuer, audience)
+        Self::new(
+            DecodingKey::from_secret(secret),
+            Algorithm::HS256,
+            issuer,
+            audience,
+        )
     }
 
     /// Verifies RS256 or ES256 tokens from the council's identity provider, by the public key
     /// in a PEM file: the key's type decides the algorithm.
-    pub fn public_key(pem: &[u8], issuer: Option<&str>, audience: Option<&str>) -> Result<Self, KeyError> {
+    pub fn public_key(
+        pem: &[u8],
+        issuer: Option<&str>,
+        audience: Option<&str>,
+    ) -> Result<Self, KeyError> {
         let (decoding, algorithm) = match DecodingKey::from_rsa_pem(pem) {
             Ok(key) => (key, Algorithm::RS256),
             Err(_) => (
-                DecodingKey::from_ec_pem(pem).map_err(|e| KeyError(format!("neither an RSA nor an EC public key: {e}")))?,
+                DecodingKey::from_ec_pem(pem)
+                    .map_err(|e| KeyError(format!("neither an RSA nor an EC public key: {e}")))?,
                 Algorithm::ES256,
             ),
         };
         Ok(Self::new(decoding, algorithm, issuer, audience))
     }
 
-    fn new(decoding: DecodingKey, algorithm: Algorithm, issuer: Option<&str>, audience: Option<&str>) -> Self {
+    fn new(
+        decoding: DecodingKey,
+        algorithm: Algorithm,
+        issuer: Option<&str>,
+        audience: Option<&str>,
+    ) -> Self {
         let mut validation = Validation::new(algorithm);
         validation.validate_nbf = true;
         validation.leeway = 30;
@@ -109,21 +126,31 @@ impl TokenKeys {
             Some(audience) => validation.set_audience(&[audience]),
             None => validation.validate_aud = false,
         }
-        Self { decoding, validation }
+        Self {
+            decoding,
+            validation,
+        }
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        decode::<Claims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(|error| {
-            tracing::debug!(%error, "token refused");
-            ApiError::Unauthenticated("the bearer token is invalid or expired")
-        })
+        decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|error| {
+                tracing::debug!(%error, "token refused");
+                ApiError::Unauthenticated("the bearer token is invalid or expired")
+            })
     }
 }
 
 /// Signs an HS256 token with a shared secret: the development helper behind `pathway token`,
 /// and how tests get tokens.
 pub fn sign(secret: &[u8], claims: &Claims) -> Result<String, KeyError> {
-    encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret)).map_err(|e| KeyError(e.to_string()))
+    encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .map_err(|e| KeyError(e.to_string()))
 }
 
 /// The authenticated caller of a request. Taking it as a handler argument is what makes an
@@ -143,7 +170,11 @@ impl Caller {
 
     /// Refuses the request unless the caller holds `role`.
     pub fn require(&self, role: Role) -> Result<(), ApiError> {
-        if self.has(role) { Ok(()) } else { Err(ApiError::Forbidden("your role does not allow this")) }
+        if self.has(role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("your role does not allow this"))
+        }
     }
 
     /// The learner a person's token stands for (`sub`), when it is one.
@@ -153,7 +184,10 @@ impl Caller {
 
     /// Who is acting, for the audit trail.
     pub fn actor(&self) -> Actor {
-        Actor { subject: self.subject.clone(), request_id: self.request_id.clone() }
+        Actor {
+            subject: self.subject.clone(),
+            request_id: self.request_id.clone(),
+        }
     }
 }
 
@@ -162,14 +196,25 @@ impl FromRequest for Caller {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let keys = req.app_data::<Data<TokenKeys>>().expect("token keys are configured at start");
+        let keys = req
+            .app_data::<Data<TokenKeys>>()
+            .expect("token keys are configured at start");
         let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
-        ready(bearer(req).and_then(|token| keys.verify(token)).map(|claims| Caller {
-            subject: claims.sub,
-            roles: claims.roles.iter().filter_map(|r| r.parse().ok()).collect(),
-            scopes: claims.scope.unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
-            request_id,
-        }))
+        ready(
+            bearer(req)
+                .and_then(|token| keys.verify(token))
+                .map(|claims| Caller {
+                    subject: claims.sub,
+                    roles: claims.roles.iter().filter_map(|r| r.parse().ok()).collect(),
+                    scopes: claims
+                        .scope
+                        .unwrap_or_default()
+                        .split_whitespace()
+                        .map(str::to_owned)
+                        .collect(),
+                    request_id,
+                }),
+        )
     }
 }
 
@@ -177,14 +222,21 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or(ApiError::Unauthenticated("send an Authorization: Bearer <token> header"))?;
+        .ok_or(ApiError::Unauthenticated(
+            "send an Authorization: Bearer <token> header",
+        ))?;
     value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or(ApiError::Unauthenticated("the Authorization header must be Bearer <token>"))
+        .ok_or(ApiError::Unauthenticated(
+            "the Authorization header must be Bearer <token>",
+        ))
 }
 
 /// A caller holding the `admin` role. Taking it as a handler argument refuses everyone else

@@ -2,14 +2,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Json, Path, Query};
-use actix_web::{get, patch, post, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::course::{
-    AssessmentStatus, Audience, Category, Course, CourseDetails, CourseDraft, CourseStatus, Delivery,
-    EqualityImpactAssessment, Offer, Pillar,
+    AssessmentStatus, Audience, Category, Course, CourseDetails, CourseDraft, CourseStatus,
+    Delivery, EqualityImpactAssessment, Offer, Pillar,
 };
-use pathway_persistence::course::{self as store, CourseFilter};
 use pathway_persistence::DatabaseConnection;
+use pathway_persistence::course::{self as store, CourseFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -35,13 +35,21 @@ pub struct AssessmentBody {
 
 impl From<AssessmentBody> for EqualityImpactAssessment {
     fn from(body: AssessmentBody) -> Self {
-        Self { status: body.status, completed_on: body.completed_on, summary: body.summary }
+        Self {
+            status: body.status,
+            completed_on: body.completed_on,
+            summary: body.summary,
+        }
     }
 }
 
 impl From<EqualityImpactAssessment> for AssessmentBody {
     fn from(assessment: EqualityImpactAssessment) -> Self {
-        Self { status: assessment.status, completed_on: assessment.completed_on, summary: assessment.summary }
+        Self {
+            status: assessment.status,
+            completed_on: assessment.completed_on,
+            summary: assessment.summary,
+        }
     }
 }
 
@@ -62,7 +70,9 @@ fn not_started() -> AssessmentBody {
 }))]
 pub struct CourseInput {
     /// 2-20 letters, digits or dashes; stored upper-case; unique.
+    #[schema(pattern = r"^\s*[A-Za-z0-9-]{2,20}\s*$", example = "ILM5")]
     pub code: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub title: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -72,6 +82,12 @@ pub struct CourseInput {
     pub audience: Audience,
     pub delivery: Delivery,
     /// "In-house", or the external provider (LGA, ILM, ...).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S",
+        example = "In-house"
+    )]
     pub provider: String,
     #[serde(default)]
     pub qualification: Option<String>,
@@ -226,9 +242,17 @@ fn ok(course: Course) -> HttpResponse {
     security(("bearer" = []))
 )]
 #[post("/v1/courses")]
-pub async fn create_course(Admin(caller): Admin, db: Data<DatabaseConnection>, body: Json<CourseInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create_course(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    body: Json<CourseInput>,
+) -> Result<HttpResponse, ApiError> {
     let course = store::create(&db, body.into_inner().parse()?, &caller.actor()).await?;
-    Ok(precondition::created(format!("/v1/courses/{}", course.id), course.version, CourseView::from(course)))
+    Ok(precondition::created(
+        format!("/v1/courses/{}", course.id),
+        course.version,
+        CourseView::from(course),
+    ))
 }
 
 /// Read one course.
@@ -243,7 +267,11 @@ pub async fn create_course(Admin(caller): Admin, db: Data<DatabaseConnection>, b
     security(("bearer" = []))
 )]
 #[get("/v1/courses/{id}")]
-pub async fn get_course(_caller: Caller, db: Data<DatabaseConnection>, id: Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get_course(
+    _caller: Caller,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     Ok(ok(store::get(&db, id.into_inner()).await?))
 }
 
@@ -260,7 +288,11 @@ pub async fn get_course(_caller: Caller, db: Data<DatabaseConnection>, id: Path<
     security(("bearer" = []))
 )]
 #[get("/v1/courses")]
-pub async fn list_courses(_caller: Caller, db: Data<DatabaseConnection>, query: Query<CourseListQuery>) -> Result<Json<PageView<CourseView>>, ApiError> {
+pub async fn list_courses(
+    _caller: Caller,
+    db: Data<DatabaseConnection>,
+    query: Query<CourseListQuery>,
+) -> Result<Json<PageView<CourseView>>, ApiError> {
     let query = query.into_inner();
     let page = page::request(query.limit, query.cursor.as_deref())?;
     let filter = CourseFilter {
@@ -271,7 +303,10 @@ pub async fn list_courses(_caller: Caller, db: Data<DatabaseConnection>, query: 
         audience: query.audience,
         delivery: query.delivery,
     };
-    Ok(Json(PageView::from_page(store::list(&db, filter, page).await?, CourseView::from)))
+    Ok(Json(PageView::from_page(
+        store::list(&db, filter, page).await?,
+        CourseView::from,
+    )))
 }
 
 /// Change a course with a JSON merge patch of its writable fields.
@@ -302,11 +337,24 @@ pub async fn list_courses(_caller: Caller, db: Data<DatabaseConnection>, query: 
     security(("bearer" = []))
 )]
 #[patch("/v1/courses/{id}")]
-pub async fn patch_course(Admin(caller): Admin, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn patch_course(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
     let expected = precondition::required(&req)?;
     let current = store::get(&db, id.into_inner()).await?;
     let input = merge_patch::apply(&req, &body, &CourseInput::from(&current.details))?;
-    Ok(ok(store::update(&db, current.id, expected, input.parse()?, &caller.actor()).await?))
+    Ok(ok(store::update(
+        &db,
+        current.id,
+        expected,
+        input.parse()?,
+        &caller.actor(),
+    )
+    .await?))
 }
 
 /// Publish a draft course into the offer. Its equality impact assessment must be completed.
@@ -327,9 +375,20 @@ pub async fn patch_course(Admin(caller): Admin, db: Data<DatabaseConnection>, id
     security(("bearer" = []))
 )]
 #[post("/v1/courses/{id}/publish")]
-pub async fn publish_course(Admin(caller): Admin, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn publish_course(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let expected = precondition::optional(&req)?.flatten();
-    Ok(ok(store::publish(&db, id.into_inner(), expected, &caller.actor()).await?))
+    Ok(ok(store::publish(
+        &db,
+        id.into_inner(),
+        expected,
+        &caller.actor(),
+    )
+    .await?))
 }
 
 /// Retire a published course from the offer. Its history stays.
@@ -350,7 +409,18 @@ pub async fn publish_course(Admin(caller): Admin, db: Data<DatabaseConnection>, 
     security(("bearer" = []))
 )]
 #[post("/v1/courses/{id}/retire")]
-pub async fn retire_course(Admin(caller): Admin, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn retire_course(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let expected = precondition::optional(&req)?.flatten();
-    Ok(ok(store::retire(&db, id.into_inner(), expected, &caller.actor()).await?))
+    Ok(ok(store::retire(
+        &db,
+        id.into_inner(),
+        expected,
+        &caller.actor(),
+    )
+    .await?))
 }

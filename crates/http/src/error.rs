@@ -1,5 +1,5 @@
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use pathway_domain::{DomainError, FieldError};
 use pathway_persistence::StoreError;
@@ -63,12 +63,19 @@ pub enum ApiError {
 }
 
 fn summary(errors: &[FieldError]) -> String {
-    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl ApiError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self::Invalid(vec![FieldError { field: field.to_owned(), message: message.into() }])
+        Self::Invalid(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
     }
 
     fn kind_and_title(&self) -> (&'static str, &'static str) {
@@ -77,7 +84,10 @@ impl ApiError {
             Self::Unauthenticated(_) => ("unauthenticated", "Authentication required"),
             Self::Forbidden(_) => ("forbidden", "Not allowed"),
             Self::NotFound(_) => ("not-found", "Not found"),
-            Self::Conflict(_) => ("conflict", "The request conflicts with the resource's state"),
+            Self::Conflict(_) => (
+                "conflict",
+                "The request conflicts with the resource's state",
+            ),
             Self::Stale(_) => ("stale", "The resource has changed"),
             Self::PreconditionRequired => ("precondition-required", "If-Match required"),
             Self::Invalid(_) => ("validation", "The request has invalid values"),
@@ -91,17 +101,30 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let (kind, title) = self.kind_and_title();
         let errors = match self {
-            Self::Invalid(fields) => {
-                fields.iter().map(|f| FieldProblem { field: f.field.clone(), message: f.message.clone() }).collect()
-            }
+            Self::Invalid(fields) => fields
+                .iter()
+                .map(|f| FieldProblem {
+                    field: f.field.clone(),
+                    message: f.message.clone(),
+                })
+                .collect(),
             _ => Vec::new(),
         };
         // Internal details go to the log, never to the client.
         let detail = match self {
-            Self::Internal(_) => "something went wrong on our side; the request id is in the X-Request-Id header".into(),
+            Self::Internal(_) => {
+                "something went wrong on our side; the request id is in the X-Request-Id header"
+                    .into()
+            }
             other => other.to_string(),
         };
-        Problem { kind: format!("/problems/{kind}"), title: title.into(), status: self.status_code().as_u16(), detail, errors }
+        Problem {
+            kind: format!("/problems/{kind}"),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail,
+            errors,
+        }
     }
 }
 
@@ -151,12 +174,16 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => Self::NotFound(format!("{what} not found")),
             StoreError::Domain(error) => error.into(),
             StoreError::Duplicate { .. } => Self::Conflict(error.to_string()),
-            StoreError::Stale(_) => Self::Stale(format!("{error}; read it again and retry with its new ETag")),
+            StoreError::Stale(_) => Self::Stale(format!(
+                "{error}; read it again and retry with its new ETag"
+            )),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
                 Self::Unavailable
             }
-            StoreError::Internal(_) | StoreError::Corrupt(..) => Self::Internal(format!("{error:?}")),
+            StoreError::Internal(_) | StoreError::Corrupt(..) => {
+                Self::Internal(format!("{error:?}"))
+            }
         }
     }
 }
@@ -167,7 +194,9 @@ pub fn json_error(error: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     match error.classify() {
         Category::Data => ApiError::invalid("body", error.to_string()),
-        Category::Syntax | Category::Eof | Category::Io => ApiError::Malformed(format!("the body is not valid JSON: {error}")),
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::Malformed(format!("the body is not valid JSON: {error}"))
+        }
     }
 }
 
@@ -177,7 +206,8 @@ pub fn json_payload_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web
         JsonPayloadError::ContentType => {
             ApiError::UnsupportedMediaType("send the body as application/json".into())
         }
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
             ApiError::PayloadTooLarge(format!("the body must be at most {limit} bytes"))
         }
         other => ApiError::Malformed(other.to_string()),

@@ -2,7 +2,7 @@
 
 use actix_web::get;
 use actix_web::web::{Data, Json};
-use pathway_persistence::{db, DatabaseConnection};
+use pathway_persistence::{DatabaseConnection, db};
 use serde::Serialize;
 use utoipa::ToSchema;
 

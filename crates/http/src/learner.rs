@@ -1,12 +1,12 @@
 //! `/v1/learners`: employees and elected members.
 
 use actix_web::web::{Bytes, Data, Json, Path, Query};
-use actix_web::{get, patch, post, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
 use pathway_domain::learner::{Learner, LearnerDraft, LearnerKind, LearnerProfile, LearnerStatus};
-use pathway_persistence::learner::{self as store, LearnerFilter};
 use pathway_persistence::DatabaseConnection;
+use pathway_persistence::learner::{self as store, LearnerFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -26,11 +26,12 @@ use crate::{merge_patch, precondition};
 }))]
 pub struct LearnerInput {
     pub kind: LearnerKind,
-    #[schema(example = "Priya")]
+    #[schema(example = "Priya", min_length = 1, max_length = 100, pattern = r"\S")]
     pub given_name: String,
-    #[schema(example = "Shah")]
+    #[schema(example = "Shah", min_length = 1, max_length = 100, pattern = r"\S")]
     pub family_name: String,
-    #[schema(example = "priya.shah@council.gov.uk")]
+    /// Unique, whatever its case; stored lower-case.
+    #[schema(example = "priya.shah@council.gov.uk", format = Email, max_length = 254)]
     pub email: String,
     /// The HR system's id for the person; unique when present.
     #[serde(default)]
@@ -198,7 +199,13 @@ fn may_read(caller: &Caller, learner: &Learner) -> Result<(), ApiError> {
     let allowed = caller.has(Role::Admin)
         || me == Some(learner.id)
         || (caller.has(Role::Manager) && me.is_some() && learner.profile.manager_id == me);
-    if allowed { Ok(()) } else { Err(ApiError::Forbidden("you may read only your own learner record and your reports'")) }
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "you may read only your own learner record and your reports'",
+        ))
+    }
 }
 
 /// Create a learner: an employee or an elected member.
@@ -217,10 +224,18 @@ fn may_read(caller: &Caller, learner: &Learner) -> Result<(), ApiError> {
     security(("bearer" = []))
 )]
 #[post("/v1/learners")]
-pub async fn create_learner(Admin(caller): Admin, db: Data<DatabaseConnection>, body: Json<LearnerInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create_learner(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    body: Json<LearnerInput>,
+) -> Result<HttpResponse, ApiError> {
     let profile = body.into_inner().parse()?;
     let learner = store::create(&db, profile, &caller.actor()).await?;
-    Ok(precondition::created(format!("/v1/learners/{}", learner.id), learner.version, LearnerView::from(learner)))
+    Ok(precondition::created(
+        format!("/v1/learners/{}", learner.id),
+        learner.version,
+        LearnerView::from(learner),
+    ))
 }
 
 /// Read one learner.
@@ -236,10 +251,18 @@ pub async fn create_learner(Admin(caller): Admin, db: Data<DatabaseConnection>, 
     security(("bearer" = []))
 )]
 #[get("/v1/learners/{id}")]
-pub async fn get_learner(caller: Caller, db: Data<DatabaseConnection>, id: Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get_learner(
+    caller: Caller,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let learner = store::get(&db, id.into_inner()).await?;
     may_read(&caller, &learner)?;
-    Ok(precondition::tagged(actix_web::http::StatusCode::OK, learner.version, LearnerView::from(learner)))
+    Ok(precondition::tagged(
+        actix_web::http::StatusCode::OK,
+        learner.version,
+        LearnerView::from(learner),
+    ))
 }
 
 /// List learners, oldest first. Admins see all; a manager sees their reports.
@@ -256,14 +279,22 @@ pub async fn get_learner(caller: Caller, db: Data<DatabaseConnection>, id: Path<
     security(("bearer" = []))
 )]
 #[get("/v1/learners")]
-pub async fn list_learners(caller: Caller, db: Data<DatabaseConnection>, query: Query<LearnerListQuery>) -> Result<Json<PageView<LearnerView>>, ApiError> {
+pub async fn list_learners(
+    caller: Caller,
+    db: Data<DatabaseConnection>,
+    query: Query<LearnerListQuery>,
+) -> Result<Json<PageView<LearnerView>>, ApiError> {
     let query = query.into_inner();
     let manager_id = if caller.has(Role::Admin) {
         None
     } else if caller.has(Role::Manager) {
-        Some(caller.learner_id().ok_or(ApiError::Forbidden("a manager's token names their learner id"))?)
+        Some(caller.learner_id().ok_or(ApiError::Forbidden(
+            "a manager's token names their learner id",
+        ))?)
     } else {
-        return Err(ApiError::Forbidden("only admins and managers list learners"));
+        return Err(ApiError::Forbidden(
+            "only admins and managers list learners",
+        ));
     };
     let page = page::request(query.limit, query.cursor.as_deref())?;
     let filter = LearnerFilter {
@@ -306,12 +337,22 @@ pub async fn list_learners(caller: Caller, db: Data<DatabaseConnection>, query: 
     security(("bearer" = []))
 )]
 #[patch("/v1/learners/{id}")]
-pub async fn patch_learner(Admin(caller): Admin, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest, body: Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn patch_learner(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
     let expected = precondition::required(&req)?;
     let current = store::get(&db, id.into_inner()).await?;
     let input = merge_patch::apply(&req, &body, &LearnerInput::from(&current.profile))?;
     let learner = store::update(&db, current.id, expected, input.parse()?, &caller.actor()).await?;
-    Ok(precondition::tagged(actix_web::http::StatusCode::OK, learner.version, LearnerView::from(learner)))
+    Ok(precondition::tagged(
+        actix_web::http::StatusCode::OK,
+        learner.version,
+        LearnerView::from(learner),
+    ))
 }
 
 /// Mark a learner as having left the council. Their records are kept.
@@ -330,13 +371,31 @@ pub async fn patch_learner(Admin(caller): Admin, db: Data<DatabaseConnection>, i
         (status = 404, description = "No such learner", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The learner has already left", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The learner changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A leaving date before the start date", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
 #[post("/v1/learners/{id}/leave")]
-pub async fn leave_learner(Admin(caller): Admin, db: Data<DatabaseConnection>, id: Path<Uuid>, req: HttpRequest, body: Json<LeaveInput>) -> Result<HttpResponse, ApiError> {
+pub async fn leave_learner(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    req: HttpRequest,
+    body: Json<LeaveInput>,
+) -> Result<HttpResponse, ApiError> {
     let expected = precondition::optional(&req)?.flatten();
-    let learner = store::leave(&db, id.into_inner(), expected, body.left_on, &caller.actor()).await?;
-    Ok(precondition::tagged(actix_web::http::StatusCode::OK, learner.version, LearnerView::from(learner)))
+    let learner = store::leave(
+        &db,
+        id.into_inner(),
+        expected,
+        body.left_on,
+        &caller.actor(),
+    )
+    .await?;
+    Ok(precondition::tagged(
+        actix_web::http::StatusCode::OK,
+        learner.version,
+        LearnerView::from(learner),
+    ))
 }

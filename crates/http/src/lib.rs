@@ -18,7 +18,7 @@ use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse, ResponseError};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
@@ -53,7 +53,12 @@ impl AppState {
             .exclude_regex("^/docs")
             .build()
             .expect("the metrics registry is built once per server");
-        Self { db, keys: Data::new(keys), metrics, cors_origins }
+        Self {
+            db,
+            keys: Data::new(keys),
+            metrics,
+            cors_origins,
+        }
     }
 }
 
@@ -61,12 +66,22 @@ impl AppState {
 pub fn app(
     state: AppState,
 ) -> App<
-    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
 > {
     App::new()
         .app_data(Data::new(state.db))
         .app_data(state.keys)
-        .app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(error::json_payload_error))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(BODY_LIMIT)
+                .error_handler(error::json_payload_error),
+        )
         .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
@@ -87,7 +102,9 @@ pub fn app(
         .service(health::ready)
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
         .service(web::redirect("/docs", "/docs/"))
-        .default_service(web::to(|| async { ApiError::NotFound("no such endpoint".into()).error_response() }))
+        .default_service(web::to(|| async {
+            ApiError::NotFound("no such endpoint".into()).error_response()
+        }))
         .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
         .wrap(from_fn(request_id::echo))
         .wrap(cors(&state.cors_origins))
@@ -113,18 +130,24 @@ fn cors(origins: &[String]) -> Cors {
 
 /// actix-web answers some errors itself (405, 413, a panicking handler) with plain text or no
 /// body; clients are promised problem+json for every error, so those are rewritten here.
-fn problem_for_bare_errors<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+fn problem_for_bare_errors<B>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
     if is_problem || !(response.status().is_client_error() || response.status().is_server_error()) {
-        return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
     }
     let status = response.status();
-    let detail = response.response().error().map(ToString::to_string).unwrap_or_else(|| {
-        status.canonical_reason().unwrap_or("error").to_owned()
-    });
+    let detail = response
+        .response()
+        .error()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
     let problem = Problem {
         kind: format!("/problems/http-{}", status.as_u16()),
         title: status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -135,9 +158,15 @@ fn problem_for_bare_errors<B>(response: ServiceResponse<B>) -> actix_web::Result
     let (request, old) = response.into_parts();
     let mut fresh = HttpResponse::build(status);
     fresh.content_type("application/problem+json");
-    for (name, value) in old.headers().iter().filter(|(name, _)| *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH) {
+    for (name, value) in old
+        .headers()
+        .iter()
+        .filter(|(name, _)| *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH)
+    {
         fresh.append_header((name.clone(), value.clone()));
     }
     let fresh = fresh.json(problem).map_into_right_body();
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(request, fresh)))
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(
+        request, fresh,
+    )))
 }

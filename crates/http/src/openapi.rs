@@ -66,7 +66,9 @@ impl Modify for BearerToken {
 
 /// The spec as committed: pretty JSON with a trailing newline.
 pub fn json() -> String {
-    let mut spec = ApiDoc::openapi().to_pretty_json().expect("the generated spec serialises");
+    let mut spec = ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the generated spec serialises");
     spec.push('\n');
     spec
 }

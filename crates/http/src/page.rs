@@ -1,9 +1,9 @@
 //! Cursor pagination: `?limit=&cursor=` in, `{"items", "next_cursor"}` out.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use pathway_persistence::page::PageRequest;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pathway_persistence::Page;
+use pathway_persistence::page::PageRequest;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -24,8 +24,13 @@ pub struct PageView<T> {
 
 impl<T> PageView<T> {
     pub fn from_page<D>(page: Page<D>, view: impl FnMut(D) -> T) -> Self {
-        let next_cursor = page.next_after.map(|id| URL_SAFE_NO_PAD.encode(id.as_bytes()));
-        Self { items: page.items.into_iter().map(view).collect(), next_cursor }
+        let next_cursor = page
+            .next_after
+            .map(|id| URL_SAFE_NO_PAD.encode(id.as_bytes()));
+        Self {
+            items: page.items.into_iter().map(view).collect(),
+            next_cursor,
+        }
     }
 }
 
@@ -33,7 +38,10 @@ impl<T> PageView<T> {
 pub fn request(limit: Option<u64>, cursor: Option<&str>) -> Result<PageRequest, ApiError> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
     }
     let after = cursor
         .map(|c| {
@@ -54,9 +62,18 @@ mod tests {
     #[test]
     fn a_cursor_round_trips_to_the_id_it_came_from() {
         let id = Uuid::now_v7();
-        let view = PageView::from_page(Page { items: vec![1], next_after: Some(id) }, |i| i);
+        let view = PageView::from_page(
+            Page {
+                items: vec![1],
+                next_after: Some(id),
+            },
+            |i| i,
+        );
         let cursor = view.next_cursor.expect("a next cursor");
-        assert_eq!(request(None, Some(&cursor)).expect("a valid cursor").after, Some(id));
+        assert_eq!(
+            request(None, Some(&cursor)).expect("a valid cursor").after,
+            Some(id)
+        );
     }
 
     #[test]
@@ -69,6 +86,9 @@ mod tests {
 
     #[test]
     fn a_made_up_cursor_is_refused() {
-        assert!(matches!(request(None, Some("not-a-cursor")), Err(ApiError::Malformed(_))));
+        assert!(matches!(
+            request(None, Some("not-a-cursor")),
+            Err(ApiError::Malformed(_))
+        ));
     }
 }

@@ -1,8 +1,8 @@
 //! ETags and `If-Match`: a resource's ETag is its version, and a change sent with a stale one
 //! is refused (412) rather than silently overwriting someone else's edit.
 
-use actix_web::http::header;
 use actix_web::http::StatusCode;
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
@@ -10,7 +10,9 @@ use crate::error::ApiError;
 
 /// A single resource with its ETag.
 pub fn tagged(status: StatusCode, version: i32, body: impl Serialize) -> HttpResponse {
-    HttpResponse::build(status).insert_header((header::ETAG, format!("\"{version}\""))).json(body)
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, format!("\"{version}\"")))
+        .json(body)
 }
 
 /// A newly created resource: 201 with its ETag and where to find it.
@@ -31,7 +33,9 @@ pub fn required(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
 
 /// Like [`required`], for actions that are safe without the header: `Ok(None)` when absent.
 pub fn optional(req: &HttpRequest) -> Result<Option<Option<i32>>, ApiError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
     let value = value.to_str().map(str::trim).unwrap_or_default();
     if value == "*" {
         return Ok(Some(None));
@@ -41,5 +45,9 @@ pub fn optional(req: &HttpRequest) -> Result<Option<Option<i32>>, ApiError> {
         .and_then(|v| v.strip_suffix('"'))
         .and_then(|v| v.parse().ok())
         .map(|version| Some(Some(version)))
-        .ok_or_else(|| ApiError::Stale(format!("If-Match {value} is not this resource's current ETag")))
+        .ok_or_else(|| {
+            ApiError::Stale(format!(
+                "If-Match {value} is not this resource's current ETag"
+            ))
+        })
 }

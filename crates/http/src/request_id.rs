@@ -54,7 +54,10 @@ impl RootSpanBuilder for RequestSpan {
 }
 
 /// Echoes the request id in the response, so a caller can quote it when reporting a problem.
-pub async fn echo(request: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+pub async fn echo(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = request.extensions().get::<RequestId>().cloned();
     let mut response = next.call(request).await?;
     if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.0).ok()) {

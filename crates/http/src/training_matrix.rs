@@ -4,8 +4,8 @@ use actix_web::get;
 use actix_web::web::{Data, Json, Query};
 use pathway_domain::course::Category;
 use pathway_domain::training_matrix::{self as matrix, MatrixAudience, MatrixColumn};
-use pathway_persistence::course as store;
 use pathway_persistence::DatabaseConnection;
+use pathway_persistence::course as store;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -69,7 +69,11 @@ pub struct TrainingMatrixView {
     security(("bearer" = []))
 )]
 #[get("/v1/training-matrix")]
-pub async fn get_training_matrix(_caller: Caller, db: Data<DatabaseConnection>, query: Query<MatrixQuery>) -> Result<Json<TrainingMatrixView>, ApiError> {
+pub async fn get_training_matrix(
+    _caller: Caller,
+    db: Data<DatabaseConnection>,
+    query: Query<MatrixQuery>,
+) -> Result<Json<TrainingMatrixView>, ApiError> {
     let catalogue = store::published(&db).await?;
     let cells = matrix::build(query.audience, &catalogue)
         .into_iter()
@@ -79,9 +83,16 @@ pub async fn get_training_matrix(_caller: Caller, db: Data<DatabaseConnection>, 
             courses: cell
                 .courses
                 .into_iter()
-                .map(|c| MatrixCourse { id: c.id, code: c.details.code.as_str().to_owned(), title: c.details.title.clone() })
+                .map(|c| MatrixCourse {
+                    id: c.id,
+                    code: c.details.code.as_str().to_owned(),
+                    title: c.details.title.clone(),
+                })
                 .collect(),
         })
         .collect();
-    Ok(Json(TrainingMatrixView { audience: query.audience, cells }))
+    Ok(Json(TrainingMatrixView {
+        audience: query.audience,
+        cells,
+    }))
 }

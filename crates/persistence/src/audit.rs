@@ -62,8 +62,14 @@ pub struct AuditFilter {
     pub action: Option<String>,
 }
 
-pub async fn list(db: &DatabaseConnection, filter: AuditFilter, page: PageRequest) -> Result<Page<AuditEvent>, StoreError> {
-    let mut query = Entity::find().order_by_asc(Column::Id).limit(page.limit + 1);
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: AuditFilter,
+    page: PageRequest,
+) -> Result<Page<AuditEvent>, StoreError> {
+    let mut query = Entity::find()
+        .order_by_asc(Column::Id)
+        .limit(page.limit + 1);
     if let Some(after) = page.after {
         query = query.filter(Column::Id.gt(after));
     }
@@ -80,13 +86,15 @@ pub async fn list(db: &DatabaseConnection, filter: AuditFilter, page: PageReques
         query = query.filter(Column::Action.eq(action));
     }
     let rows = query.all(db).await?;
-    Ok(Page::from_rows(rows, page.limit, |row| row.id).map(|row| AuditEvent {
-        id: row.id,
-        occurred_at: row.occurred_at,
-        actor: row.actor,
-        action: row.action,
-        resource_type: row.resource_type,
-        resource_id: row.resource_id,
-        request_id: row.request_id,
-    }))
+    Ok(
+        Page::from_rows(rows, page.limit, |row| row.id).map(|row| AuditEvent {
+            id: row.id,
+            occurred_at: row.occurred_at,
+            actor: row.actor,
+            action: row.action,
+            resource_type: row.resource_type,
+            resource_id: row.resource_id,
+            request_id: row.request_id,
+        }),
+    )
 }

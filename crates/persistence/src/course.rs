@@ -1,15 +1,15 @@
+use pathway_domain::DomainError;
 use pathway_domain::audit::Actor;
 use pathway_domain::course::{
-    Audience, Category, Course, CourseCode, CourseDetails, CourseStatus, Delivery, EqualityImpactAssessment, Offer,
-    Pillar,
+    Audience, Category, Course, CourseCode, CourseDetails, CourseStatus, Delivery,
+    EqualityImpactAssessment, Offer, Pillar,
 };
-use pathway_domain::DomainError;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, IntoActiveModel, QueryOrder, QuerySelect};
 
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
-use crate::{audit, Page, StoreError};
+use crate::{Page, StoreError, audit};
 
 mod courses {
     use sea_orm::entity::prelude::*;
@@ -64,7 +64,11 @@ pub struct CourseFilter {
 }
 
 #[tracing::instrument(skip_all, fields(code = details.code.as_str()))]
-pub async fn create(db: &DatabaseConnection, details: CourseDetails, actor: &Actor) -> Result<Course, StoreError> {
+pub async fn create(
+    db: &DatabaseConnection,
+    details: CourseDetails,
+    actor: &Actor,
+) -> Result<Course, StoreError> {
     let tx = begin_write(db).await?;
     let at = now();
     let row = courses::ActiveModel {
@@ -84,15 +88,32 @@ pub async fn create(db: &DatabaseConnection, details: CourseDetails, actor: &Act
 }
 
 pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Course, StoreError> {
-    courses::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound(RESOURCE)).and_then(to_course)
+    courses::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound(RESOURCE))
+        .and_then(to_course)
 }
 
-pub async fn list(db: &DatabaseConnection, filter: CourseFilter, page: PageRequest) -> Result<Page<Course>, StoreError> {
-    let mut query = courses::Entity::find().order_by_asc(Column::Id).limit(page.limit + 1);
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: CourseFilter,
+    page: PageRequest,
+) -> Result<Page<Course>, StoreError> {
+    let mut query = courses::Entity::find()
+        .order_by_asc(Column::Id)
+        .limit(page.limit + 1);
     if let Some(after) = page.after {
         query = query.filter(Column::Id.gt(after));
     }
-    let CourseFilter { status, pillar, category, offer, audience, delivery } = filter;
+    let CourseFilter {
+        status,
+        pillar,
+        category,
+        offer,
+        audience,
+        delivery,
+    } = filter;
     let equals = [
         (Column::Status, status.map(CourseStatus::as_str)),
         (Column::Pillar, pillar.map(Pillar::as_str)),
@@ -109,7 +130,11 @@ pub async fn list(db: &DatabaseConnection, filter: CourseFilter, page: PageReque
     let rows = query.all(db).await?;
     let page_rows = Page::from_rows(rows, page.limit, |row| row.id);
     Ok(Page {
-        items: page_rows.items.into_iter().map(to_course).collect::<Result<_, _>>()?,
+        items: page_rows
+            .items
+            .into_iter()
+            .map(to_course)
+            .collect::<Result<_, _>>()?,
         next_after: page_rows.next_after,
     })
 }
@@ -135,23 +160,54 @@ pub async fn update(
     details: CourseDetails,
     actor: &Actor,
 ) -> Result<Course, StoreError> {
-    change(db, id, expected_version, actor, "course.updated", |course| {
-        let details = course.revise(details)?;
-        Ok((details, course.status))
-    })
+    change(
+        db,
+        id,
+        expected_version,
+        actor,
+        "course.updated",
+        |course| {
+            let details = course.revise(details)?;
+            Ok((details, course.status))
+        },
+    )
     .await
 }
 
 #[tracing::instrument(skip(db, actor))]
-pub async fn publish(db: &DatabaseConnection, id: Uuid, expected_version: Option<i32>, actor: &Actor) -> Result<Course, StoreError> {
-    change(db, id, expected_version, actor, "course.published", |course| Ok((course.details.clone(), course.publish()?)))
-        .await
+pub async fn publish(
+    db: &DatabaseConnection,
+    id: Uuid,
+    expected_version: Option<i32>,
+    actor: &Actor,
+) -> Result<Course, StoreError> {
+    change(
+        db,
+        id,
+        expected_version,
+        actor,
+        "course.published",
+        |course| Ok((course.details.clone(), course.publish()?)),
+    )
+    .await
 }
 
 #[tracing::instrument(skip(db, actor))]
-pub async fn retire(db: &DatabaseConnection, id: Uuid, expected_version: Option<i32>, actor: &Actor) -> Result<Course, StoreError> {
-    change(db, id, expected_version, actor, "course.retired", |course| Ok((course.details.clone(), course.retire()?)))
-        .await
+pub async fn retire(
+    db: &DatabaseConnection,
+    id: Uuid,
+    expected_version: Option<i32>,
+    actor: &Actor,
+) -> Result<Course, StoreError> {
+    change(
+        db,
+        id,
+        expected_version,
+        actor,
+        "course.retired",
+        |course| Ok((course.details.clone(), course.retire()?)),
+    )
+    .await
 }
 
 /// Applies one rule to the locked, current course and saves what it decides, with its audit
@@ -192,14 +248,21 @@ async fn change(
     row.status = Set(status.as_str().to_owned());
     row.version = Set(version + 1);
     row.updated_at = Set(now());
-    let saved = row.update(&tx).await.map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))?;
+    let saved = row
+        .update(&tx)
+        .await
+        .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))?;
     audit::record(&tx, actor, action, RESOURCE, id).await?;
     tx.commit().await?;
     to_course(saved)
 }
 
 async fn lock(tx: &DatabaseTransaction, id: Uuid) -> Result<courses::Model, StoreError> {
-    courses::Entity::find_by_id(id).lock_exclusive().one(tx).await?.ok_or(StoreError::NotFound(RESOURCE))
+    courses::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(tx)
+        .await?
+        .ok_or(StoreError::NotFound(RESOURCE))
 }
 
 fn write_details(details: &CourseDetails) -> courses::ActiveModel {

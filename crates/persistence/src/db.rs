@@ -43,7 +43,9 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), StoreError> {
 /// write lock at once: a deferred transaction that reads and then writes could find its
 /// snapshot stale and fail. On PostgreSQL the option is ignored; writes lock the rows that
 /// guard their invariants with `SELECT ... FOR UPDATE`.
-pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, StoreError> {
+pub(crate) async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<DatabaseTransaction, StoreError> {
     let options = TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()

@@ -10,7 +10,10 @@ pub enum StoreError {
     Domain(#[from] DomainError),
     /// Another record already holds a value that must be unique.
     #[error("another {resource} already has this {field}")]
-    Duplicate { resource: &'static str, field: &'static str },
+    Duplicate {
+        resource: &'static str,
+        field: &'static str,
+    },
     /// The client's copy is older than the stored one (a stale `If-Match`).
     #[error("the {0} has changed since it was read")]
     Stale(&'static str),
@@ -35,10 +38,17 @@ impl From<DbErr> for StoreError {
 impl StoreError {
     /// Names the unique field a write collided on, when it did; the index names carry the
     /// column names (see the migrations), whichever database reports them.
-    pub(crate) fn duplicate(resource: &'static str, fields: &[&'static str]) -> impl Fn(DbErr) -> Self {
+    pub(crate) fn duplicate(
+        resource: &'static str,
+        fields: &[&'static str],
+    ) -> impl Fn(DbErr) -> Self {
         move |error| match error.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(message)) => {
-                let field = fields.iter().find(|f| message.contains(*f)).copied().unwrap_or("identifier");
+                let field = fields
+                    .iter()
+                    .find(|f| message.contains(*f))
+                    .copied()
+                    .unwrap_or("identifier");
                 Self::Duplicate { resource, field }
             }
             _ => Self::from(error),

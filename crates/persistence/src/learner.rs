@@ -1,17 +1,19 @@
 use std::collections::HashMap;
 
+use pathway_domain::DomainError;
 use pathway_domain::audit::Actor;
 use pathway_domain::calendar::london_date;
 use pathway_domain::learner::{Learner, LearnerKind, LearnerProfile, LearnerStatus};
 use pathway_domain::text::Email;
-use pathway_domain::DomainError;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
-use sea_orm::{ActiveValue::Set, Condition, DatabaseTransaction, IntoActiveModel, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, Condition, DatabaseTransaction, IntoActiveModel, QueryOrder, QuerySelect,
+};
 
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
-use crate::{audit, Page, StoreError};
+use crate::{Page, StoreError, audit};
 
 mod learners {
     use sea_orm::entity::prelude::*;
@@ -85,7 +87,11 @@ pub struct LearnerFilter {
 }
 
 #[tracing::instrument(skip_all, fields(kind = %profile.kind))]
-pub async fn create(db: &DatabaseConnection, profile: LearnerProfile, actor: &Actor) -> Result<Learner, StoreError> {
+pub async fn create(
+    db: &DatabaseConnection,
+    profile: LearnerProfile,
+    actor: &Actor,
+) -> Result<Learner, StoreError> {
     let tx = begin_write(db).await?;
     check_manager(&tx, profile.manager_id).await?;
     let at = now();
@@ -104,18 +110,35 @@ pub async fn create(db: &DatabaseConnection, profile: LearnerProfile, actor: &Ac
     sync_memberships(&tx, row.id, &profile).await?;
     audit::record(&tx, actor, "learner.created", RESOURCE, row.id).await?;
     tx.commit().await?;
-    Ok(Learner { id: row.id, profile, status: LearnerStatus::Active, left_on: None, created_at: at, updated_at: at, version: 1 })
+    Ok(Learner {
+        id: row.id,
+        profile,
+        status: LearnerStatus::Active,
+        left_on: None,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    })
 }
 
 pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Learner, StoreError> {
-    let row = learners::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound(RESOURCE))?;
+    let row = learners::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound(RESOURCE))?;
     let mut learners = hydrate(db, vec![row]).await?;
     learners.pop().ok_or(StoreError::NotFound(RESOURCE))
 }
 
-pub async fn list(db: &DatabaseConnection, filter: LearnerFilter, page: PageRequest) -> Result<Page<Learner>, StoreError> {
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: LearnerFilter,
+    page: PageRequest,
+) -> Result<Page<Learner>, StoreError> {
     use learners::Column;
-    let mut query = learners::Entity::find().order_by_asc(Column::Id).limit(page.limit + 1);
+    let mut query = learners::Entity::find()
+        .order_by_asc(Column::Id)
+        .limit(page.limit + 1);
     if let Some(after) = page.after {
         query = query.filter(Column::Id.gt(after));
     }
@@ -143,9 +166,16 @@ pub async fn list(db: &DatabaseConnection, filter: LearnerFilter, page: PageRequ
             .to_owned();
         query = query.filter(Column::Id.in_subquery(seats));
     }
-    if let Some(q) = filter.q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty()) {
+    if let Some(q) = filter
+        .q
+        .map(|q| q.trim().to_lowercase())
+        .filter(|q| !q.is_empty())
+    {
         let pattern = format!("%{}%", escape_like(&q));
-        let matches = |column: Column| Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern.as_str()).escape('\\'));
+        let matches = |column: Column| {
+            Expr::expr(Func::lower(Expr::col(column)))
+                .like(LikeExpr::new(pattern.as_str()).escape('\\'))
+        };
         query = query.filter(
             Condition::any()
                 .add(matches(Column::GivenName))
@@ -156,7 +186,10 @@ pub async fn list(db: &DatabaseConnection, filter: LearnerFilter, page: PageRequ
     let rows = query.all(db).await?;
     let page_rows = Page::from_rows(rows, page.limit, |row| row.id);
     let items = hydrate(db, page_rows.items).await?;
-    Ok(Page { items, next_after: page_rows.next_after })
+    Ok(Page {
+        items,
+        next_after: page_rows.next_after,
+    })
 }
 
 /// Replaces a learner's details, if the stored version is still `expected_version`.
@@ -219,8 +252,16 @@ pub async fn leave(
 
 /// Reads a learner for update, holding its row until the transaction ends (PostgreSQL), and
 /// refuses when the client's copy is stale.
-async fn lock(tx: &DatabaseTransaction, id: Uuid, expected_version: Option<i32>) -> Result<learners::Model, StoreError> {
-    let row = learners::Entity::find_by_id(id).lock_exclusive().one(tx).await?.ok_or(StoreError::NotFound(RESOURCE))?;
+async fn lock(
+    tx: &DatabaseTransaction,
+    id: Uuid,
+    expected_version: Option<i32>,
+) -> Result<learners::Model, StoreError> {
+    let row = learners::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(tx)
+        .await?
+        .ok_or(StoreError::NotFound(RESOURCE))?;
     if expected_version.is_some_and(|v| v != row.version) {
         return Err(StoreError::Stale(RESOURCE));
     }
@@ -228,19 +269,34 @@ async fn lock(tx: &DatabaseTransaction, id: Uuid, expected_version: Option<i32>)
 }
 
 /// Saves a changed row as its next version.
-async fn bump(tx: &DatabaseTransaction, version: i32, mut row: learners::ActiveModel) -> Result<learners::Model, StoreError> {
+async fn bump(
+    tx: &DatabaseTransaction,
+    version: i32,
+    mut row: learners::ActiveModel,
+) -> Result<learners::Model, StoreError> {
     row.version = Set(version + 1);
     row.updated_at = Set(now());
-    row.update(tx).await.map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))
+    row.update(tx)
+        .await
+        .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))
 }
 
 /// A manager is an existing employee: the line management the strategy's appraisals rely on.
-async fn check_manager(tx: &DatabaseTransaction, manager_id: Option<Uuid>) -> Result<(), StoreError> {
-    let Some(manager_id) = manager_id else { return Ok(()) };
+async fn check_manager(
+    tx: &DatabaseTransaction,
+    manager_id: Option<Uuid>,
+) -> Result<(), StoreError> {
+    let Some(manager_id) = manager_id else {
+        return Ok(());
+    };
     let manager = learners::Entity::find_by_id(manager_id).one(tx).await?;
     match manager {
         Some(m) if m.kind == LearnerKind::Employee.as_str() => Ok(()),
-        Some(_) => Err(DomainError::invalid("manager_id", "must name an employee, not an elected member").into()),
+        Some(_) => Err(DomainError::invalid(
+            "manager_id",
+            "must name an employee, not an elected member",
+        )
+        .into()),
         None => Err(DomainError::invalid("manager_id", "must name an existing learner").into()),
     }
 }
@@ -263,17 +319,34 @@ fn write_profile(profile: &LearnerProfile) -> learners::ActiveModel {
 }
 
 /// Keeps membership rows in step with the profile. Seats that remain keep the day they began.
-async fn sync_memberships(tx: &DatabaseTransaction, learner_id: Uuid, profile: &LearnerProfile) -> Result<(), StoreError> {
+async fn sync_memberships(
+    tx: &DatabaseTransaction,
+    learner_id: Uuid,
+    profile: &LearnerProfile,
+) -> Result<(), StoreError> {
     use memberships::Column;
-    let held = memberships::Entity::find().filter(Column::LearnerId.eq(learner_id)).all(tx).await?;
+    let held = memberships::Entity::find()
+        .filter(Column::LearnerId.eq(learner_id))
+        .all(tx)
+        .await?;
     let wanted: Vec<(&str, &str)> = profile
         .committees
         .iter()
         .map(|c| (COMMITTEE, c.as_str()))
-        .chain(profile.responsibilities.iter().map(|r| (RESPONSIBILITY, r.as_str())))
+        .chain(
+            profile
+                .responsibilities
+                .iter()
+                .map(|r| (RESPONSIBILITY, r.as_str())),
+        )
         .collect();
-    for gone in held.iter().filter(|m| !wanted.contains(&(m.kind.as_str(), m.name.as_str()))) {
-        memberships::Entity::delete_by_id((learner_id, gone.kind.clone(), gone.name.clone())).exec(tx).await?;
+    for gone in held
+        .iter()
+        .filter(|m| !wanted.contains(&(m.kind.as_str(), m.name.as_str())))
+    {
+        memberships::Entity::delete_by_id((learner_id, gone.kind.clone(), gone.name.clone()))
+            .exec(tx)
+            .await?;
     }
     let today = london_date(now());
     for (kind, name) in wanted {
@@ -292,7 +365,10 @@ async fn sync_memberships(tx: &DatabaseTransaction, learner_id: Uuid, profile: &
 }
 
 /// Joins learner rows with their committee seats and responsibilities, in one query.
-async fn hydrate(db: &impl ConnectionTrait, rows: Vec<learners::Model>) -> Result<Vec<Learner>, StoreError> {
+async fn hydrate(
+    db: &impl ConnectionTrait,
+    rows: Vec<learners::Model>,
+) -> Result<Vec<Learner>, StoreError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut by_learner: HashMap<Uuid, Vec<memberships::Model>> = HashMap::new();
     if !ids.is_empty() {
@@ -302,7 +378,10 @@ async fn hydrate(db: &impl ConnectionTrait, rows: Vec<learners::Model>) -> Resul
             .all(db)
             .await?;
         for membership in held {
-            by_learner.entry(membership.learner_id).or_default().push(membership);
+            by_learner
+                .entry(membership.learner_id)
+                .or_default()
+                .push(membership);
         }
     }
     rows.into_iter()
@@ -315,7 +394,12 @@ async fn hydrate(db: &impl ConnectionTrait, rows: Vec<learners::Model>) -> Resul
 
 fn to_learner(row: learners::Model, held: &[memberships::Model]) -> Result<Learner, StoreError> {
     let corrupt = StoreError::corrupt(RESOURCE);
-    let names = |kind: &str| held.iter().filter(|m| m.kind == kind).map(|m| m.name.clone()).collect();
+    let names = |kind: &str| {
+        held.iter()
+            .filter(|m| m.kind == kind)
+            .map(|m| m.name.clone())
+            .collect()
+    };
     Ok(Learner {
         id: row.id,
         profile: LearnerProfile {
@@ -343,5 +427,7 @@ fn to_learner(row: learners::Model, held: &[memberships::Model]) -> Result<Learn
 
 /// Makes `%` and `_` in a search match themselves.
 fn escape_like(raw: &str) -> String {
-    raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    raw.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

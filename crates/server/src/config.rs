@@ -40,17 +40,27 @@ pub enum ConfigError {
     )]
     MissingKey,
     #[error("cannot read PATHWAY_JWT_PUBLIC_KEY_FILE {path}: {source}")]
-    KeyFile { path: String, source: std::io::Error },
+    KeyFile {
+        path: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Key(#[from] pathway_http::auth::KeyError),
 }
 
-fn var(name: &str) -> Option<String> {
-    env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so it can be checked without touching the
+    /// process's environment. Blank values count as unset.
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let environment = match var("PATHWAY_ENV").as_deref() {
             None | Some("development") => Environment::Development,
             Some("production") => Environment::Production,
@@ -67,10 +77,18 @@ impl Config {
                 audience: var("PATHWAY_JWT_AUDIENCE"),
             },
             cors_origins: var("PATHWAY_CORS_ORIGINS")
-                .map(|v| v.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default(),
         };
-        if environment == Environment::Production && config.jwt.secret.is_none() && config.jwt.public_key_file.is_none() {
+        if environment == Environment::Production
+            && config.jwt.secret.is_none()
+            && config.jwt.public_key_file.is_none()
+        {
             return Err(ConfigError::MissingKey);
         }
         Ok(config)
@@ -92,13 +110,94 @@ impl Config {
         use pathway_http::auth::TokenKeys;
         let (issuer, audience) = (self.jwt.issuer.as_deref(), self.jwt.audience.as_deref());
         if let Some(path) = &self.jwt.public_key_file {
-            let pem = std::fs::read(path).map_err(|source| ConfigError::KeyFile { path: path.clone(), source })?;
+            let pem = std::fs::read(path).map_err(|source| ConfigError::KeyFile {
+                path: path.clone(),
+                source,
+            })?;
             return Ok(TokenKeys::public_key(&pem, issuer, audience)?);
         }
         let secret = self.signing_secret().ok_or(ConfigError::MissingKey)?;
         if self.jwt.secret.is_none() {
-            tracing::warn!("PATHWAY_JWT_SECRET is not set: using the development secret; never do this in production");
+            tracing::warn!(
+                "PATHWAY_JWT_SECRET is not set: using the development secret; never do this in production"
+            );
         }
-        Ok(TokenKeys::shared_secret(secret.as_bytes(), issuer, audience))
+        Ok(TokenKeys::shared_secret(
+            secret.as_bytes(),
+            issuer,
+            audience,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_vars(|name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn with_nothing_set_it_serves_sqlite_locally_with_the_development_secret() {
+        let config = config(&[]).expect("defaults");
+        assert_eq!(config.database_url, "sqlite://pathway.db?mode=rwc");
+        assert_eq!(config.bind, "127.0.0.1:8080");
+        assert_eq!(config.environment, Environment::Development);
+        assert_eq!(config.signing_secret(), Some(DEVELOPMENT_SECRET));
+        assert!(config.cors_origins.is_empty());
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_key() {
+        assert!(matches!(
+            config(&[("PATHWAY_ENV", "production")]),
+            Err(ConfigError::MissingKey)
+        ));
+        assert!(matches!(
+            config(&[("PATHWAY_ENV", "production"), ("PATHWAY_JWT_SECRET", "  ")]),
+            Err(ConfigError::MissingKey)
+        ));
+        let configured = config(&[
+            ("PATHWAY_ENV", "production"),
+            ("PATHWAY_JWT_SECRET", "s3cret"),
+        ])
+        .expect("a key");
+        assert_eq!(configured.signing_secret(), Some("s3cret"));
+    }
+
+    #[test]
+    fn an_unknown_environment_is_an_error() {
+        assert!(matches!(
+            config(&[("PATHWAY_ENV", "staging")]),
+            Err(ConfigError::Environment(_))
+        ));
+    }
+
+    #[test]
+    fn cors_origins_are_a_comma_separated_list() {
+        let config = config(&[(
+            "PATHWAY_CORS_ORIGINS",
+            "https://a.example, https://b.example,",
+        )])
+        .expect("valid");
+        assert_eq!(
+            config.cors_origins,
+            ["https://a.example", "https://b.example"]
+        );
+    }
+
+    #[test]
+    fn a_missing_public_key_file_is_reported() {
+        let config =
+            config(&[("PATHWAY_JWT_PUBLIC_KEY_FILE", "/nonexistent/key.pem")]).expect("valid");
+        assert!(matches!(
+            config.token_keys(),
+            Err(ConfigError::KeyFile { .. })
+        ));
     }
 }

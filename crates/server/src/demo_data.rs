@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use pathway_domain::audit::Actor;
 use pathway_domain::course::{
-    AssessmentStatus, Audience, Category, CourseDetails, CourseDraft, Delivery, EqualityImpactAssessment, Offer,
-    Pillar,
+    AssessmentStatus, Audience, Category, CourseDetails, CourseDraft, Delivery,
+    EqualityImpactAssessment, Offer, Pillar,
 };
 use pathway_persistence::course as store;
 use pathway_persistence::{DatabaseConnection, StoreError};
@@ -77,7 +77,10 @@ pub struct Loaded {
 }
 
 pub async fn load(db: &DatabaseConnection) -> Result<Loaded, StoreError> {
-    let actor = Actor { subject: "pathway demo-data".into(), request_id: None };
+    let actor = Actor {
+        subject: "pathway demo-data".into(),
+        request_id: None,
+    };
     let assessed_on = NaiveDate::from_ymd_opt(2020, 11, 16);
     let mut loaded = Loaded::default();
     for entry in CATALOGUE {

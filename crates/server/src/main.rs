@@ -2,7 +2,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
-use pathway_http::auth::{sign, Claims, Role};
+use pathway_http::auth::{Claims, Role, sign};
 use pathway_server::config::Config;
 use pathway_server::startup::Server;
 use pathway_server::{demo_data, telemetry};
@@ -44,7 +44,9 @@ enum Command {
 
 fn parse_ttl(raw: &str) -> Result<u64, String> {
     let (number, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
-    let n: u64 = number.parse().map_err(|_| format!("{raw:?} is not a duration like 3600, 30m, 1h or 7d"))?;
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration like 3600, 30m, 1h or 7d"))?;
     let scale = match unit {
         "" | "s" => 1,
         "m" => 60,
@@ -70,9 +72,16 @@ async fn main() -> ExitCode {
 async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
     match command {
         Command::Openapi => print!("{}", pathway_http::openapi::json()),
-        Command::Token { roles, sub, scope, ttl } => {
+        Command::Token {
+            roles,
+            sub,
+            scope,
+            ttl,
+        } => {
             let config = Config::from_env()?;
-            let secret = config.signing_secret().ok_or("set PATHWAY_JWT_SECRET to sign tokens")?;
+            let secret = config
+                .signing_secret()
+                .ok_or("set PATHWAY_JWT_SECRET to sign tokens")?;
             let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
             let claims = Claims {
                 sub,
@@ -99,7 +108,10 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             let db = pathway_persistence::connect(&config.database_url).await?;
             pathway_persistence::migrate(&db).await?;
             let loaded = demo_data::load(&db).await?;
-            println!("demo catalogue: {} courses added, {} already there", loaded.added, loaded.already_there);
+            println!(
+                "demo catalogue: {} courses added, {} already there",
+                loaded.added, loaded.already_there
+            );
         }
         Command::Serve => {
             let config = Config::from_env()?;

@@ -1,8 +1,8 @@
 use std::net::TcpListener;
 
-use actix_web::dev::ServerHandle;
 use actix_web::HttpServer;
-use pathway_http::{app, AppState};
+use actix_web::dev::ServerHandle;
+use pathway_http::{AppState, app};
 use pathway_persistence::{connect, migrate};
 
 use crate::config::Config;
@@ -21,7 +21,10 @@ pub enum StartError {
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error("cannot listen on {bind}: {source}")]
-    Bind { bind: String, source: std::io::Error },
+    Bind {
+        bind: String,
+        source: std::io::Error,
+    },
 }
 
 impl Server {
@@ -30,14 +33,29 @@ impl Server {
         let db = connect(&config.database_url).await?;
         migrate(&db).await?;
         let state = AppState::new(db, config.token_keys()?, config.cors_origins.clone());
-        let listener =
-            TcpListener::bind(&config.bind).map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?;
-        let port = listener.local_addr().map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?.port();
+        let listener = TcpListener::bind(&config.bind).map_err(|source| StartError::Bind {
+            bind: config.bind.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                bind: config.bind.clone(),
+                source,
+            })?
+            .port();
         let server = HttpServer::new(move || app(state.clone()))
             .listen(listener)
-            .map_err(|source| StartError::Bind { bind: config.bind.clone(), source })?
+            .map_err(|source| StartError::Bind {
+                bind: config.bind.clone(),
+                source,
+            })?
             .run();
-        Ok(Self { port, handle: server.handle(), server })
+        Ok(Self {
+            port,
+            handle: server.handle(),
+            server,
+        })
     }
 
     pub async fn run(self) -> std::io::Result<()> {
