@@ -2,7 +2,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::Environment;
 
-/// Logs to stdout: JSON lines in production (for the log shipper), readable text otherwise.
+/// Logs to stderr: JSON lines in production (for the log shipper), readable text otherwise.
 /// `RUST_LOG` sets the levels; the default is `info`.
 pub fn init(environment: Environment) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
@@ -13,7 +13,7 @@ pub fn init(environment: Environment) {
         Environment::Production => builder
             .json()
             .with_current_span(true)
-            .with_span_list(false)
+            .with_span_list(true)
             .try_init(),
         Environment::Development => builder.compact().try_init(),
     };
