@@ -241,6 +241,7 @@ impl Course {
     pub fn publish(&self) -> Result<CourseStatus, DomainError> {
         if self.status != CourseStatus::Draft {
             return Err(DomainError::transition(
+                "course",
                 self.status,
                 "publish",
                 &[CourseStatus::Draft],
@@ -260,6 +261,7 @@ impl Course {
         match self.status {
             CourseStatus::Published => Ok(CourseStatus::Retired),
             other => Err(DomainError::transition(
+                "course",
                 other,
                 "retire",
                 &[CourseStatus::Published],

@@ -35,14 +35,19 @@ impl DomainError {
     }
 
     /// A refused state transition that says which actions the current state allows.
-    pub fn transition<S: fmt::Display>(from: S, action: &str, allowed_from: &[S]) -> Self {
+    pub fn transition<S: fmt::Display>(
+        resource: &str,
+        from: S,
+        action: &str,
+        allowed_from: &[S],
+    ) -> Self {
         let allowed = allowed_from
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", ");
         Self::Conflict(format!(
-            "cannot {action} a {from} resource; {action} is allowed only from: {allowed}"
+            "cannot {action} a {from} {resource}; {action} is allowed only from: {allowed}"
         ))
     }
 }
@@ -139,10 +144,10 @@ mod tests {
 
     #[test]
     fn a_refused_transition_names_the_states_it_is_allowed_from() {
-        let error = DomainError::transition("retired", "publish", &["draft"]);
+        let error = DomainError::transition("course", "retired", "publish", &["draft"]);
         assert_eq!(
             error.to_string(),
-            "cannot publish a retired resource; publish is allowed only from: draft"
+            "cannot publish a retired course; publish is allowed only from: draft"
         );
     }
 

@@ -195,12 +195,10 @@ impl Learner {
 
     /// Records that the learner has left the council (a leaver from HR, or a councillor not re-elected).
     pub fn leave(&self, left_on: NaiveDate) -> Result<(LearnerStatus, NaiveDate), DomainError> {
-        if self.status == LearnerStatus::Left {
-            return Err(DomainError::transition(
-                LearnerStatus::Left,
-                "mark as left",
-                &[LearnerStatus::Active],
-            ));
+        if let (LearnerStatus::Left, Some(already)) = (self.status, self.left_on) {
+            return Err(DomainError::Conflict(format!(
+                "the learner already left on {already}"
+            )));
         }
         if left_on < self.profile.started_on {
             return Err(DomainError::invalid(
