@@ -195,9 +195,10 @@ impl Learner {
 
     /// Records that the learner has left the council (a leaver from HR, or a councillor not re-elected).
     pub fn leave(&self, left_on: NaiveDate) -> Result<(LearnerStatus, NaiveDate), DomainError> {
-        if let (LearnerStatus::Left, Some(already)) = (self.status, self.left_on) {
+        if self.status == LearnerStatus::Left {
+            let when = self.left_on.map(|d| format!(" on {d}")).unwrap_or_default();
             return Err(DomainError::Conflict(format!(
-                "the learner already left on {already}"
+                "the learner has already left{when}"
             )));
         }
         if left_on < self.profile.started_on {
