@@ -5,7 +5,10 @@ use pathway_domain::course::{
     EqualityImpactAssessment, Offer, Pillar,
 };
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, DatabaseTransaction, IntoActiveModel, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::{Set, Unchanged},
+    DatabaseTransaction, QueryOrder, QuerySelect,
+};
 
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
@@ -226,28 +229,13 @@ async fn change(
         return Err(StoreError::Stale(RESOURCE));
     }
     let (details, status) = rule(&to_course(current.clone())?)?;
-    let changes = write_details(&details);
-    let version = current.version;
-    let mut row = current.into_active_model();
-    row.code = changes.code;
-    row.title = changes.title;
-    row.description = changes.description;
-    row.pillar = changes.pillar;
-    row.category = changes.category;
-    row.offer = changes.offer;
-    row.audience = changes.audience;
-    row.delivery = changes.delivery;
-    row.provider = changes.provider;
-    row.qualification = changes.qualification;
-    row.cost_pence = changes.cost_pence;
-    row.validity_months = changes.validity_months;
-    row.go_live_on = changes.go_live_on;
-    row.eia_status = changes.eia_status;
-    row.eia_completed_on = changes.eia_completed_on;
-    row.eia_summary = changes.eia_summary;
-    row.status = Set(status.as_str().to_owned());
-    row.version = Set(version + 1);
-    row.updated_at = Set(now());
+    let row = courses::ActiveModel {
+        id: Unchanged(id),
+        status: Set(status.as_str().to_owned()),
+        version: Set(current.version + 1),
+        updated_at: Set(now()),
+        ..write_details(&details)
+    };
     let saved = row
         .update(&tx)
         .await

@@ -8,7 +8,8 @@ use pathway_domain::text::Email;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
-    ActiveValue::Set, Condition, DatabaseTransaction, IntoActiveModel, QueryOrder, QuerySelect,
+    ActiveValue::{Set, Unchanged},
+    Condition, DatabaseTransaction, QueryOrder, QuerySelect,
 };
 
 use crate::db::{begin_write, now};
@@ -206,20 +207,7 @@ pub async fn update(
     let learner = to_learner(current.clone(), &[])?;
     let profile = learner.revise(profile)?;
     check_manager(&tx, profile.manager_id).await?;
-    let version = current.version;
-    let mut row = current.into_active_model();
-    let changes = write_profile(&profile);
-    row.given_name = changes.given_name;
-    row.family_name = changes.family_name;
-    row.email = changes.email;
-    row.external_ref = changes.external_ref;
-    row.department = changes.department;
-    row.job_title = changes.job_title;
-    row.manager_id = changes.manager_id;
-    row.political_group = changes.political_group;
-    row.ward = changes.ward;
-    row.started_on = changes.started_on;
-    let saved = bump(&tx, version, row).await?;
+    let saved = bump(&tx, &current, write_profile(&profile)).await?;
     sync_memberships(&tx, id, &profile).await?;
     audit::record(&tx, actor, "learner.updated", RESOURCE, id).await?;
     tx.commit().await?;
@@ -240,11 +228,12 @@ pub async fn leave(
     let current = lock(&tx, id, expected_version).await?;
     let learner = to_learner(current.clone(), &[])?;
     let (status, left_on) = learner.leave(left_on.unwrap_or_else(|| london_date(now())))?;
-    let version = current.version;
-    let mut row = current.into_active_model();
-    row.status = Set(status.as_str().to_owned());
-    row.left_on = Set(Some(left_on));
-    bump(&tx, version, row).await?;
+    let changes = learners::ActiveModel {
+        status: Set(status.as_str().to_owned()),
+        left_on: Set(Some(left_on)),
+        ..Default::default()
+    };
+    bump(&tx, &current, changes).await?;
     audit::record(&tx, actor, "learner.left", RESOURCE, id).await?;
     tx.commit().await?;
     get(db, id).await
@@ -271,11 +260,15 @@ async fn lock(
 /// Saves a changed row as its next version.
 async fn bump(
     tx: &DatabaseTransaction,
-    version: i32,
-    mut row: learners::ActiveModel,
+    current: &learners::Model,
+    changes: learners::ActiveModel,
 ) -> Result<learners::Model, StoreError> {
-    row.version = Set(version + 1);
-    row.updated_at = Set(now());
+    let row = learners::ActiveModel {
+        id: Unchanged(current.id),
+        version: Set(current.version + 1),
+        updated_at: Set(now()),
+        ..changes
+    };
     row.update(tx)
         .await
         .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))
