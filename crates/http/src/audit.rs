@@ -11,8 +11,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Admin;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::page::{self, PageView};
+use crate::responses::{BadRequest, Forbidden, Unauthorized, Unprocessable};
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -68,10 +69,10 @@ pub struct AuditQuery {
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of audit events", body = PageView<AuditEventView>),
-        (status = 400, description = "A malformed query or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A limit out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
     ),
     security(("bearer" = []))
 )]

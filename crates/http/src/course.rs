@@ -17,6 +17,10 @@ use uuid::Uuid;
 use crate::auth::{Admin, Caller};
 use crate::error::{ApiError, Problem};
 use crate::page::{self, PageView};
+use crate::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
+    Unauthorized, Unprocessable, UnsupportedMediaType,
+};
 use crate::{merge_patch, precondition};
 
 /// A course's equality impact assessment, which must be completed before it is published.
@@ -231,13 +235,14 @@ fn ok(course: Course) -> HttpResponse {
     tag = "courses",
     request_body = CourseInput,
     responses(
-        (status = 201, description = "Created as a draft; `Location` and `ETag` headers are set", body = CourseView),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Created as a draft; `Location` and `ETag` headers are set", body = CourseView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"), ("Location" = String, description = "Where the new resource is"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 409, description = "Another course has this code", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -260,9 +265,9 @@ pub async fn create_course(
     tag = "courses",
     params(("id" = Uuid, Path, description = "The course's id")),
     responses(
-        (status = 200, description = "The course; the `ETag` header carries its version", body = CourseView),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The course; the `ETag` header carries its version", body = CourseView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -281,9 +286,9 @@ pub async fn get_course(
     params(CourseListQuery),
     responses(
         (status = 200, description = "A page of courses", body = PageView<CourseView>),
-        (status = 400, description = "A malformed query or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A limit out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -323,16 +328,17 @@ pub async fn list_courses(
         description = "A JSON merge patch (RFC 7396) of the fields of CourseInput to change; `application/json` is accepted too",
         example = json!({"equality_impact_assessment": {"status": "completed", "completed_on": "2026-03-01", "summary": "No adverse impact."}})),
     responses(
-        (status = 200, description = "The changed course, with its new `ETag`", body = CourseView),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The changed course, with its new `ETag`", body = CourseView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
         (status = 409, description = "Another course has this code, or the course's status forbids the change", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The course changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not a JSON merge patch", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "No If-Match header", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 428, response = PreconditionRequired),
     ),
     security(("bearer" = []))
 )]
@@ -365,12 +371,12 @@ pub async fn patch_course(
         ("If-Match" = Option<String>, Header, description = "Optionally, the ETag from the course's last read"),
     ),
     responses(
-        (status = 200, description = "The course, now `published`", body = CourseView),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The course, now `published`", body = CourseView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
         (status = 409, description = "Not a draft, or its equality impact assessment is not completed", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The course changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = PreconditionFailed),
     ),
     security(("bearer" = []))
 )]
@@ -399,12 +405,12 @@ pub async fn publish_course(
         ("If-Match" = Option<String>, Header, description = "Optionally, the ETag from the course's last read"),
     ),
     responses(
-        (status = 200, description = "The course, now `retired`", body = CourseView),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such course", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The course, now `retired`", body = CourseView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
         (status = 409, description = "The course is not published", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The course changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = PreconditionFailed),
     ),
     security(("bearer" = []))
 )]

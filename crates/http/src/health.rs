@@ -6,7 +6,8 @@ use pathway_persistence::{DatabaseConnection, db};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
+use crate::responses::Unavailable;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthView {
@@ -26,7 +27,7 @@ pub async fn live() -> Json<HealthView> {
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = HealthView),
-        (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
+        (status = 503, response = Unavailable),
     )
 )]
 #[get("/health/ready")]

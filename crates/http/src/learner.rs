@@ -14,6 +14,10 @@ use uuid::Uuid;
 use crate::auth::{Admin, Caller, Role};
 use crate::error::{ApiError, Problem};
 use crate::page::{self, PageView};
+use crate::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
+    Unauthorized, Unprocessable, UnsupportedMediaType,
+};
 use crate::{merge_patch, precondition};
 
 /// A learner's writable fields: the body of a create, and what a merge patch applies to.
@@ -213,13 +217,14 @@ fn may_read(caller: &Caller, learner: &Learner) -> Result<(), ApiError> {
     tag = "learners",
     request_body = LearnerInput,
     responses(
-        (status = 201, description = "Created; `Location` and `ETag` headers are set", body = LearnerView),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Created; `Location` and `ETag` headers are set", body = LearnerView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"), ("Location" = String, description = "Where the new resource is"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 409, description = "Another learner has this email or external_ref", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -243,10 +248,10 @@ pub async fn create_learner(
     tag = "learners",
     params(("id" = Uuid, Path, description = "The learner's id")),
     responses(
-        (status = 200, description = "The learner; the `ETag` header carries its version", body = LearnerView),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not your record, nor a report's", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such learner", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The learner; the `ETag` header carries its version", body = LearnerView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
     ),
     security(("bearer" = []))
 )]
@@ -271,10 +276,10 @@ pub async fn get_learner(
     params(LearnerListQuery),
     responses(
         (status = 200, description = "A page of learners", body = PageView<LearnerView>),
-        (status = 400, description = "A malformed query or cursor", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Admins and managers only", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A limit out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
     ),
     security(("bearer" = []))
 )]
@@ -323,16 +328,17 @@ pub async fn list_learners(
         description = "A JSON merge patch (RFC 7396) of the fields of LearnerInput to change; `application/json` is accepted too",
         example = json!({"job_title": "Senior Planning Officer", "department": "Planning"})),
     responses(
-        (status = 200, description = "The changed learner, with its new `ETag`", body = LearnerView),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such learner", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The changed learner, with its new `ETag`", body = LearnerView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
         (status = 409, description = "Another learner has this email or external_ref", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The learner changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not a JSON merge patch", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid values", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "No If-Match header", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 428, response = PreconditionRequired),
     ),
     security(("bearer" = []))
 )]
@@ -364,15 +370,16 @@ pub async fn patch_learner(
     ),
     request_body = LeaveInput,
     responses(
-        (status = 200, description = "The learner, now `left`", body = LearnerView),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Admins only", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such learner", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The learner, now `left`", body = LearnerView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
         (status = 409, description = "The learner has already left", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The learner changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A leaving date before the start date", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
     ),
     security(("bearer" = []))
 )]

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod page;
 pub mod precondition;
 pub mod request_id;
+pub mod responses;
 pub mod training_matrix;
 
 use actix_cors::Cors;

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{audit, course, error, health, learner, training_matrix};
+use crate::{audit, course, error, health, learner, responses, training_matrix};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,7 +35,21 @@ use crate::{audit, course, error, health, learner, training_matrix};
         health::live,
         health::ready,
     ),
-    components(schemas(error::Problem, error::FieldProblem)),
+    components(
+        schemas(error::Problem, error::FieldProblem),
+        responses(
+            responses::BadRequest,
+            responses::Unauthorized,
+            responses::Forbidden,
+            responses::NotFound,
+            responses::PreconditionFailed,
+            responses::PayloadTooLarge,
+            responses::UnsupportedMediaType,
+            responses::Unprocessable,
+            responses::PreconditionRequired,
+            responses::Unavailable,
+        )
+    ),
     modifiers(&BearerToken),
     tags(
         (name = "learners", description = "Employees and elected members"),

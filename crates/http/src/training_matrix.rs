@@ -11,7 +11,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
+use crate::responses::{BadRequest, Unauthorized};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -63,8 +64,8 @@ pub struct TrainingMatrixView {
     params(MatrixQuery),
     responses(
         (status = 200, description = "The eight cells of the matrix", body = TrainingMatrixView),
-        (status = 400, description = "A missing or unknown audience", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
     ),
     security(("bearer" = []))
 )]
