@@ -88,6 +88,19 @@ async fn every_error_is_problem_json() {
         StatusCode::NOT_FOUND,
     )
     .await;
+    let wrong_method = app
+        .request(Method::PUT, "/v1/courses", Some(&app.admin))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(
+        wrong_method
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok()),
+        Some("GET, POST")
+    );
+    problem(wrong_method, StatusCode::METHOD_NOT_ALLOWED).await;
     let bad_json = app
         .request(Method::POST, "/v1/courses", Some(&app.admin))
         .header("content-type", "application/json")

@@ -1,6 +1,5 @@
 //! `/v1/audit-events`: who changed what, when.
 
-use actix_web::get;
 use actix_web::web::{Data, Json, Query};
 use chrono::{DateTime, Utc};
 use pathway_domain::audit::AuditEvent;
@@ -65,6 +64,8 @@ pub struct AuditQuery {
 
 /// The audit trail, oldest first: every change, who made it, and the request that carried it.
 #[utoipa::path(
+    get,
+    path = "/v1/audit-events",
     tag = "audit",
     params(AuditQuery),
     responses(
@@ -76,7 +77,6 @@ pub struct AuditQuery {
     ),
     security(("bearer" = []))
 )]
-#[get("/v1/audit-events")]
 pub async fn list_audit_events(
     _: Admin,
     db: Data<DatabaseConnection>,

@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Json, Path, Query};
-use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::course::{
     AssessmentStatus, Audience, Category, Course, CourseDetails, CourseDraft, CourseStatus,
@@ -232,6 +232,8 @@ fn ok(course: Course) -> HttpResponse {
 
 /// Add a course to the catalogue, as a draft.
 #[utoipa::path(
+    post,
+    path = "/v1/courses",
     tag = "courses",
     request_body = CourseInput,
     responses(
@@ -246,7 +248,6 @@ fn ok(course: Course) -> HttpResponse {
     ),
     security(("bearer" = []))
 )]
-#[post("/v1/courses")]
 pub async fn create_course(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -262,6 +263,8 @@ pub async fn create_course(
 
 /// Read one course.
 #[utoipa::path(
+    get,
+    path = "/v1/courses/{id}",
     tag = "courses",
     params(("id" = Uuid, Path, description = "The course's id")),
     responses(
@@ -271,7 +274,6 @@ pub async fn create_course(
     ),
     security(("bearer" = []))
 )]
-#[get("/v1/courses/{id}")]
 pub async fn get_course(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -282,6 +284,8 @@ pub async fn get_course(
 
 /// List the catalogue, oldest first, filtered by status and any of the course's categories.
 #[utoipa::path(
+    get,
+    path = "/v1/courses",
     tag = "courses",
     params(CourseListQuery),
     responses(
@@ -292,7 +296,6 @@ pub async fn get_course(
     ),
     security(("bearer" = []))
 )]
-#[get("/v1/courses")]
 pub async fn list_courses(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -319,6 +322,8 @@ pub async fn list_courses(
 /// Send the course's current `ETag` in `If-Match`. Retired courses cannot change, and a
 /// published course keeps its completed equality impact assessment.
 #[utoipa::path(
+    patch,
+    path = "/v1/courses/{id}",
     tag = "courses",
     params(
         ("id" = Uuid, Path, description = "The course's id"),
@@ -342,7 +347,6 @@ pub async fn list_courses(
     ),
     security(("bearer" = []))
 )]
-#[patch("/v1/courses/{id}")]
 pub async fn patch_course(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -365,6 +369,8 @@ pub async fn patch_course(
 
 /// Publish a draft course into the offer. Its equality impact assessment must be completed.
 #[utoipa::path(
+    post,
+    path = "/v1/courses/{id}/publish",
     tag = "courses",
     params(
         ("id" = Uuid, Path, description = "The course's id"),
@@ -380,7 +386,6 @@ pub async fn patch_course(
     ),
     security(("bearer" = []))
 )]
-#[post("/v1/courses/{id}/publish")]
 pub async fn publish_course(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -399,6 +404,8 @@ pub async fn publish_course(
 
 /// Retire a published course from the offer. Its history stays.
 #[utoipa::path(
+    post,
+    path = "/v1/courses/{id}/retire",
     tag = "courses",
     params(
         ("id" = Uuid, Path, description = "The course's id"),
@@ -414,7 +421,6 @@ pub async fn publish_course(
     ),
     security(("bearer" = []))
 )]
-#[post("/v1/courses/{id}/retire")]
 pub async fn retire_course(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,

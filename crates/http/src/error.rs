@@ -52,6 +52,8 @@ pub enum ApiError {
     PreconditionRequired,
     #[error("{}", summary(.0))]
     Invalid(Vec<FieldError>),
+    #[error("this path answers only {0}")]
+    MethodNotAllowed(&'static str),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
@@ -91,6 +93,7 @@ impl ApiError {
             Self::Stale(_) => ("stale", "The resource has changed"),
             Self::PreconditionRequired => ("precondition-required", "If-Match required"),
             Self::Invalid(_) => ("validation", "The request has invalid values"),
+            Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported content type"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "The request body is too large"),
             Self::Unavailable => ("unavailable", "Service unavailable"),
@@ -139,6 +142,7 @@ impl ResponseError for ApiError {
             Self::Stale(_) => StatusCode::PRECONDITION_FAILED,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -152,8 +156,14 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         response.content_type("application/problem+json");
-        if matches!(self, Self::Unauthenticated(_)) {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        match self {
+            Self::Unauthenticated(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            Self::MethodNotAllowed(allow) => {
+                response.insert_header((header::ALLOW, *allow));
+            }
+            _ => {}
         }
         response.json(self.problem())
     }

@@ -1,6 +1,5 @@
 //! Probes for the orchestrator: alive, and ready (the database answers).
 
-use actix_web::get;
 use actix_web::web::{Data, Json};
 use pathway_persistence::{DatabaseConnection, db};
 use serde::Serialize;
@@ -16,21 +15,21 @@ pub struct HealthView {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = HealthView)))]
-#[get("/health/live")]
+#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, description = "Alive", body = HealthView)))]
 pub async fn live() -> Json<HealthView> {
     Json(HealthView { status: "ok" })
 }
 
 /// The process can serve: its database answers.
 #[utoipa::path(
+    get,
+    path = "/health/ready",
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = HealthView),
         (status = 503, response = Unavailable),
     )
 )]
-#[get("/health/ready")]
 pub async fn ready(db: Data<DatabaseConnection>) -> Result<Json<HealthView>, ApiError> {
     db::ping(&db).await.map_err(|_| ApiError::Unavailable)?;
     Ok(Json(HealthView { status: "ok" }))

@@ -1,7 +1,7 @@
 //! `/v1/learners`: employees and elected members.
 
 use actix_web::web::{Bytes, Data, Json, Path, Query};
-use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
 use pathway_domain::learner::{Learner, LearnerDraft, LearnerKind, LearnerProfile, LearnerStatus};
@@ -214,6 +214,8 @@ fn may_read(caller: &Caller, learner: &Learner) -> Result<(), ApiError> {
 
 /// Create a learner: an employee or an elected member.
 #[utoipa::path(
+    post,
+    path = "/v1/learners",
     tag = "learners",
     request_body = LearnerInput,
     responses(
@@ -228,7 +230,6 @@ fn may_read(caller: &Caller, learner: &Learner) -> Result<(), ApiError> {
     ),
     security(("bearer" = []))
 )]
-#[post("/v1/learners")]
 pub async fn create_learner(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -245,6 +246,8 @@ pub async fn create_learner(
 
 /// Read one learner.
 #[utoipa::path(
+    get,
+    path = "/v1/learners/{id}",
     tag = "learners",
     params(("id" = Uuid, Path, description = "The learner's id")),
     responses(
@@ -255,7 +258,6 @@ pub async fn create_learner(
     ),
     security(("bearer" = []))
 )]
-#[get("/v1/learners/{id}")]
 pub async fn get_learner(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -272,6 +274,8 @@ pub async fn get_learner(
 
 /// List learners, oldest first. Admins see all; a manager sees their reports.
 #[utoipa::path(
+    get,
+    path = "/v1/learners",
     tag = "learners",
     params(LearnerListQuery),
     responses(
@@ -283,7 +287,6 @@ pub async fn get_learner(
     ),
     security(("bearer" = []))
 )]
-#[get("/v1/learners")]
 pub async fn list_learners(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -319,6 +322,8 @@ pub async fn list_learners(
 ///
 /// Send the learner's current `ETag` in `If-Match`; `kind` cannot change.
 #[utoipa::path(
+    patch,
+    path = "/v1/learners/{id}",
     tag = "learners",
     params(
         ("id" = Uuid, Path, description = "The learner's id"),
@@ -342,7 +347,6 @@ pub async fn list_learners(
     ),
     security(("bearer" = []))
 )]
-#[patch("/v1/learners/{id}")]
 pub async fn patch_learner(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -363,6 +367,8 @@ pub async fn patch_learner(
 
 /// Mark a learner as having left the council. Their records are kept.
 #[utoipa::path(
+    post,
+    path = "/v1/learners/{id}/leave",
     tag = "learners",
     params(
         ("id" = Uuid, Path, description = "The learner's id"),
@@ -383,7 +389,6 @@ pub async fn patch_learner(
     ),
     security(("bearer" = []))
 )]
-#[post("/v1/learners/{id}/leave")]
 pub async fn leave_learner(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,

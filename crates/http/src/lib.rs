@@ -21,7 +21,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::web::{self, Data};
-use actix_web::{App, HttpResponse, ResponseError};
+use actix_web::{App, HttpResponse, Resource, ResponseError};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use pathway_persistence::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
@@ -86,21 +86,33 @@ pub fn app(
         .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
-        .service(learner::create_learner)
-        .service(learner::list_learners)
-        .service(learner::get_learner)
-        .service(learner::patch_learner)
-        .service(learner::leave_learner)
-        .service(course::create_course)
-        .service(course::list_courses)
-        .service(course::get_course)
-        .service(course::patch_course)
-        .service(course::publish_course)
-        .service(course::retire_course)
-        .service(training_matrix::get_training_matrix)
-        .service(audit::list_audit_events)
-        .service(health::live)
-        .service(health::ready)
+        .service(
+            resource("/v1/learners", "GET, POST")
+                .get(learner::list_learners)
+                .post(learner::create_learner),
+        )
+        .service(
+            resource("/v1/learners/{id}", "GET, PATCH")
+                .get(learner::get_learner)
+                .patch(learner::patch_learner),
+        )
+        .service(resource("/v1/learners/{id}/leave", "POST").post(learner::leave_learner))
+        .service(
+            resource("/v1/courses", "GET, POST")
+                .get(course::list_courses)
+                .post(course::create_course),
+        )
+        .service(
+            resource("/v1/courses/{id}", "GET, PATCH")
+                .get(course::get_course)
+                .patch(course::patch_course),
+        )
+        .service(resource("/v1/courses/{id}/publish", "POST").post(course::publish_course))
+        .service(resource("/v1/courses/{id}/retire", "POST").post(course::retire_course))
+        .service(resource("/v1/training-matrix", "GET").get(training_matrix::get_training_matrix))
+        .service(resource("/v1/audit-events", "GET").get(audit::list_audit_events))
+        .service(resource("/health/live", "GET").get(health::live))
+        .service(resource("/health/ready", "GET").get(health::ready))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(|| async {
@@ -111,6 +123,13 @@ pub fn app(
         .wrap(cors(&state.cors_origins))
         .wrap(state.metrics)
         .wrap(TracingLogger::<RequestSpan>::new())
+}
+
+/// A path and the methods it answers; any other method gets 405 with an `Allow` header.
+fn resource(path: &str, allow: &'static str) -> Resource {
+    web::resource(path).default_service(web::to(move || async move {
+        ApiError::MethodNotAllowed(allow).error_response()
+    }))
 }
 
 fn cors(origins: &[String]) -> Cors {

@@ -1,6 +1,5 @@
 //! `/v1/training-matrix`: the grid of the offer, drawn from the published catalogue.
 
-use actix_web::get;
 use actix_web::web::{Data, Json, Query};
 use pathway_domain::course::Category;
 use pathway_domain::training_matrix::{self as matrix, MatrixAudience, MatrixColumn};
@@ -60,6 +59,8 @@ pub struct TrainingMatrixView {
 /// Courses of audience `all` appear in both matrices; `one_off` and `additional` offers share
 /// the `by_request` column.
 #[utoipa::path(
+    get,
+    path = "/v1/training-matrix",
     tag = "courses",
     params(MatrixQuery),
     responses(
@@ -69,7 +70,6 @@ pub struct TrainingMatrixView {
     ),
     security(("bearer" = []))
 )]
-#[get("/v1/training-matrix")]
 pub async fn get_training_matrix(
     _caller: Caller,
     db: Data<DatabaseConnection>,
