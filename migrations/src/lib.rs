@@ -3,12 +3,32 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_learners_courses_audit;
+mod m20261122_000002_sessions_bookings_completions;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_learners_courses_audit::Migration)]
+        vec![
+            Box::new(m20261122_000001_learners_courses_audit::Migration),
+            Box::new(m20261122_000002_sessions_bookings_completions::Migration),
+        ]
     }
+}
+
+/// A plain index named `<table>_<columns>_idx`.
+pub(crate) async fn index(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    columns: &[&str],
+) -> Result<(), DbErr> {
+    let mut index = Index::create()
+        .name(format!("{table}_{}_idx", columns.join("_")))
+        .table(table.to_owned())
+        .to_owned();
+    for column in columns {
+        index.col((*column).to_owned());
+    }
+    manager.create_index(index).await
 }

@@ -1,5 +1,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -136,15 +138,4 @@ async fn unique_index(manager: &SchemaManager<'_>, table: &str, column: &str) ->
                 .to_owned(),
         )
         .await
-}
-
-async fn index(manager: &SchemaManager<'_>, table: &str, columns: &[&str]) -> Result<(), DbErr> {
-    let mut index = Index::create()
-        .name(format!("{table}_{}_idx", columns.join("_")))
-        .table(table.to_owned())
-        .to_owned();
-    for column in columns {
-        index.col((*column).to_owned());
-    }
-    manager.create_index(index).await
 }

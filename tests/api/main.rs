@@ -2,8 +2,10 @@
 //! `TEST_DATABASE_URL` is set.
 
 mod audit;
+mod completions;
 mod courses;
 mod helpers;
 mod identity_provider;
 mod learners;
 mod platform;
+mod sessions;

@@ -5,9 +5,11 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod completion;
 pub mod course;
 pub mod error;
 pub mod learner;
+pub mod session;
 pub mod text;
 pub mod training_matrix;
 

@@ -8,6 +8,7 @@ use actix_web::web::Data;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use pathway_domain::audit::Actor;
+use pathway_domain::learner::Learner;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -180,6 +181,21 @@ impl Caller {
     /// The learner a person's token stands for (`sub`), when it is one.
     pub fn learner_id(&self) -> Option<Uuid> {
         self.subject.parse().ok()
+    }
+
+    /// Admins see everyone's records; a person sees their own; a manager also their reports'.
+    pub fn may_see(&self, learner: &Learner) -> Result<(), ApiError> {
+        let me = self.learner_id();
+        let allowed = self.has(Role::Admin)
+            || me == Some(learner.id)
+            || (self.has(Role::Manager) && me.is_some() && learner.profile.manager_id == me);
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "you may see only your own records and your reports'",
+            ))
+        }
     }
 
     /// Who is acting, for the audit trail.

@@ -279,7 +279,7 @@ pub async fn get_course(
     db: Data<DatabaseConnection>,
     id: Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(ok(store::get(&db, id.into_inner()).await?))
+    Ok(ok(store::get(db.get_ref(), id.into_inner()).await?))
 }
 
 /// List the catalogue, oldest first, filtered by status and any of the course's categories.
@@ -355,7 +355,7 @@ pub async fn patch_course(
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let expected = precondition::required(&req)?;
-    let current = store::get(&db, id.into_inner()).await?;
+    let current = store::get(db.get_ref(), id.into_inner()).await?;
     let input = merge_patch::apply(&req, &body, &CourseInput::from(&current.details))?;
     Ok(ok(store::update(
         &db,

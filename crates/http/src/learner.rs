@@ -197,21 +197,6 @@ pub struct LeaveInput {
     pub left_on: Option<NaiveDate>,
 }
 
-/// Admins see everyone; a learner sees their own record; a manager also their reports'.
-fn may_read(caller: &Caller, learner: &Learner) -> Result<(), ApiError> {
-    let me = caller.learner_id();
-    let allowed = caller.has(Role::Admin)
-        || me == Some(learner.id)
-        || (caller.has(Role::Manager) && me.is_some() && learner.profile.manager_id == me);
-    if allowed {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "you may read only your own learner record and your reports'",
-        ))
-    }
-}
-
 /// Create a learner: an employee or an elected member.
 #[utoipa::path(
     post,
@@ -263,8 +248,8 @@ pub async fn get_learner(
     db: Data<DatabaseConnection>,
     id: Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let learner = store::get(&db, id.into_inner()).await?;
-    may_read(&caller, &learner)?;
+    let learner = store::get(db.get_ref(), id.into_inner()).await?;
+    caller.may_see(&learner)?;
     Ok(precondition::tagged(
         actix_web::http::StatusCode::OK,
         learner.version,
@@ -355,7 +340,7 @@ pub async fn patch_learner(
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let expected = precondition::required(&req)?;
-    let current = store::get(&db, id.into_inner()).await?;
+    let current = store::get(db.get_ref(), id.into_inner()).await?;
     let input = merge_patch::apply(&req, &body, &LearnerInput::from(&current.profile))?;
     let learner = store::update(&db, current.id, expected, input.parse()?, &caller.actor()).await?;
     Ok(precondition::tagged(

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod completion;
 pub mod course;
 pub mod error;
 pub mod health;
@@ -13,6 +14,7 @@ pub mod page;
 pub mod precondition;
 pub mod request_id;
 pub mod responses;
+pub mod session;
 pub mod training_matrix;
 
 use actix_cors::Cors;
@@ -109,6 +111,33 @@ pub fn app(
         )
         .service(resource("/v1/courses/{id}/publish", "POST").post(course::publish_course))
         .service(resource("/v1/courses/{id}/retire", "POST").post(course::retire_course))
+        .service(
+            resource("/v1/sessions", "GET, POST")
+                .get(session::list_sessions)
+                .post(session::create_session),
+        )
+        .service(
+            resource("/v1/sessions/{id}", "GET, PATCH")
+                .get(session::get_session)
+                .patch(session::patch_session),
+        )
+        .service(resource("/v1/sessions/{id}/cancel", "POST").post(session::cancel_session))
+        .service(
+            resource("/v1/sessions/{id}/bookings", "GET, POST")
+                .get(session::list_bookings)
+                .post(session::create_booking),
+        )
+        .service(
+            resource("/v1/sessions/{id}/bookings/{booking_id}", "DELETE")
+                .delete(session::cancel_booking),
+        )
+        .service(resource("/v1/sessions/{id}/attendance", "POST").post(session::record_attendance))
+        .service(
+            resource("/v1/completions", "GET, POST")
+                .get(completion::list_completions)
+                .post(completion::record_completion),
+        )
+        .service(resource("/v1/completions/{id}", "GET").get(completion::get_completion))
         .service(resource("/v1/training-matrix", "GET").get(training_matrix::get_training_matrix))
         .service(resource("/v1/audit-events", "GET").get(audit::list_audit_events))
         .service(resource("/health/live", "GET").get(health::live))
@@ -136,7 +165,7 @@ fn cors(origins: &[String]) -> Cors {
     origins
         .iter()
         .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
-        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE"])
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,

@@ -3,7 +3,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{audit, course, error, health, learner, responses, training_matrix};
+use crate::{
+    audit, completion, course, error, health, learner, responses, session, training_matrix,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +33,18 @@ use crate::{audit, course, error, health, learner, responses, training_matrix};
         course::publish_course,
         course::retire_course,
         training_matrix::get_training_matrix,
+        session::create_session,
+        session::list_sessions,
+        session::get_session,
+        session::patch_session,
+        session::cancel_session,
+        session::create_booking,
+        session::list_bookings,
+        session::cancel_booking,
+        session::record_attendance,
+        completion::record_completion,
+        completion::list_completions,
+        completion::get_completion,
         audit::list_audit_events,
         health::live,
         health::ready,
@@ -54,6 +68,8 @@ use crate::{audit, course, error, health, learner, responses, training_matrix};
     tags(
         (name = "learners", description = "Employees and elected members"),
         (name = "courses", description = "The course catalogue and the training matrix drawn from it"),
+        (name = "sessions", description = "Course runs, bookings with the waitlist, and attendance"),
+        (name = "completions", description = "The learning record"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health probes for orchestrators"),
     )

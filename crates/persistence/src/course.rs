@@ -90,7 +90,7 @@ pub async fn create(
     to_course(row)
 }
 
-pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Course, StoreError> {
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Course, StoreError> {
     courses::Entity::find_by_id(id)
         .one(db)
         .await?

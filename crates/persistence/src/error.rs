@@ -55,6 +55,17 @@ impl StoreError {
         }
     }
 
+    /// A learner or course named in a body that does not exist is a bad value (422), not a
+    /// missing resource (404): the path the client called does exist.
+    pub(crate) fn missing_as_invalid(field: &'static str) -> impl Fn(Self) -> Self {
+        move |error| match error {
+            Self::NotFound(what) => {
+                DomainError::invalid(field, format!("no {what} has this id")).into()
+            }
+            other => other,
+        }
+    }
+
     pub(crate) fn corrupt(what: &'static str) -> impl Fn(DomainError) -> Self {
         move |error| Self::Corrupt(what, error.to_string())
     }

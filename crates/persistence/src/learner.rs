@@ -122,7 +122,7 @@ pub async fn create(
     })
 }
 
-pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Learner, StoreError> {
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Learner, StoreError> {
     let row = learners::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -191,6 +191,15 @@ pub async fn list(
         items,
         next_after: page_rows.next_after,
     })
+}
+
+/// The ids of the learners `manager_id` manages, for narrowing other lists to a manager's reports.
+pub(crate) fn reports_of(manager_id: Uuid) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(learners::Column::Id)
+        .from(learners::Entity)
+        .and_where(learners::Column::ManagerId.eq(manager_id))
+        .to_owned()
 }
 
 /// Replaces a learner's details, if the stored version is still `expected_version`.

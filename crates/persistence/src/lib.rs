@@ -2,11 +2,13 @@
 //! its audit event.
 
 pub mod audit;
+pub mod completion;
 pub mod course;
 pub mod db;
 pub mod error;
 pub mod learner;
 pub mod page;
+pub mod session;
 
 pub use db::{connect, migrate};
 pub use error::StoreError;

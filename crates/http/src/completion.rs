@@ -1,0 +1,196 @@
+//! `/v1/completions`: the learning record.
+
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Json, Path, Query};
+use chrono::{DateTime, NaiveDate, Utc};
+use pathway_domain::calendar::london_date;
+use pathway_domain::completion::{Completion, CompletionSource, Evidence, EvidenceDraft};
+use pathway_persistence::DatabaseConnection;
+use pathway_persistence::completion::{self as store, CompletionFilter};
+use pathway_persistence::learner;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{Admin, Caller, Role};
+use crate::error::{ApiError, Problem};
+use crate::page::{self, PageView};
+use crate::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
+};
+
+/// Evidence of training completed elsewhere, recorded by an admin.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f", "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70",
+    "completed_on": "2026-10-14", "score": 92, "evidence": "LGA certificate ref. 55731"
+}))]
+pub struct EvidenceInput {
+    pub learner_id: Uuid,
+    pub course_id: Uuid,
+    /// Not in the future.
+    pub completed_on: NaiveDate,
+    /// A percentage, 0 to 100.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
+    pub score: Option<i32>,
+    #[serde(default)]
+    pub evidence: Option<String>,
+}
+
+/// A learning record. It counts until `expires_on` (null: never expires).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a8f3e-9999-7d2e-9f40-1a2b3c4d5e70", "learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f",
+    "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70", "completed_on": "2026-10-14", "source": "session",
+    "score": null, "evidence": null, "expires_on": "2027-10-14", "recorded_at": "2026-10-14T16:40:00Z"
+}))]
+pub struct CompletionView {
+    pub id: Uuid,
+    pub learner_id: Uuid,
+    pub course_id: Uuid,
+    pub completed_on: NaiveDate,
+    pub source: CompletionSource,
+    pub score: Option<i32>,
+    pub evidence: Option<String>,
+    /// `completed_on` plus the course's validity; null never expires.
+    pub expires_on: Option<NaiveDate>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<Completion> for CompletionView {
+    fn from(c: Completion) -> Self {
+        Self {
+            id: c.id,
+            learner_id: c.learner_id,
+            course_id: c.course_id,
+            completed_on: c.completed_on,
+            source: c.source,
+            score: c.score,
+            evidence: c.evidence,
+            expires_on: c.expires_on,
+            recorded_at: c.recorded_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CompletionListQuery {
+    /// Page size, 1 to 500.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub learner_id: Option<Uuid>,
+    pub course_id: Option<Uuid>,
+    /// Completed on or after this date.
+    pub completed_since: Option<NaiveDate>,
+    /// Completed on or before this date.
+    pub completed_until: Option<NaiveDate>,
+}
+
+/// Record a completion from external evidence (a certificate, an LGA event).
+#[utoipa::path(post, path = "/v1/completions", tag = "completions",
+    request_body = EvidenceInput,
+    responses(
+        (status = 201, description = "Recorded", body = CompletionView, headers(("Location" = String, description = "Where the new record is"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, description = "This learner's completion of this course on this day is already recorded", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn record_completion(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    body: Json<EvidenceInput>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let draft = EvidenceDraft {
+        learner_id: body.learner_id,
+        course_id: body.course_id,
+        completed_on: body.completed_on,
+        score: body.score,
+        evidence: body.evidence,
+    };
+    let evidence = Evidence::parse(draft, london_date(Utc::now()))?;
+    let completion = store::record_evidence(&db, evidence, &caller.actor()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/completions/{}", completion.id)))
+        .json(CompletionView::from(completion)))
+}
+
+/// The learning record, oldest first. Learners see their own; managers also their reports'.
+#[utoipa::path(get, path = "/v1/completions", tag = "completions",
+    params(CompletionListQuery),
+    responses(
+        (status = 200, description = "A page of completions", body = PageView<CompletionView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Asking for someone else's record", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_completions(
+    caller: Caller,
+    db: Data<DatabaseConnection>,
+    query: Query<CompletionListQuery>,
+) -> Result<Json<PageView<CompletionView>>, ApiError> {
+    let query = query.into_inner();
+    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let mut filter = CompletionFilter {
+        learner_id: query.learner_id,
+        course_id: query.course_id,
+        completed_since: query.completed_since,
+        completed_until: query.completed_until,
+        manager_id: None,
+    };
+    if !caller.has(Role::Admin) {
+        let me = caller.learner_id().ok_or(ApiError::Forbidden(
+            "only admins and learners read completions",
+        ))?;
+        let manager = caller.has(Role::Manager);
+        match filter.learner_id {
+            Some(id) if id == me => {}
+            None if !manager => filter.learner_id = Some(me),
+            _ if manager => filter.manager_id = Some(me),
+            _ => {
+                return Err(ApiError::Forbidden(
+                    "you may read only your own learning record",
+                ));
+            }
+        }
+    }
+    Ok(Json(PageView::from_page(
+        store::list(&db, filter, page).await?,
+        CompletionView::from,
+    )))
+}
+
+/// Read one completion.
+#[utoipa::path(get, path = "/v1/completions/{id}", tag = "completions",
+    params(("id" = Uuid, Path, description = "The completion's id")),
+    responses(
+        (status = 200, description = "The completion", body = CompletionView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_completion(
+    caller: Caller,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+) -> Result<Json<CompletionView>, ApiError> {
+    let completion = store::get(db.get_ref(), id.into_inner()).await?;
+    if !caller.has(Role::Admin) {
+        caller.may_see(&learner::get(db.get_ref(), completion.learner_id).await?)?;
+    }
+    Ok(Json(completion.into()))
+}

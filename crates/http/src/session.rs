@@ -1,0 +1,510 @@
+//! `/v1/sessions`: course runs, their bookings with the waitlist, and attendance.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{Bytes, Data, Json, Path, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use pathway_domain::session::{
+    Attendance, Booking, BookingStatus, Session, SessionDetails, SessionDraft, SessionStatus,
+};
+use pathway_persistence::DatabaseConnection;
+use pathway_persistence::session::{self as store, SessionFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{Admin, Caller, Role};
+use crate::error::{ApiError, Problem};
+use crate::page::{self, PageView};
+use crate::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
+    Unauthorized, Unprocessable, UnsupportedMediaType,
+};
+use crate::{merge_patch, precondition};
+
+/// A session's writable fields: the body of a create, and what a merge patch applies to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70", "starts_at": "2027-01-12T09:30:00Z",
+    "ends_at": "2027-01-12T16:30:00Z", "location": "Council House, Committee Room 3", "online_url": null,
+    "capacity": 10, "facilitator": "ILM Centre"
+}))]
+pub struct SessionInput {
+    /// A published course.
+    pub course_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    /// After `starts_at`.
+    pub ends_at: DateTime<Utc>,
+    /// A room; a session needs this or `online_url`.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// An http(s) joining link, for webinars.
+    #[serde(default)]
+    pub online_url: Option<String>,
+    #[schema(minimum = 1, maximum = 1000)]
+    pub capacity: i32,
+    #[serde(default)]
+    pub facilitator: Option<String>,
+}
+
+impl SessionInput {
+    fn parse(self) -> Result<SessionDetails, ApiError> {
+        Ok(SessionDetails::parse(SessionDraft {
+            course_id: self.course_id,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            location: self.location,
+            online_url: self.online_url,
+            capacity: self.capacity,
+            facilitator: self.facilitator,
+        })?)
+    }
+}
+
+impl From<&SessionDetails> for SessionInput {
+    fn from(details: &SessionDetails) -> Self {
+        let d = details.to_draft();
+        Self {
+            course_id: d.course_id,
+            starts_at: d.starts_at,
+            ends_at: d.ends_at,
+            location: d.location,
+            online_url: d.online_url,
+            capacity: d.capacity,
+            facilitator: d.facilitator,
+        }
+    }
+}
+
+/// One run of a course.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a8f3e-7777-7d2e-9f40-1a2b3c4d5e70", "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70",
+    "starts_at": "2027-01-12T09:30:00Z", "ends_at": "2027-01-12T16:30:00Z",
+    "location": "Council House, Committee Room 3", "online_url": null, "capacity": 10,
+    "facilitator": "ILM Centre", "status": "scheduled", "created_at": "2026-11-22T10:00:00Z",
+    "updated_at": "2026-11-22T10:00:00Z"
+}))]
+pub struct SessionView {
+    pub id: Uuid,
+    pub course_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub location: Option<String>,
+    pub online_url: Option<String>,
+    pub capacity: i32,
+    pub facilitator: Option<String>,
+    pub status: SessionStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Session> for SessionView {
+    fn from(s: Session) -> Self {
+        let d = s.details;
+        Self {
+            id: s.id,
+            course_id: d.course_id,
+            starts_at: d.starts_at,
+            ends_at: d.ends_at,
+            location: d.location,
+            online_url: d.online_url,
+            capacity: d.capacity,
+            facilitator: d.facilitator,
+            status: s.status,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SessionListQuery {
+    /// Page size, 1 to 500.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub course_id: Option<Uuid>,
+    pub status: Option<SessionStatus>,
+    /// Sessions starting at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Sessions starting before this instant.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A learner's booking on a session.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a8f3e-8888-7d2e-9f40-1a2b3c4d5e70", "session_id": "019a8f3e-7777-7d2e-9f40-1a2b3c4d5e70",
+    "learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f", "status": "waitlisted", "waitlist_position": 1,
+    "attendance": null, "created_at": "2026-11-22T10:05:00Z", "updated_at": "2026-11-22T10:05:00Z"
+}))]
+pub struct BookingView {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    pub learner_id: Uuid,
+    pub status: BookingStatus,
+    /// For a waitlisted booking, its place in the queue: 1 is promoted next.
+    pub waitlist_position: Option<i64>,
+    /// Recorded once the session has run.
+    pub attendance: Option<Attendance>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Booking> for BookingView {
+    fn from(b: Booking) -> Self {
+        Self {
+            id: b.id,
+            session_id: b.session_id,
+            learner_id: b.learner_id,
+            status: b.status,
+            waitlist_position: b.waitlist_position,
+            attendance: b.attendance,
+            created_at: b.created_at,
+            updated_at: b.updated_at,
+        }
+    }
+}
+
+/// Who to book: an admin books anyone, a learner themself.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f"}))]
+pub struct BookingInput {
+    pub learner_id: Uuid,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BookingListQuery {
+    /// Page size, 1 to 500.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceMark {
+    pub learner_id: Uuid,
+    pub attendance: Attendance,
+}
+
+/// Attendance for some or all of a session's booked learners.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"records": [
+    {"learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f", "attendance": "attended"},
+    {"learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e7a", "attendance": "no_show"}
+]}))]
+pub struct AttendanceInput {
+    #[schema(min_items = 1)]
+    pub records: Vec<AttendanceMark>,
+}
+
+/// The bookings whose attendance was recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttendanceView {
+    pub bookings: Vec<BookingView>,
+}
+
+fn ok(session: Session) -> HttpResponse {
+    precondition::tagged(StatusCode::OK, session.version, SessionView::from(session))
+}
+
+/// A learner acts for themself only; admins act for anyone.
+fn may_act_for(caller: &Caller, learner_id: Uuid) -> Result<(), ApiError> {
+    if caller.has(Role::Admin) || caller.learner_id() == Some(learner_id) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "you may book and cancel only your own place",
+        ))
+    }
+}
+
+/// Schedule a session of a published course.
+#[utoipa::path(post, path = "/v1/sessions", tag = "sessions",
+    request_body = SessionInput,
+    responses(
+        (status = 201, description = "Scheduled", body = SessionView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"), ("Location" = String, description = "Where the new resource is"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_session(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    body: Json<SessionInput>,
+) -> Result<HttpResponse, ApiError> {
+    let session = store::create(&db, body.into_inner().parse()?, &caller.actor()).await?;
+    Ok(precondition::created(
+        format!("/v1/sessions/{}", session.id),
+        session.version,
+        SessionView::from(session),
+    ))
+}
+
+/// List sessions, oldest first, by course, status and start time.
+#[utoipa::path(get, path = "/v1/sessions", tag = "sessions",
+    params(SessionListQuery),
+    responses(
+        (status = 200, description = "A page of sessions", body = PageView<SessionView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_sessions(
+    _caller: Caller,
+    db: Data<DatabaseConnection>,
+    query: Query<SessionListQuery>,
+) -> Result<Json<PageView<SessionView>>, ApiError> {
+    let query = query.into_inner();
+    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let filter = SessionFilter {
+        course_id: query.course_id,
+        status: query.status,
+        from: query.from,
+        to: query.to,
+    };
+    Ok(Json(PageView::from_page(
+        store::list(&db, filter, page).await?,
+        SessionView::from,
+    )))
+}
+
+/// Read one session.
+#[utoipa::path(get, path = "/v1/sessions/{id}", tag = "sessions",
+    params(("id" = Uuid, Path, description = "The session's id")),
+    responses(
+        (status = 200, description = "The session", body = SessionView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_session(
+    _caller: Caller,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(ok(store::get(db.get_ref(), id.into_inner()).await?))
+}
+
+/// Change a scheduled session with a JSON merge patch; more seats promote waitlisted learners.
+#[utoipa::path(patch, path = "/v1/sessions/{id}", tag = "sessions",
+    params(
+        ("id" = Uuid, Path, description = "The session's id"),
+        ("If-Match" = String, Header, description = "The ETag from the session's last read, or `*`"),
+    ),
+    request_body(content = SessionInput, content_type = "application/merge-patch+json",
+        description = "A JSON merge patch (RFC 7396) of the fields of SessionInput to change; `course_id` cannot change",
+        example = json!({"capacity": 12, "location": "Council House, Committee Room 1"})),
+    responses(
+        (status = 200, description = "The changed session", body = SessionView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The session is cancelled or completed", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 428, response = PreconditionRequired),
+    ),
+    security(("bearer" = [])))]
+pub async fn patch_session(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let expected = precondition::required(&req)?;
+    let current = store::get(db.get_ref(), id.into_inner()).await?;
+    let input = merge_patch::apply(&req, &body, &SessionInput::from(&current.details))?;
+    Ok(ok(store::update(
+        &db,
+        current.id,
+        expected,
+        input.parse()?,
+        &caller.actor(),
+    )
+    .await?))
+}
+
+/// Cancel a scheduled session and every booking on it.
+#[utoipa::path(post, path = "/v1/sessions/{id}/cancel", tag = "sessions",
+    params(
+        ("id" = Uuid, Path, description = "The session's id"),
+        ("If-Match" = Option<String>, Header, description = "Optionally, the ETag from the session's last read"),
+    ),
+    responses(
+        (status = 200, description = "The session, now `cancelled`", body = SessionView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The session is not scheduled", body = Problem, content_type = "application/problem+json"),
+        (status = 412, response = PreconditionFailed),
+    ),
+    security(("bearer" = [])))]
+pub async fn cancel_session(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let expected = precondition::optional(&req)?.flatten();
+    Ok(ok(store::cancel(
+        &db,
+        id.into_inner(),
+        expected,
+        &caller.actor(),
+    )
+    .await?))
+}
+
+/// Book a learner onto a session, or put them on its waitlist when it is full.
+#[utoipa::path(post, path = "/v1/sessions/{id}/bookings", tag = "sessions",
+    params(("id" = Uuid, Path, description = "The session's id")),
+    request_body = BookingInput,
+    responses(
+        (status = 201, description = "`booked`, or `waitlisted` with a `waitlist_position`", body = BookingView, headers(("Location" = String, description = "Where the new booking is"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "A learner booking someone else", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Already booked, or the session is cancelled, completed or has started", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "No such learner, a learner who has left, or one outside the course's audience", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_booking(
+    caller: Caller,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    body: Json<BookingInput>,
+) -> Result<HttpResponse, ApiError> {
+    may_act_for(&caller, body.learner_id)?;
+    let booking = store::book(&db, id.into_inner(), body.learner_id, &caller.actor()).await?;
+    let location = format!(
+        "/v1/sessions/{}/bookings/{}",
+        booking.session_id, booking.id
+    );
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", location))
+        .json(BookingView::from(booking)))
+}
+
+/// A session's bookings in the order they were made. Learners see only their own.
+#[utoipa::path(get, path = "/v1/sessions/{id}/bookings", tag = "sessions",
+    params(("id" = Uuid, Path, description = "The session's id"), BookingListQuery),
+    responses(
+        (status = 200, description = "A page of bookings", body = PageView<BookingView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_bookings(
+    caller: Caller,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    query: Query<BookingListQuery>,
+) -> Result<Json<PageView<BookingView>>, ApiError> {
+    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let only = if caller.has(Role::Admin) {
+        None
+    } else {
+        Some(
+            caller
+                .learner_id()
+                .ok_or(ApiError::Forbidden("only admins and learners see bookings"))?,
+        )
+    };
+    Ok(Json(PageView::from_page(
+        store::bookings(&db, id.into_inner(), only, page).await?,
+        BookingView::from,
+    )))
+}
+
+/// Cancel a booking. A freed seat goes to the first learner on the waitlist.
+#[utoipa::path(delete, path = "/v1/sessions/{id}/bookings/{booking_id}", tag = "sessions",
+    params(
+        ("id" = Uuid, Path, description = "The session's id"),
+        ("booking_id" = Uuid, Path, description = "The booking's id"),
+    ),
+    responses(
+        (status = 200, description = "The booking, now `cancelled`", body = BookingView),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Not your booking", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Already cancelled, or attendance is recorded", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn cancel_booking(
+    caller: Caller,
+    db: Data<DatabaseConnection>,
+    path: Path<(Uuid, Uuid)>,
+) -> Result<Json<BookingView>, ApiError> {
+    let (session_id, booking_id) = path.into_inner();
+    let booking = store::booking(db.get_ref(), session_id, booking_id).await?;
+    may_act_for(&caller, booking.learner_id)?;
+    Ok(Json(
+        store::cancel_booking(&db, session_id, booking_id, &caller.actor())
+            .await?
+            .into(),
+    ))
+}
+
+/// Record attendance once the session has started: `attended` records a completion.
+///
+/// Marking `no_show` after `attended` withdraws the completion. When every booked seat is
+/// marked, the session becomes `completed`.
+#[utoipa::path(post, path = "/v1/sessions/{id}/attendance", tag = "sessions",
+    params(("id" = Uuid, Path, description = "The session's id")),
+    request_body = AttendanceInput,
+    responses(
+        (status = 200, description = "The marked bookings", body = AttendanceView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The session has not started, or was cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "A learner without a booked seat on the session", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn record_attendance(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    body: Json<AttendanceInput>,
+) -> Result<Json<AttendanceView>, ApiError> {
+    let marks = body
+        .into_inner()
+        .records
+        .into_iter()
+        .map(|m| (m.learner_id, m.attendance))
+        .collect::<Vec<_>>();
+    if marks.is_empty() {
+        return Err(ApiError::invalid("records", "name at least one learner"));
+    }
+    let marked = store::record_attendance(&db, id.into_inner(), marks, &caller.actor()).await?;
+    Ok(Json(AttendanceView {
+        bookings: marked.into_iter().map(BookingView::from).collect(),
+    }))
+}

@@ -1,0 +1,208 @@
+use chrono::NaiveDate;
+use pathway_domain::DomainError;
+use pathway_domain::audit::Actor;
+use pathway_domain::completion::{Completion, CompletionSource, Evidence, expires_on};
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, QueryOrder, QuerySelect};
+
+use crate::db::{begin_write, now};
+use crate::page::PageRequest;
+use crate::{Page, StoreError, audit, course, learner};
+
+pub(crate) mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "completions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub learner_id: Uuid,
+        pub course_id: Uuid,
+        pub completed_on: Date,
+        pub source: String,
+        pub source_key: String,
+        pub score: Option<i32>,
+        pub evidence: Option<String>,
+        pub expires_on: Option<Date>,
+        pub recorded_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use entity::Column;
+
+const RESOURCE: &str = "completion";
+
+/// Narrows the learning record; every field is optional.
+#[derive(Debug, Clone, Default)]
+pub struct CompletionFilter {
+    pub learner_id: Option<Uuid>,
+    pub course_id: Option<Uuid>,
+    pub completed_since: Option<NaiveDate>,
+    pub completed_until: Option<NaiveDate>,
+    /// Only the completions of this manager's reports.
+    pub manager_id: Option<Uuid>,
+}
+
+/// What a completion records, before it is stored.
+pub(crate) struct NewCompletion<'a> {
+    pub learner_id: Uuid,
+    pub course: &'a pathway_domain::course::Course,
+    pub completed_on: NaiveDate,
+    pub source: CompletionSource,
+    pub source_key: String,
+    pub score: Option<i32>,
+    pub evidence: Option<String>,
+}
+
+/// Stores a completion unless its source event already has one; returns the one stored.
+pub(crate) async fn record(
+    tx: &impl ConnectionTrait,
+    new: NewCompletion<'_>,
+    actor: &Actor,
+) -> Result<Option<Completion>, StoreError> {
+    let exists = entity::Entity::find()
+        .filter(Column::SourceKey.eq(new.source_key.as_str()))
+        .one(tx)
+        .await?;
+    if exists.is_some() {
+        return Ok(None);
+    }
+    let row = entity::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        learner_id: Set(new.learner_id),
+        course_id: Set(new.course.id),
+        completed_on: Set(new.completed_on),
+        source: Set(new.source.as_str().to_owned()),
+        source_key: Set(new.source_key),
+        score: Set(new.score),
+        evidence: Set(new.evidence),
+        expires_on: Set(expires_on(
+            new.completed_on,
+            new.course.details.validity_months,
+        )),
+        recorded_at: Set(now()),
+    }
+    .insert(tx)
+    .await
+    .map_err(StoreError::duplicate(RESOURCE, &["source_key"]))?;
+    audit::record(tx, actor, "completion.recorded", RESOURCE, row.id).await?;
+    to_completion(row).map(Some)
+}
+
+/// Withdraws the completion a source event produced, when it is corrected (an attendance
+/// marked in error); does nothing when there is none.
+pub(crate) async fn withdraw(
+    tx: &impl ConnectionTrait,
+    source_key: &str,
+    actor: &Actor,
+) -> Result<(), StoreError> {
+    let Some(row) = entity::Entity::find()
+        .filter(Column::SourceKey.eq(source_key))
+        .one(tx)
+        .await?
+    else {
+        return Ok(());
+    };
+    entity::Entity::delete_by_id(row.id).exec(tx).await?;
+    audit::record(tx, actor, "completion.withdrawn", RESOURCE, row.id).await
+}
+
+/// Records a completion from external evidence, once per learner, course and day.
+#[tracing::instrument(skip_all)]
+pub async fn record_evidence(
+    db: &DatabaseConnection,
+    evidence: Evidence,
+    actor: &Actor,
+) -> Result<Completion, StoreError> {
+    let tx = begin_write(db).await?;
+    learner::get(&tx, evidence.learner_id)
+        .await
+        .map_err(StoreError::missing_as_invalid("learner_id"))?;
+    let course = course::get(&tx, evidence.course_id)
+        .await
+        .map_err(StoreError::missing_as_invalid("course_id"))?;
+    let source_key = evidence.source_key();
+    let new = NewCompletion {
+        learner_id: evidence.learner_id,
+        course: &course,
+        completed_on: evidence.completed_on,
+        source: CompletionSource::External,
+        source_key,
+        score: evidence.score,
+        evidence: evidence.evidence,
+    };
+    let completion = record(&tx, new, actor).await?.ok_or_else(|| {
+        DomainError::Conflict(
+            "this learner's completion of this course on this day is already recorded".into(),
+        )
+    })?;
+    tx.commit().await?;
+    Ok(completion)
+}
+
+pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Completion, StoreError> {
+    entity::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound(RESOURCE))
+        .and_then(to_completion)
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: CompletionFilter,
+    page: PageRequest,
+) -> Result<Page<Completion>, StoreError> {
+    let mut query = entity::Entity::find()
+        .order_by_asc(Column::Id)
+        .limit(page.limit + 1);
+    if let Some(after) = page.after {
+        query = query.filter(Column::Id.gt(after));
+    }
+    if let Some(learner_id) = filter.learner_id {
+        query = query.filter(Column::LearnerId.eq(learner_id));
+    }
+    if let Some(course_id) = filter.course_id {
+        query = query.filter(Column::CourseId.eq(course_id));
+    }
+    if let Some(since) = filter.completed_since {
+        query = query.filter(Column::CompletedOn.gte(since));
+    }
+    if let Some(until) = filter.completed_until {
+        query = query.filter(Column::CompletedOn.lte(until));
+    }
+    if let Some(manager_id) = filter.manager_id {
+        query = query.filter(Column::LearnerId.in_subquery(learner::reports_of(manager_id)));
+    }
+    let rows = query.all(db).await?;
+    let page_rows = Page::from_rows(rows, page.limit, |row| row.id);
+    Ok(Page {
+        items: page_rows
+            .items
+            .into_iter()
+            .map(to_completion)
+            .collect::<Result<_, _>>()?,
+        next_after: page_rows.next_after,
+    })
+}
+
+fn to_completion(row: entity::Model) -> Result<Completion, StoreError> {
+    Ok(Completion {
+        id: row.id,
+        learner_id: row.learner_id,
+        course_id: row.course_id,
+        completed_on: row.completed_on,
+        source: row.source.parse().map_err(StoreError::corrupt(RESOURCE))?,
+        source_key: row.source_key,
+        score: row.score,
+        evidence: row.evidence,
+        expires_on: row.expires_on,
+        recorded_at: row.recorded_at,
+    })
+}
