@@ -263,3 +263,55 @@ pub fn etag(response: &Response) -> String {
         .expect("an ETag")
         .to_owned()
 }
+
+/// A `pathway` server running as a process of its own, stopped when dropped.
+pub struct ServerProcess {
+    pub address: String,
+    child: std::process::Child,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl TestApp {
+    /// Starts another server process on this app's database, as a council running several
+    /// `pathway` processes behind a load balancer would.
+    pub async fn another_process(&self) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_pathway-under-test"))
+            .arg("serve")
+            .env("DATABASE_URL", &self.database_url)
+            .env("PATHWAY_BIND", format!("127.0.0.1:{port}"))
+            .env("PATHWAY_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("the server process starts");
+        let process = ServerProcess {
+            address: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        for _ in 0..100 {
+            let ready = self
+                .client
+                .get(format!("{}/health/ready", process.address))
+                .send()
+                .await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return process;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the server process at {} never became ready",
+            process.address
+        );
+    }
+}

@@ -220,6 +220,54 @@ async fn fifty_simultaneous_bookings_never_overfill_ten_seats() {
 }
 
 #[tokio::test]
+async fn two_server_processes_on_one_database_never_overfill_a_session() {
+    let app = TestApp::spawn().await;
+    let course = app.published_course(course_body("ILM5")).await;
+    let session = app.session(&course, 10).await;
+    let people = staff(&app, 50).await;
+    let servers = [app.another_process().await, app.another_process().await];
+    let attempts = people.iter().enumerate().map(|(i, person)| {
+        let (app, url) = (
+            &app,
+            format!(
+                "{}/v1/sessions/{}/bookings",
+                servers[i % 2].address,
+                id(&session)
+            ),
+        );
+        async move {
+            let response = app
+                .client
+                .post(url)
+                .bearer_auth(&app.admin)
+                .json(&json!({"learner_id": person["id"]}))
+                .send()
+                .await;
+            assert_eq!(response.expect("answered").status(), StatusCode::CREATED);
+        }
+    });
+    futures_util::future::join_all(attempts).await;
+
+    let bookings: Value = app
+        .get(
+            &format!("/v1/sessions/{}/bookings?limit=500", id(&session)),
+            &app.admin,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let items = bookings["items"].as_array().expect("items");
+    assert_eq!(items.iter().filter(|b| b["status"] == "booked").count(), 10);
+    let mut positions: Vec<i64> = items
+        .iter()
+        .filter_map(|b| b["waitlist_position"].as_i64())
+        .collect();
+    positions.sort_unstable();
+    assert_eq!(positions, (1..=40).collect::<Vec<_>>());
+}
+
+#[tokio::test]
 async fn bookings_are_refused_when_they_cannot_be_honoured() {
     let app = TestApp::spawn().await;
     let mut members_only = course_body("CHAIRING");

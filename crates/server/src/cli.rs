@@ -1,0 +1,129 @@
+//! The `pathway` command line, kept in the library so the end-to-end tests can run the very
+//! same program as a separate process.
+
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::config::Config;
+use crate::startup::Server;
+use crate::{demo_data, telemetry};
+use clap::{Parser, Subcommand};
+use pathway_http::auth::{Claims, Role, sign};
+
+/// Pathway: the learning and development record system of a UK council.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve the API (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the OpenAPI contract as JSON.
+    Openapi,
+    /// Development helper: print a token signed with the configured HS256 secret.
+    Token {
+        /// admin, manager, learner or panel_member; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<Role>,
+        /// The subject: a learner's id for a person, or an integration client's id.
+        #[arg(long, default_value = "00000000-0000-7000-8000-000000000001")]
+        sub: String,
+        /// Space-separated scopes for an integration client, e.g. "learners:sync".
+        #[arg(long)]
+        scope: Option<String>,
+        /// How long the token lasts: seconds, or with a unit (30m, 1h, 7d).
+        #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+        ttl: u64,
+    },
+    /// Load a realistic catalogue from the strategies, published. Safe to run again.
+    DemoData,
+}
+
+fn parse_ttl(raw: &str) -> Result<u64, String> {
+    let (number, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration like 3600, 30m, 1h or 7d"))?;
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit {unit:?}: use s, m, h or d")),
+    };
+    Ok(n * scale)
+}
+
+/// The `pathway` command line: parses the arguments and runs the subcommand.
+#[tokio::main]
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command.unwrap_or(Command::Serve)).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("pathway: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        Command::Openapi => print!("{}", pathway_http::openapi::json()),
+        Command::Token {
+            roles,
+            sub,
+            scope,
+            ttl,
+        } => {
+            let config = Config::from_env()?;
+            let secret = config
+                .signing_secret()
+                .ok_or("set PATHWAY_JWT_SECRET to sign tokens")?;
+            let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+            let claims = Claims {
+                sub,
+                roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
+                scope,
+                exp: now + ttl,
+                nbf: Some(now),
+                iat: Some(now),
+                iss: config.jwt.issuer.clone(),
+                aud: config.jwt.audience.clone(),
+            };
+            println!("{}", sign(secret.as_bytes(), &claims)?);
+        }
+        Command::Migrate => {
+            let config = Config::from_env()?;
+            telemetry::init(config.environment);
+            let db = pathway_persistence::connect(&config.database_url).await?;
+            pathway_persistence::migrate(&db).await?;
+            tracing::info!("migrations applied");
+        }
+        Command::DemoData => {
+            let config = Config::from_env()?;
+            telemetry::init(config.environment);
+            let db = pathway_persistence::connect(&config.database_url).await?;
+            pathway_persistence::migrate(&db).await?;
+            let loaded = demo_data::load(&db).await?;
+            println!(
+                "demo catalogue: {} courses added, {} already there",
+                loaded.added, loaded.already_there
+            );
+        }
+        Command::Serve => {
+            let config = Config::from_env()?;
+            telemetry::init(config.environment);
+            let server = Server::start(&config).await?;
+            tracing::info!(bind = %config.bind, port = server.port, "serving; docs at /docs");
+            server.run().await?;
+        }
+    }
+    Ok(())
+}

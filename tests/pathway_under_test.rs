@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    pathway_server::cli::main()
+}
