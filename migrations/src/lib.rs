@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_learners_courses_audit;
 mod m20261122_000002_sessions_bookings_completions;
+mod m20261122_000003_programmes_cohorts;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_learners_courses_audit::Migration),
             Box::new(m20261122_000002_sessions_bookings_completions::Migration),
+            Box::new(m20261122_000003_programmes_cohorts::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod cohort;
 pub mod completion;
 pub mod course;
 pub mod error;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cohort;
 pub mod completion;
 pub mod course;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod merge_patch;
 pub mod openapi;
 pub mod page;
 pub mod precondition;
+pub mod programme;
 pub mod request_id;
 pub mod responses;
 pub mod session;
@@ -132,6 +134,32 @@ pub fn app(
                 .delete(session::cancel_booking),
         )
         .service(resource("/v1/sessions/{id}/attendance", "POST").post(session::record_attendance))
+        .service(
+            resource("/v1/programmes", "GET, POST")
+                .get(programme::list_programmes)
+                .post(programme::create_programme),
+        )
+        .service(resource("/v1/programmes/{id}", "GET").get(programme::get_programme))
+        .service(
+            resource("/v1/cohorts", "GET, POST")
+                .get(cohort::list_cohorts)
+                .post(cohort::create_cohort),
+        )
+        .service(resource("/v1/cohorts/{id}", "GET").get(cohort::get_cohort))
+        .service(
+            resource("/v1/cohorts/{id}/members", "GET, POST")
+                .get(cohort::list_members)
+                .post(cohort::add_member),
+        )
+        .service(
+            resource("/v1/cohorts/{id}/members/{learner_id}", "DELETE")
+                .delete(cohort::remove_member),
+        )
+        .service(
+            resource("/v1/cohorts/{id}/progress", "GET, POST")
+                .get(cohort::get_progress)
+                .post(cohort::record_progress),
+        )
         .service(
             resource("/v1/completions", "GET, POST")
                 .get(completion::list_completions)

@@ -4,7 +4,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    audit, completion, course, error, health, learner, responses, session, training_matrix,
+    audit, cohort, completion, course, error, health, learner, programme, responses, session,
+    training_matrix,
 };
 
 #[derive(OpenApi)]
@@ -42,6 +43,17 @@ use crate::{
         session::list_bookings,
         session::cancel_booking,
         session::record_attendance,
+        programme::create_programme,
+        programme::list_programmes,
+        programme::get_programme,
+        cohort::create_cohort,
+        cohort::list_cohorts,
+        cohort::get_cohort,
+        cohort::add_member,
+        cohort::list_members,
+        cohort::remove_member,
+        cohort::record_progress,
+        cohort::get_progress,
         completion::record_completion,
         completion::list_completions,
         completion::get_completion,
@@ -69,6 +81,7 @@ use crate::{
         (name = "learners", description = "Employees and elected members"),
         (name = "courses", description = "The course catalogue and the training matrix drawn from it"),
         (name = "sessions", description = "Course runs, bookings with the waitlist, and attendance"),
+        (name = "programmes", description = "Leadership programmes, their cohorts, members and module progress"),
         (name = "completions", description = "The learning record"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health probes for orchestrators"),

@@ -66,11 +66,7 @@ pub(crate) async fn record(
     new: NewCompletion<'_>,
     actor: &Actor,
 ) -> Result<Option<Completion>, StoreError> {
-    let exists = entity::Entity::find()
-        .filter(Column::SourceKey.eq(new.source_key.as_str()))
-        .one(tx)
-        .await?;
-    if exists.is_some() {
+    if exists(tx, &new.source_key).await? {
         return Ok(None);
     }
     let row = entity::ActiveModel {
@@ -93,6 +89,18 @@ pub(crate) async fn record(
     .map_err(StoreError::duplicate(RESOURCE, &["source_key"]))?;
     audit::record(tx, actor, "completion.recorded", RESOURCE, row.id).await?;
     to_completion(row).map(Some)
+}
+
+/// Whether a source event has already produced a completion.
+pub(crate) async fn exists(
+    db: &impl ConnectionTrait,
+    source_key: &str,
+) -> Result<bool, StoreError> {
+    Ok(entity::Entity::find()
+        .filter(Column::SourceKey.eq(source_key))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// Withdraws the completion a source event produced, when it is corrected (an attendance

@@ -2,12 +2,14 @@
 //! its audit event.
 
 pub mod audit;
+pub mod cohort;
 pub mod completion;
 pub mod course;
 pub mod db;
 pub mod error;
 pub mod learner;
 pub mod page;
+pub mod programme;
 pub mod session;
 
 pub use db::{connect, migrate};

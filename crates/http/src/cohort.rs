@@ -1,0 +1,398 @@
+//! `/v1/cohorts`: the intakes of a programme, their members and their progress.
+
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Json, Path, Query};
+use chrono::{DateTime, NaiveDate, Utc};
+use pathway_domain::calendar::london_date;
+use pathway_domain::cohort::{Cohort, CohortDetails, CohortDraft, CohortStatus, ModuleStatus};
+use pathway_persistence::DatabaseConnection;
+use pathway_persistence::cohort::{self as store, Member, MemberProgress};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{Admin, Caller, Role};
+use crate::error::{ApiError, Problem};
+use crate::page::{self, PageView};
+use crate::programme::ModuleView;
+use crate::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "programme_id": "019a8f3e-aaaa-7d2e-9f40-1a2b3c4d5e70", "starts_on": "2027-01-04", "capacity": 12,
+    "facilitator": "Leadership Academy"
+}))]
+pub struct CohortInput {
+    pub programme_id: Uuid,
+    pub starts_on: NaiveDate,
+    #[schema(minimum = 1, maximum = 100)]
+    pub capacity: i32,
+    #[serde(default)]
+    pub facilitator: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a8f3e-bbbb-7d2e-9f40-1a2b3c4d5e70", "programme_id": "019a8f3e-aaaa-7d2e-9f40-1a2b3c4d5e70",
+    "starts_on": "2027-01-04", "capacity": 12, "facilitator": "Leadership Academy", "status": "open",
+    "members": 7, "created_at": "2026-11-22T10:00:00Z"
+}))]
+pub struct CohortView {
+    pub id: Uuid,
+    pub programme_id: Uuid,
+    pub starts_on: NaiveDate,
+    pub capacity: i32,
+    pub facilitator: Option<String>,
+    /// Derived from the start date (in London) and the members' progress.
+    pub status: CohortStatus,
+    /// How many have joined.
+    pub members: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Cohort> for CohortView {
+    fn from(c: Cohort) -> Self {
+        let status = c.status(london_date(Utc::now()));
+        Self {
+            id: c.id,
+            programme_id: c.details.programme_id,
+            starts_on: c.details.starts_on,
+            capacity: c.details.capacity,
+            facilitator: c.details.facilitator,
+            status,
+            members: c.members,
+            created_at: c.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CohortListQuery {
+    /// Page size, 1 to 500.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub programme_id: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f"}))]
+pub struct MemberInput {
+    pub learner_id: Uuid,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub learner_id: Uuid,
+    pub joined_at: DateTime<Utc>,
+}
+
+impl From<Member> for MemberView {
+    fn from(m: Member) -> Self {
+        Self {
+            learner_id: m.learner_id,
+            joined_at: m.joined_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembersView {
+    pub items: Vec<MemberView>,
+}
+
+/// A member's progress on one module.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f", "module_id": "019a8f3e-aaab-7d2e-9f40-1a2b3c4d5e70",
+    "status": "completed", "completed_on": "2027-02-01"
+}))]
+pub struct ProgressInput {
+    pub learner_id: Uuid,
+    pub module_id: Uuid,
+    pub status: ModuleStatus,
+    /// For `completed`: the day; today (London) when absent.
+    #[serde(default)]
+    pub completed_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModuleProgressView {
+    pub module_id: Uuid,
+    pub status: ModuleStatus,
+    pub completed_on: Option<NaiveDate>,
+}
+
+/// One member's row of the grid, one entry per module in order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberProgressView {
+    pub learner_id: Uuid,
+    /// Every module completed: the programme completion is recorded.
+    pub completed: bool,
+    pub modules: Vec<ModuleProgressView>,
+}
+
+/// The progress grid: the programme's modules across, the members down.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "cohort_id": "019a8f3e-bbbb-7d2e-9f40-1a2b3c4d5e70",
+    "modules": [{"id": "019a8f3e-aaab-7d2e-9f40-1a2b3c4d5e70", "position": 1, "title": "Self-awareness"}],
+    "members": [{"learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f", "completed": true,
+                 "modules": [{"module_id": "019a8f3e-aaab-7d2e-9f40-1a2b3c4d5e70", "status": "completed", "completed_on": "2027-02-01"}]}]
+}))]
+pub struct ProgressGridView {
+    pub cohort_id: Uuid,
+    pub modules: Vec<ModuleView>,
+    pub members: Vec<MemberProgressView>,
+}
+
+fn member_row(
+    modules: &[pathway_domain::cohort::Module],
+    progress: MemberProgress,
+) -> MemberProgressView {
+    let cells: Vec<ModuleProgressView> = modules
+        .iter()
+        .map(|m| {
+            let (status, completed_on) = progress
+                .modules
+                .get(&m.id)
+                .copied()
+                .unwrap_or((ModuleStatus::NotStarted, None));
+            ModuleProgressView {
+                module_id: m.id,
+                status,
+                completed_on,
+            }
+        })
+        .collect();
+    MemberProgressView {
+        learner_id: progress.learner_id,
+        completed: cells.iter().all(|c| c.status == ModuleStatus::Completed),
+        modules: cells,
+    }
+}
+
+/// Open an intake of a programme.
+#[utoipa::path(post, path = "/v1/cohorts", tag = "programmes",
+    request_body = CohortInput,
+    responses(
+        (status = 201, description = "Created", body = CohortView, headers(("Location" = String, description = "Where the new resource is"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_cohort(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    body: Json<CohortInput>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let details = CohortDetails::parse(CohortDraft {
+        programme_id: body.programme_id,
+        starts_on: body.starts_on,
+        capacity: body.capacity,
+        facilitator: body.facilitator,
+    })?;
+    let cohort = store::create(&db, details, &caller.actor()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/cohorts/{}", cohort.id)))
+        .json(CohortView::from(cohort)))
+}
+
+/// List cohorts, oldest first.
+#[utoipa::path(get, path = "/v1/cohorts", tag = "programmes",
+    params(CohortListQuery),
+    responses(
+        (status = 200, description = "A page of cohorts", body = PageView<CohortView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_cohorts(
+    _caller: Caller,
+    db: Data<DatabaseConnection>,
+    query: Query<CohortListQuery>,
+) -> Result<Json<PageView<CohortView>>, ApiError> {
+    let page = page::request(query.limit, query.cursor.as_deref())?;
+    Ok(Json(PageView::from_page(
+        store::list(&db, query.programme_id, page).await?,
+        CohortView::from,
+    )))
+}
+
+/// Read one cohort.
+#[utoipa::path(get, path = "/v1/cohorts/{id}", tag = "programmes",
+    params(("id" = Uuid, Path, description = "The cohort's id")),
+    responses(
+        (status = 200, description = "The cohort", body = CohortView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_cohort(
+    _caller: Caller,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+) -> Result<Json<CohortView>, ApiError> {
+    Ok(Json(
+        store::get(db.get_ref(), id.into_inner()).await?.into(),
+    ))
+}
+
+/// Add a learner to a cohort while a place is free.
+#[utoipa::path(post, path = "/v1/cohorts/{id}/members", tag = "programmes",
+    params(("id" = Uuid, Path, description = "The cohort's id")),
+    request_body = MemberInput,
+    responses(
+        (status = 201, description = "Joined", body = MemberView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Already a member, the cohort is full, or it has completed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "No such learner, one who has left, or one outside the programme's audience", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn add_member(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    body: Json<MemberInput>,
+) -> Result<HttpResponse, ApiError> {
+    let member = store::add_member(&db, id.into_inner(), body.learner_id, &caller.actor()).await?;
+    Ok(HttpResponse::Created().json(MemberView::from(member)))
+}
+
+/// A cohort's members in the order they joined.
+#[utoipa::path(get, path = "/v1/cohorts/{id}/members", tag = "programmes",
+    params(("id" = Uuid, Path, description = "The cohort's id")),
+    responses(
+        (status = 200, description = "The members", body = MembersView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_members(
+    _: Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+) -> Result<Json<MembersView>, ApiError> {
+    let members = store::members(&db, id.into_inner()).await?;
+    Ok(Json(MembersView {
+        items: members.into_iter().map(MemberView::from).collect(),
+    }))
+}
+
+/// Remove a member and their progress. One who completed the programme stays.
+#[utoipa::path(delete, path = "/v1/cohorts/{id}/members/{learner_id}", tag = "programmes",
+    params(("id" = Uuid, Path, description = "The cohort's id"), ("learner_id" = Uuid, Path, description = "The member's learner id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The member has completed the programme", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn remove_member(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    path: Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (cohort_id, learner_id) = path.into_inner();
+    store::remove_member(&db, cohort_id, learner_id, &caller.actor()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Record a member's progress on a module. Modules are completed in order; completing the
+/// last records the programme's completion.
+#[utoipa::path(post, path = "/v1/cohorts/{id}/progress", tag = "programmes",
+    params(("id" = Uuid, Path, description = "The cohort's id")),
+    request_body = ProgressInput,
+    responses(
+        (status = 200, description = "The member's progress", body = MemberProgressView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "An earlier module is not completed yet, or a later one already is", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, description = "Not a member, or not a module of the programme", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn record_progress(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    body: Json<ProgressInput>,
+) -> Result<Json<MemberProgressView>, ApiError> {
+    let cohort_id = id.into_inner();
+    let body = body.into_inner();
+    let progress = store::record_progress(
+        &db,
+        cohort_id,
+        body.learner_id,
+        body.module_id,
+        body.status,
+        body.completed_on,
+        &caller.actor(),
+    )
+    .await?;
+    let grid = store::progress_grid(&db, cohort_id).await?;
+    Ok(Json(member_row(&grid.programme.modules, progress)))
+}
+
+/// The progress grid. A member sees their own row; admins see everyone's.
+#[utoipa::path(get, path = "/v1/cohorts/{id}/progress", tag = "programmes",
+    params(("id" = Uuid, Path, description = "The cohort's id")),
+    responses(
+        (status = 200, description = "The grid", body = ProgressGridView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_progress(
+    caller: Caller,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+) -> Result<Json<ProgressGridView>, ApiError> {
+    let cohort_id = id.into_inner();
+    let grid = store::progress_grid(&db, cohort_id).await?;
+    let me = caller.learner_id();
+    let modules = grid.programme.modules;
+    let members = grid
+        .members
+        .into_iter()
+        .filter(|m| caller.has(Role::Admin) || Some(m.learner_id) == me)
+        .map(|m| member_row(&modules, m))
+        .collect();
+    Ok(Json(ProgressGridView {
+        cohort_id,
+        modules: modules
+            .into_iter()
+            .map(|m| ModuleView {
+                id: m.id,
+                position: m.position,
+                title: m.title,
+            })
+            .collect(),
+        members,
+    }))
+}

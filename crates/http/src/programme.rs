@@ -1,0 +1,166 @@
+//! `/v1/programmes`: leadership development programmes and their ordered modules.
+
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Json, Path, Query};
+use chrono::{DateTime, Utc};
+use pathway_domain::cohort::{Programme, ProgrammeDetails, ProgrammeDraft};
+use pathway_persistence::DatabaseConnection;
+use pathway_persistence::programme as store;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{Admin, Caller};
+use crate::error::ApiError;
+use crate::page::{self, PageView};
+use crate::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Leading Others", "description": "For first-line managers.",
+    "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70",
+    "modules": ["Self-awareness", "Culture", "Leading change", "Coaching conversations"]
+}))]
+pub struct ProgrammeInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The catalogue entry a completed programme is recorded against.
+    pub course_id: Uuid,
+    /// Module titles in the order they are taken, 1 to 20, each once.
+    #[schema(min_items = 1, max_items = 20)]
+    pub modules: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModuleView {
+    pub id: Uuid,
+    /// 1 for the first module.
+    pub position: i32,
+    #[schema(example = "Self-awareness")]
+    pub title: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a8f3e-aaaa-7d2e-9f40-1a2b3c4d5e70", "name": "Leading Others", "description": "For first-line managers.",
+    "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70",
+    "modules": [{"id": "019a8f3e-aaab-7d2e-9f40-1a2b3c4d5e70", "position": 1, "title": "Self-awareness"},
+                {"id": "019a8f3e-aaac-7d2e-9f40-1a2b3c4d5e70", "position": 2, "title": "Culture"}],
+    "created_at": "2026-11-22T10:00:00Z"
+}))]
+pub struct ProgrammeView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub course_id: Uuid,
+    pub modules: Vec<ModuleView>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Programme> for ProgrammeView {
+    fn from(p: Programme) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            description: p.description,
+            course_id: p.course_id,
+            modules: p
+                .modules
+                .into_iter()
+                .map(|m| ModuleView {
+                    id: m.id,
+                    position: m.position,
+                    title: m.title,
+                })
+                .collect(),
+            created_at: p.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProgrammeListQuery {
+    /// Page size, 1 to 500.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Create a leadership programme with its modules in order.
+#[utoipa::path(post, path = "/v1/programmes", tag = "programmes",
+    request_body = ProgrammeInput,
+    responses(
+        (status = 201, description = "Created", body = ProgrammeView, headers(("Location" = String, description = "Where the new resource is"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_programme(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    body: Json<ProgrammeInput>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let details = ProgrammeDetails::parse(ProgrammeDraft {
+        name: body.name,
+        description: body.description,
+        course_id: body.course_id,
+        modules: body.modules,
+    })?;
+    let programme = store::create(&db, details, &caller.actor()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/programmes/{}", programme.id)))
+        .json(ProgrammeView::from(programme)))
+}
+
+/// List programmes, oldest first.
+#[utoipa::path(get, path = "/v1/programmes", tag = "programmes",
+    params(ProgrammeListQuery),
+    responses(
+        (status = 200, description = "A page of programmes", body = PageView<ProgrammeView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_programmes(
+    _caller: Caller,
+    db: Data<DatabaseConnection>,
+    query: Query<ProgrammeListQuery>,
+) -> Result<Json<PageView<ProgrammeView>>, ApiError> {
+    let page = page::request(query.limit, query.cursor.as_deref())?;
+    Ok(Json(PageView::from_page(
+        store::list(&db, page).await?,
+        ProgrammeView::from,
+    )))
+}
+
+/// Read one programme.
+#[utoipa::path(get, path = "/v1/programmes/{id}", tag = "programmes",
+    params(("id" = Uuid, Path, description = "The programme's id")),
+    responses(
+        (status = 200, description = "The programme", body = ProgrammeView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_programme(
+    _caller: Caller,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+) -> Result<Json<ProgrammeView>, ApiError> {
+    Ok(Json(
+        store::get(db.get_ref(), id.into_inner()).await?.into(),
+    ))
+}
