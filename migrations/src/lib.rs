@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_learners_courses_audit;
 mod m20261122_000002_sessions_bookings_completions;
 mod m20261122_000003_programmes_cohorts;
+mod m20261122_000004_feedback_mentoring;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_learners_courses_audit::Migration),
             Box::new(m20261122_000002_sessions_bookings_completions::Migration),
             Box::new(m20261122_000003_programmes_cohorts::Migration),
+            Box::new(m20261122_000004_feedback_mentoring::Migration),
         ]
     }
 }

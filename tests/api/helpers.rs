@@ -4,6 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use chrono::{Duration, Utc};
 use pathway_http::auth::{Claims, sign};
 use pathway_persistence::{DatabaseConnection, connect};
 use pathway_server::config::{Config, Environment, JwtConfig};
@@ -314,4 +315,65 @@ impl TestApp {
             process.address
         );
     }
+}
+
+pub fn session_body(course: &Value, capacity: u32) -> Value {
+    let starts = Utc::now() + Duration::days(30);
+    json!({
+        "course_id": course["id"], "starts_at": starts, "ends_at": starts + Duration::hours(3),
+        "location": "Council House, Committee Room 3", "capacity": capacity, "facilitator": "L&D team"
+    })
+}
+
+impl TestApp {
+    pub async fn session(&self, course: &Value, capacity: u32) -> Value {
+        let response = self
+            .post("/v1/sessions", &self.admin, &session_body(course, capacity))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.expect("a session")
+    }
+
+    pub async fn book(&self, session: &Value, learner: &Value) -> Value {
+        let response = self
+            .post(
+                &format!(
+                    "/v1/sessions/{}/bookings",
+                    session["id"].as_str().expect("an id")
+                ),
+                &self.admin,
+                &json!({"learner_id": learner["id"]}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.expect("a booking")
+    }
+
+    /// Moves a session into the past, as if it had run, so attendance can be taken.
+    pub async fn run(&self, session: &Value) {
+        let path = format!("/v1/sessions/{}", session["id"].as_str().expect("an id"));
+        let current = etag(&self.get(&path, &self.admin).await);
+        let started = Utc::now() - Duration::hours(4);
+        let patch = json!({"starts_at": started, "ends_at": started + Duration::hours(3)});
+        assert_eq!(
+            self.patch(&path, &self.admin, Some(&current), &patch)
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+}
+
+pub async fn staff(app: &TestApp, n: usize) -> Vec<Value> {
+    let mut learners = Vec::with_capacity(n);
+    for i in 0..n {
+        learners.push(
+            app.employee(
+                &format!("Person{i}"),
+                &format!("person{i}.{}@council.gov.uk", Uuid::now_v7().simple()),
+            )
+            .await,
+        );
+    }
+    learners
 }

@@ -314,6 +314,30 @@ fn every_operation_is_documented_with_an_id_summary_tag_and_errors() {
 }
 
 #[test]
+fn every_reference_in_the_contract_resolves() {
+    fn refs(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    found.push(target.clone());
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let spec: Value = serde_json::from_str(&pathway_http::openapi::json()).expect("json");
+    let mut found = Vec::new();
+    refs(&spec, &mut found);
+    assert!(!found.is_empty());
+    for target in found {
+        let pointer = target.strip_prefix('#').expect("a local reference");
+        assert!(spec.pointer(pointer).is_some(), "{target} does not resolve");
+    }
+}
+
+#[test]
 fn docker_compose_names_the_database_and_the_api() {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -1,66 +1,10 @@
-use chrono::{Duration, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, course_body, etag, problem, token};
+use crate::helpers::{TestApp, course_body, etag, problem, session_body, staff, token};
 
 fn id(resource: &Value) -> &str {
     resource["id"].as_str().expect("an id")
-}
-
-fn session_body(course: &Value, capacity: u32) -> Value {
-    let starts = Utc::now() + Duration::days(30);
-    json!({
-        "course_id": course["id"], "starts_at": starts, "ends_at": starts + Duration::hours(3),
-        "location": "Council House, Committee Room 3", "capacity": capacity, "facilitator": "L&D team"
-    })
-}
-
-impl TestApp {
-    async fn session(&self, course: &Value, capacity: u32) -> Value {
-        let response = self
-            .post("/v1/sessions", &self.admin, &session_body(course, capacity))
-            .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        response.json().await.expect("a session")
-    }
-
-    async fn book(&self, session: &Value, learner: &Value) -> Value {
-        let response = self
-            .post(
-                &format!("/v1/sessions/{}/bookings", id(session)),
-                &self.admin,
-                &json!({"learner_id": learner["id"]}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        response.json().await.expect("a booking")
-    }
-
-    /// Moves a session into the past, as if it had run, so attendance can be taken.
-    async fn run(&self, session: &Value) {
-        let path = format!("/v1/sessions/{}", id(session));
-        let current = etag(&self.get(&path, &self.admin).await);
-        let started = Utc::now() - Duration::hours(4);
-        let patch = json!({"starts_at": started, "ends_at": started + Duration::hours(3)});
-        assert_eq!(
-            self.patch(&path, &self.admin, Some(&current), &patch)
-                .await
-                .status(),
-            StatusCode::OK
-        );
-    }
-}
-
-async fn staff(app: &TestApp, n: usize) -> Vec<Value> {
-    let mut learners = Vec::with_capacity(n);
-    for i in 0..n {
-        learners.push(
-            app.employee(&format!("Person{i}"), &format!("person{i}@council.gov.uk"))
-                .await,
-        );
-    }
-    learners
 }
 
 #[tokio::test]

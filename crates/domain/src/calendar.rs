@@ -6,6 +6,17 @@ pub fn london_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&London).date_naive()
 }
 
+/// The instant a London calendar day begins, for turning a date range into a time range.
+pub fn london_day_start(date: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let midnight = date.and_time(chrono::NaiveTime::MIN);
+    // Clocks change at 01:00 or 02:00 in London, never at midnight, so midnight is unambiguous.
+    London
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -17,6 +28,20 @@ mod tests {
         assert_eq!(
             at.map(london_date),
             Ok(NaiveDate::from_ymd_opt(2026, 7, 1).unwrap_or_default())
+        );
+    }
+
+    #[test]
+    fn a_summer_day_in_london_starts_at_eleven_the_night_before_in_utc() {
+        let day = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap_or_default();
+        assert_eq!(
+            london_day_start(day).to_rfc3339(),
+            "2026-06-30T23:00:00+00:00"
+        );
+        let winter = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+        assert_eq!(
+            london_day_start(winter).to_rfc3339(),
+            "2026-01-01T00:00:00+00:00"
         );
     }
 

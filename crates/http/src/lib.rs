@@ -7,13 +7,16 @@ pub mod cohort;
 pub mod completion;
 pub mod course;
 pub mod error;
+pub mod feedback;
 pub mod health;
 pub mod learner;
+pub mod mentoring;
 pub mod merge_patch;
 pub mod openapi;
 pub mod page;
 pub mod precondition;
 pub mod programme;
+pub mod report;
 pub mod request_id;
 pub mod responses;
 pub mod session;
@@ -160,6 +163,22 @@ pub fn app(
                 .get(cohort::get_progress)
                 .post(cohort::record_progress),
         )
+        .service(
+            resource("/v1/feedback", "GET, POST")
+                .get(feedback::list_feedback)
+                .post(feedback::give_feedback),
+        )
+        .service(resource("/v1/feedback/summary", "GET").get(feedback::summarise_feedback))
+        .service(
+            resource("/v1/mentoring-partnerships", "GET, POST")
+                .get(mentoring::list_partnerships)
+                .post(mentoring::create_partnership),
+        )
+        .service(
+            resource("/v1/mentoring-partnerships/{id}/end", "POST")
+                .post(mentoring::end_partnership),
+        )
+        .service(resource("/v1/reports/delivery", "GET").get(report::delivery_report))
         .service(
             resource("/v1/completions", "GET, POST")
                 .get(completion::list_completions)

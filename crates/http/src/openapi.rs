@@ -4,8 +4,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    audit, cohort, completion, course, error, health, learner, programme, responses, session,
-    training_matrix,
+    audit, cohort, completion, course, error, feedback, health, learner, mentoring, programme,
+    report, responses, session, training_matrix,
 };
 
 #[derive(OpenApi)]
@@ -54,6 +54,13 @@ use crate::{
         cohort::remove_member,
         cohort::record_progress,
         cohort::get_progress,
+        feedback::give_feedback,
+        feedback::list_feedback,
+        feedback::summarise_feedback,
+        mentoring::create_partnership,
+        mentoring::list_partnerships,
+        mentoring::end_partnership,
+        report::delivery_report,
         completion::record_completion,
         completion::list_completions,
         completion::get_completion,
@@ -62,7 +69,7 @@ use crate::{
         health::ready,
     ),
     components(
-        schemas(error::Problem, error::FieldProblem),
+        schemas(error::Problem, error::FieldProblem, feedback::GroupBy),
         responses(
             responses::BadRequest,
             responses::Unauthorized,
@@ -83,6 +90,9 @@ use crate::{
         (name = "sessions", description = "Course runs, bookings with the waitlist, and attendance"),
         (name = "programmes", description = "Leadership programmes, their cohorts, members and module progress"),
         (name = "completions", description = "The learning record"),
+        (name = "feedback", description = "Delegates' evaluations of sessions and modules"),
+        (name = "mentoring", description = "Coaching, mentoring and reverse-mentoring partnerships"),
+        (name = "reports", description = "Figures for the organisation, in JSON or CSV"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health probes for orchestrators"),
     )

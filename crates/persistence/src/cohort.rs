@@ -347,6 +347,15 @@ async fn lock(tx: &DatabaseTransaction, id: Uuid) -> Result<Cohort, StoreError> 
     with_counts(tx, row).await
 }
 
+/// Whether the learner is a member of the cohort.
+pub(crate) async fn is_member(
+    db: &impl ConnectionTrait,
+    cohort_id: Uuid,
+    learner_id: Uuid,
+) -> Result<bool, StoreError> {
+    Ok(member(db, cohort_id, learner_id).await?.is_some())
+}
+
 async fn member(
     db: &impl ConnectionTrait,
     cohort_id: Uuid,

@@ -1,10 +1,11 @@
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::DomainError;
 use pathway_domain::audit::Actor;
-use pathway_domain::calendar::london_date;
+use pathway_domain::calendar::{london_date, london_day_start};
 use pathway_domain::completion::{CompletionSource, attendance_key};
+use pathway_domain::delivery::{CourseDelivery, tally};
 use pathway_domain::session::{
     Attendance, Booking, BookingStatus, Session, SessionDetails, SessionStatus, check_schedulable,
 };
@@ -397,6 +398,57 @@ pub async fn record_attendance(
     }
     tx.commit().await?;
     Ok(marked)
+}
+
+/// Per course, the sessions that start in `[from, to]` (London days) and are not cancelled,
+/// with their seats, attendance and feedback.
+pub async fn delivery(
+    db: &DatabaseConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<CourseDelivery>, StoreError> {
+    let end = to
+        .succ_opt()
+        .map_or_else(|| london_day_start(to), london_day_start);
+    let ran: Vec<(Uuid, Uuid)> = sessions::Entity::find()
+        .select_only()
+        .column(sessions::Column::Id)
+        .column(sessions::Column::CourseId)
+        .filter(sessions::Column::StartsAt.gte(london_day_start(from)))
+        .filter(sessions::Column::StartsAt.lt(end))
+        .filter(sessions::Column::Status.ne(SessionStatus::Cancelled.as_str()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = ran.iter().map(|(id, _)| *id).collect();
+    let mut seats = Vec::new();
+    for chunk in ids.chunks(500) {
+        let rows = bookings::Entity::find()
+            .filter(bookings::Column::SessionId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?;
+        for row in rows {
+            let booking = to_booking(row, &HashMap::new())?;
+            seats.push((booking.session_id, booking.status, booking.attendance));
+        }
+    }
+    let ratings = crate::feedback::session_ratings(db, &ids).await?;
+    Ok(tally(&ran, &seats, &ratings))
+}
+
+/// Whether the learner attended the session: what entitles them to evaluate it.
+pub(crate) async fn attended(
+    db: &impl ConnectionTrait,
+    session_id: Uuid,
+    learner_id: Uuid,
+) -> Result<bool, StoreError> {
+    let attended = bookings::Entity::find()
+        .filter(bookings::Column::SessionId.eq(session_id))
+        .filter(bookings::Column::LearnerId.eq(learner_id))
+        .filter(bookings::Column::Attendance.eq(Attendance::Attended.as_str()))
+        .one(db)
+        .await?;
+    Ok(attended.is_some())
 }
 
 async fn lock(

@@ -1,0 +1,185 @@
+//! `/v1/mentoring-partnerships`: coaching, mentoring and reverse-mentoring pairs.
+
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Json, Path, Query};
+use chrono::{DateTime, NaiveDate, Utc};
+use pathway_domain::calendar::london_date;
+use pathway_domain::mentoring::{Partnership, PartnershipKind, PartnershipStatus};
+use pathway_persistence::DatabaseConnection;
+use pathway_persistence::mentoring::{self as store, PartnershipFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{Admin, Caller, Role};
+use crate::error::{ApiError, Problem};
+use crate::page::{self, PageView};
+use crate::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "kind": "reverse_mentoring", "mentor_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f",
+    "mentee_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e7a", "started_on": "2026-02-01"
+}))]
+pub struct PartnershipInput {
+    pub kind: PartnershipKind,
+    pub mentor_id: Uuid,
+    pub mentee_id: Uuid,
+    /// Today (London) when absent.
+    #[serde(default)]
+    pub started_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartnershipView {
+    pub id: Uuid,
+    pub kind: PartnershipKind,
+    pub mentor_id: Uuid,
+    pub mentee_id: Uuid,
+    pub started_on: NaiveDate,
+    pub ended_on: Option<NaiveDate>,
+    pub status: PartnershipStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Partnership> for PartnershipView {
+    fn from(p: Partnership) -> Self {
+        Self {
+            id: p.id,
+            kind: p.kind,
+            mentor_id: p.mentor_id,
+            mentee_id: p.mentee_id,
+            started_on: p.started_on,
+            ended_on: p.ended_on,
+            status: p.status(),
+            created_at: p.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PartnershipListQuery {
+    /// Page size, 1 to 500.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub kind: Option<PartnershipKind>,
+    pub status: Option<PartnershipStatus>,
+    /// Partnerships this learner is in, as mentor or mentee.
+    pub learner_id: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndInput {
+    /// Today (London) when absent.
+    #[serde(default)]
+    pub ended_on: Option<NaiveDate>,
+}
+
+/// Pair two learners for coaching, mentoring or reverse mentoring.
+#[utoipa::path(post, path = "/v1/mentoring-partnerships", tag = "mentoring",
+    request_body = PartnershipInput,
+    responses(
+        (status = 201, description = "Created", body = PartnershipView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_partnership(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    body: Json<PartnershipInput>,
+) -> Result<HttpResponse, ApiError> {
+    let started_on = body.started_on.unwrap_or_else(|| london_date(Utc::now()));
+    let partnership = store::create(
+        &db,
+        body.kind,
+        body.mentor_id,
+        body.mentee_id,
+        started_on,
+        &caller.actor(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(PartnershipView::from(partnership)))
+}
+
+/// Partnerships, oldest first. A learner sees the ones they are in.
+#[utoipa::path(get, path = "/v1/mentoring-partnerships", tag = "mentoring",
+    params(PartnershipListQuery),
+    responses(
+        (status = 200, description = "A page of partnerships", body = PageView<PartnershipView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Asking for someone else's partnerships", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_partnerships(
+    caller: Caller,
+    db: Data<DatabaseConnection>,
+    query: Query<PartnershipListQuery>,
+) -> Result<Json<PageView<PartnershipView>>, ApiError> {
+    let query = query.into_inner();
+    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let mut filter = PartnershipFilter {
+        kind: query.kind,
+        status: query.status,
+        learner_id: query.learner_id,
+    };
+    if !caller.has(Role::Admin) {
+        let me = caller.learner_id().ok_or(ApiError::Forbidden(
+            "only admins and learners see partnerships",
+        ))?;
+        if filter.learner_id.is_some_and(|id| id != me) {
+            return Err(ApiError::Forbidden(
+                "you may see only your own partnerships",
+            ));
+        }
+        filter.learner_id = Some(me);
+    }
+    Ok(Json(PageView::from_page(
+        store::list(&db, filter, page).await?,
+        PartnershipView::from,
+    )))
+}
+
+/// End a partnership.
+#[utoipa::path(post, path = "/v1/mentoring-partnerships/{id}/end", tag = "mentoring",
+    params(("id" = Uuid, Path, description = "The partnership's id")),
+    request_body = EndInput,
+    responses(
+        (status = 200, description = "The partnership, now `ended`", body = PartnershipView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Already ended", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn end_partnership(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    body: Json<EndInput>,
+) -> Result<Json<PartnershipView>, ApiError> {
+    let ended_on = body.ended_on.unwrap_or_else(|| london_date(Utc::now()));
+    Ok(Json(
+        store::end(&db, id.into_inner(), ended_on, &caller.actor())
+            .await?
+            .into(),
+    ))
+}

@@ -1,0 +1,170 @@
+use chrono::NaiveDate;
+use pathway_domain::audit::Actor;
+use pathway_domain::mentoring::{Partnership, PartnershipKind, PartnershipStatus, check_pair};
+use sea_orm::entity::prelude::*;
+use sea_orm::{
+    ActiveValue::{Set, Unchanged},
+    Condition, QueryOrder, QuerySelect,
+};
+
+use crate::db::{begin_write, now};
+use crate::page::PageRequest;
+use crate::{Page, StoreError, audit, learner};
+
+mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mentoring_partnerships")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub kind: String,
+        pub mentor_id: Uuid,
+        pub mentee_id: Uuid,
+        pub started_on: Date,
+        pub ended_on: Option<Date>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use entity::Column;
+
+const RESOURCE: &str = "mentoring partnership";
+
+/// Narrows the partnerships; every field is optional.
+#[derive(Debug, Clone, Default)]
+pub struct PartnershipFilter {
+    pub kind: Option<PartnershipKind>,
+    pub status: Option<PartnershipStatus>,
+    /// Partnerships this learner is in, on either side.
+    pub learner_id: Option<Uuid>,
+}
+
+#[tracing::instrument(skip(db, actor))]
+pub async fn create(
+    db: &DatabaseConnection,
+    kind: PartnershipKind,
+    mentor_id: Uuid,
+    mentee_id: Uuid,
+    started_on: NaiveDate,
+    actor: &Actor,
+) -> Result<Partnership, StoreError> {
+    let tx = begin_write(db).await?;
+    let mentor = learner::get(&tx, mentor_id)
+        .await
+        .map_err(StoreError::missing_as_invalid("mentor_id"))?;
+    let mentee = learner::get(&tx, mentee_id)
+        .await
+        .map_err(StoreError::missing_as_invalid("mentee_id"))?;
+    check_pair(&mentor, &mentee)?;
+    let row = entity::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        kind: Set(kind.as_str().to_owned()),
+        mentor_id: Set(mentor_id),
+        mentee_id: Set(mentee_id),
+        started_on: Set(started_on),
+        ended_on: Set(None),
+        created_at: Set(now()),
+    }
+    .insert(&tx)
+    .await?;
+    audit::record(
+        &tx,
+        actor,
+        "mentoring_partnership.created",
+        RESOURCE,
+        row.id,
+    )
+    .await?;
+    tx.commit().await?;
+    to_partnership(row)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Partnership, StoreError> {
+    entity::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound(RESOURCE))
+        .and_then(to_partnership)
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: PartnershipFilter,
+    page: PageRequest,
+) -> Result<Page<Partnership>, StoreError> {
+    let mut query = entity::Entity::find()
+        .order_by_asc(Column::Id)
+        .limit(page.limit + 1);
+    if let Some(after) = page.after {
+        query = query.filter(Column::Id.gt(after));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(Column::Kind.eq(kind.as_str()));
+    }
+    query = match filter.status {
+        Some(PartnershipStatus::Active) => query.filter(Column::EndedOn.is_null()),
+        Some(PartnershipStatus::Ended) => query.filter(Column::EndedOn.is_not_null()),
+        None => query,
+    };
+    if let Some(learner_id) = filter.learner_id {
+        query = query.filter(
+            Condition::any()
+                .add(Column::MentorId.eq(learner_id))
+                .add(Column::MenteeId.eq(learner_id)),
+        );
+    }
+    let page_rows = Page::from_rows(query.all(db).await?, page.limit, |row| row.id);
+    Ok(Page {
+        items: page_rows
+            .items
+            .into_iter()
+            .map(to_partnership)
+            .collect::<Result<_, _>>()?,
+        next_after: page_rows.next_after,
+    })
+}
+
+#[tracing::instrument(skip(db, actor))]
+pub async fn end(
+    db: &DatabaseConnection,
+    id: Uuid,
+    ended_on: NaiveDate,
+    actor: &Actor,
+) -> Result<Partnership, StoreError> {
+    let tx = begin_write(db).await?;
+    let row = entity::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&tx)
+        .await?
+        .ok_or(StoreError::NotFound(RESOURCE))?;
+    let ended_on = to_partnership(row)?.end(ended_on)?;
+    let saved = entity::ActiveModel {
+        id: Unchanged(id),
+        ended_on: Set(Some(ended_on)),
+        ..Default::default()
+    }
+    .update(&tx)
+    .await?;
+    audit::record(&tx, actor, "mentoring_partnership.ended", RESOURCE, id).await?;
+    tx.commit().await?;
+    to_partnership(saved)
+}
+
+fn to_partnership(row: entity::Model) -> Result<Partnership, StoreError> {
+    Ok(Partnership {
+        id: row.id,
+        kind: row.kind.parse().map_err(StoreError::corrupt(RESOURCE))?,
+        mentor_id: row.mentor_id,
+        mentee_id: row.mentee_id,
+        started_on: row.started_on,
+        ended_on: row.ended_on,
+        created_at: row.created_at,
+    })
+}
