@@ -314,6 +314,40 @@ fn every_operation_is_documented_with_an_id_summary_tag_and_errors() {
 }
 
 #[test]
+fn every_body_in_the_contract_comes_with_an_example() {
+    let spec: Value = serde_json::from_str(&pathway_http::openapi::json()).expect("json");
+    let schemas = &spec["components"]["schemas"];
+    for (path, operations) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in operations.as_object().expect("operations") {
+            let requests = operation["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flat_map(|c| c.values());
+            let responses = operation["responses"]
+                .as_object()
+                .into_iter()
+                .flat_map(|r| r.values())
+                .filter_map(|r| r["content"].as_object())
+                .flat_map(|c| c.values());
+            for body in requests.chain(responses) {
+                let Some(name) = body["schema"]["$ref"]
+                    .as_str()
+                    .and_then(|r| r.rsplit('/').next())
+                else {
+                    continue;
+                };
+                // A page's example is its items' example.
+                let name = name.strip_prefix("PageView_").unwrap_or(name);
+                assert!(
+                    !body["example"].is_null() || !schemas[name]["example"].is_null(),
+                    "{method} {path}: the {name} body has no example"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn every_reference_in_the_contract_resolves() {
     fn refs(value: &Value, found: &mut Vec<String>) {
         match value {

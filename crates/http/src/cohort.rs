@@ -89,6 +89,7 @@ pub struct MemberInput {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f", "joined_at": "2026-11-22T10:00:00Z"}))]
 pub struct MemberView {
     pub learner_id: Uuid,
     pub joined_at: DateTime<Utc>,
@@ -104,6 +105,7 @@ impl From<Member> for MemberView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f", "joined_at": "2026-11-22T10:00:00Z"}]}))]
 pub struct MembersView {
     pub items: Vec<MemberView>,
 }
@@ -133,6 +135,10 @@ pub struct ModuleProgressView {
 
 /// One member's row of the grid, one entry per module in order.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f", "completed": false, "modules": [
+    {"module_id": "019a8f3e-aaab-7d2e-9f40-1a2b3c4d5e70", "status": "completed", "completed_on": "2027-02-01"},
+    {"module_id": "019a8f3e-aaac-7d2e-9f40-1a2b3c4d5e70", "status": "in_progress", "completed_on": null}
+]}))]
 pub struct MemberProgressView {
     pub learner_id: Uuid,
     /// Every module completed: the programme completion is recorded.

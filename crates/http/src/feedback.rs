@@ -42,6 +42,11 @@ pub struct FeedbackInput {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a8f3e-cccc-7d2e-9f40-1a2b3c4d5e70", "learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f",
+    "session_id": "019a8f3e-7777-7d2e-9f40-1a2b3c4d5e70", "cohort_id": null, "module_id": null, "rating": 5,
+    "comments": "Practical and well paced.", "would_recommend": true, "given_at": "2026-11-22T16:45:00Z"
+}))]
 pub struct FeedbackView {
     pub id: Uuid,
     pub learner_id: Uuid,
@@ -138,6 +143,7 @@ impl From<Summary> for SummaryView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"key": "ILM", "count": 18, "mean": 4.4, "distribution": [0, 0, 2, 6, 10], "would_recommend": 0.94}]}))]
 pub struct SummariesView {
     pub items: Vec<SummaryView>,
 }

@@ -9,6 +9,7 @@ use crate::error::ApiError;
 use crate::responses::Unavailable;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
 pub struct HealthView {
     #[schema(example = "ok")]
     pub status: &'static str,

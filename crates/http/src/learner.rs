@@ -191,6 +191,7 @@ pub struct LearnerListQuery {
 /// Marks a learner as having left; `left_on` defaults to today (London).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"left_on": "2026-11-30"}))]
 pub struct LeaveInput {
     #[serde(default)]
     #[schema(example = "2026-11-30")]

@@ -35,6 +35,11 @@ pub struct PartnershipInput {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a8f3e-dddd-7d2e-9f40-1a2b3c4d5e70", "kind": "reverse_mentoring",
+    "mentor_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f", "mentee_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e7a",
+    "started_on": "2026-02-01", "ended_on": null, "status": "active", "created_at": "2026-02-01T09:00:00Z"
+}))]
 pub struct PartnershipView {
     pub id: Uuid,
     pub kind: PartnershipKind,
@@ -77,6 +82,7 @@ pub struct PartnershipListQuery {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"ended_on": "2026-09-30"}))]
 pub struct EndInput {
     /// Today (London) when absent.
     #[serde(default)]

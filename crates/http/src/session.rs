@@ -209,6 +209,11 @@ pub struct AttendanceInput {
 
 /// The bookings whose attendance was recorded.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"bookings": [{
+    "id": "019a8f3e-8888-7d2e-9f40-1a2b3c4d5e70", "session_id": "019a8f3e-7777-7d2e-9f40-1a2b3c4d5e70",
+    "learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f", "status": "booked", "waitlist_position": null,
+    "attendance": "attended", "created_at": "2026-11-22T10:05:00Z", "updated_at": "2027-01-12T16:40:00Z"
+}]}))]
 pub struct AttendanceView {
     pub bookings: Vec<BookingView>,
 }
