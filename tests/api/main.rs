@@ -5,6 +5,7 @@ mod audit;
 mod cohorts;
 mod completions;
 mod courses;
+mod demo;
 mod feedback;
 mod helpers;
 mod identity_provider;

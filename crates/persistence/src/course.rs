@@ -98,6 +98,19 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Course, StoreErr
         .and_then(to_course)
 }
 
+/// The course with this catalogue code, if there is one.
+pub async fn find_by_code(
+    db: &impl ConnectionTrait,
+    code: &CourseCode,
+) -> Result<Option<Course>, StoreError> {
+    courses::Entity::find()
+        .filter(Column::Code.eq(code.as_str()))
+        .one(db)
+        .await?
+        .map(to_course)
+        .transpose()
+}
+
 pub async fn list(
     db: &DatabaseConnection,
     filter: CourseFilter,

@@ -131,6 +131,21 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Learner, StoreEr
     learners.pop().ok_or(StoreError::NotFound(RESOURCE))
 }
 
+/// The learner with this email address, if there is one.
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &Email,
+) -> Result<Option<Learner>, StoreError> {
+    let Some(row) = learners::Entity::find()
+        .filter(learners::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(hydrate(db, vec![row]).await?.pop())
+}
+
 pub async fn list(
     db: &DatabaseConnection,
     filter: LearnerFilter,

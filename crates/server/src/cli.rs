@@ -41,7 +41,7 @@ enum Command {
         #[arg(long, default_value = "1h", value_parser = parse_ttl)]
         ttl: u64,
     },
-    /// Load a realistic catalogue from the strategies, published. Safe to run again.
+    /// Load a realistic catalogue and delivery history from the strategies. Safe to run again.
     DemoData,
 }
 
@@ -113,8 +113,14 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             pathway_persistence::migrate(&db).await?;
             let loaded = demo_data::load(&db).await?;
             println!(
-                "demo catalogue: {} courses added, {} already there",
-                loaded.added, loaded.already_there
+                "demo catalogue: {} courses added, {} already there; delivery history {}",
+                loaded.added,
+                loaded.already_there,
+                if loaded.history_added {
+                    "added"
+                } else {
+                    "already there"
+                }
             );
         }
         Command::Serve => {

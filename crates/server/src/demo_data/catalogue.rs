@@ -1,5 +1,5 @@
-//! `pathway demo-data`: a catalogue taken from the strategies themselves, so a newcomer sees a
-//! realistic offer. It only adds what is missing, so running it twice changes nothing.
+//! The demo catalogue, taken from the strategies themselves: the members' example training
+//! matrix and the staff Core Learning Pathway.
 
 use chrono::NaiveDate;
 use pathway_domain::audit::Actor;
@@ -62,6 +62,10 @@ const CATALOGUE: &[Entry] = &[
     Entry { code: "TIME-MGMT", title: "Time Management", pillar: Personal, category: EnablingSkills, offer: Supplementary, audience: Employees, delivery: Webinar, provider: "In-house", qualification: None, cost_pence: 0, validity_months: None },
     Entry { code: "REPORT-WRITING", title: "Report writing", pillar: Professional, category: EnablingSkills, offer: Supplementary, audience: Employees, delivery: Workshop, provider: "In-house", qualification: None, cost_pence: 0, validity_months: None },
     Entry { code: "INDUSTRIAL-RELATIONS", title: "Industrial relations", pillar: Professional, category: KnowledgeBased, offer: Supplementary, audience: Employees, delivery: Classroom, provider: "In-house", qualification: None, cost_pence: 0, validity_months: None },
+    // The Leadership Development programmes (pillar 1), recorded when a cohort member completes every module.
+    Entry { code: "LEADING-OTHERS", title: "Leading Others (leadership development programme)", pillar: Leadership, category: EnablingSkills, offer: RoleSpecific, audience: Employees, delivery: Blended, provider: "External", qualification: None, cost_pence: 120_000, validity_months: None },
+    Entry { code: "LEADING-FUNCTION", title: "Leading Function (leadership development programme)", pillar: Leadership, category: EnablingSkills, offer: RoleSpecific, audience: Employees, delivery: Blended, provider: "External", qualification: None, cost_pence: 150_000, validity_months: None },
+    Entry { code: "LEADING-SERVICE", title: "Leading Service (leadership development programme)", pillar: Leadership, category: EnablingSkills, offer: RoleSpecific, audience: Employees, delivery: Blended, provider: "External", qualification: None, cost_pence: 180_000, validity_months: None },
     // Leadership community and essential training named in the staff strategy's update.
     Entry { code: "COACHING-FEEDBACK", title: "Coaching and feedback", pillar: Leadership, category: EnablingSkills, offer: Supplementary, audience: Employees, delivery: Coaching, provider: "In-house", qualification: None, cost_pence: 0, validity_months: None },
     Entry { code: "DIGNITY-AT-WORK", title: "Dignity in our workplace", pillar: Essential, category: KnowledgeBased, offer: Mandatory, audience: Employees, delivery: Workshop, provider: "In-house", qualification: None, cost_pence: 0, validity_months: Some(36) },
@@ -69,20 +73,10 @@ const CATALOGUE: &[Entry] = &[
     Entry { code: "NEURODIVERSITY-DEEP", title: "Neurodiversity awareness workshop", pillar: Personal, category: EnablingSkills, offer: Supplementary, audience: Employees, delivery: Workshop, provider: "In-house", qualification: None, cost_pence: 0, validity_months: None },
 ];
 
-/// What a run of the loader did.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Loaded {
-    pub added: usize,
-    pub already_there: usize,
-}
-
-pub async fn load(db: &DatabaseConnection) -> Result<Loaded, StoreError> {
-    let actor = Actor {
-        subject: "pathway demo-data".into(),
-        request_id: None,
-    };
+/// Adds the catalogue's missing courses, published; returns how many it added and found.
+pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<(usize, usize), StoreError> {
     let assessed_on = NaiveDate::from_ymd_opt(2020, 11, 16);
-    let mut loaded = Loaded::default();
+    let (mut added, mut already_there) = (0, 0);
     for entry in CATALOGUE {
         let details = CourseDetails::parse(CourseDraft {
             code: entry.code.into(),
@@ -104,14 +98,14 @@ pub async fn load(db: &DatabaseConnection) -> Result<Loaded, StoreError> {
                 summary: Some("No disproportionate impact on any protected group; materials offered in accessible formats.".into()),
             },
         })?;
-        match store::create(db, details, &actor).await {
+        match store::create(db, details, actor).await {
             Ok(course) => {
-                store::publish(db, course.id, Some(course.version), &actor).await?;
-                loaded.added += 1;
+                store::publish(db, course.id, Some(course.version), actor).await?;
+                added += 1;
             }
-            Err(StoreError::Duplicate { .. }) => loaded.already_there += 1,
+            Err(StoreError::Duplicate { .. }) => already_there += 1,
             Err(other) => return Err(other),
         }
     }
-    Ok(loaded)
+    Ok((added, already_there))
 }

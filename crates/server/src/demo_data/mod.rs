@@ -1,0 +1,32 @@
+//! `pathway demo-data`: a realistic catalogue and delivery history taken from the strategies,
+//! so a frontend team sees real-looking data. It only adds what is missing: running it twice
+//! changes nothing.
+
+mod catalogue;
+mod delivery;
+
+use pathway_domain::audit::Actor;
+use pathway_persistence::{DatabaseConnection, StoreError};
+
+/// What a run of the loader did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Loaded {
+    pub added: usize,
+    pub already_there: usize,
+    /// Whether this run added the delivery history (false when it was already there).
+    pub history_added: bool,
+}
+
+pub async fn load(db: &DatabaseConnection) -> Result<Loaded, StoreError> {
+    let actor = Actor {
+        subject: "pathway demo-data".into(),
+        request_id: None,
+    };
+    let (added, already_there) = catalogue::load(db, &actor).await?;
+    let history_added = delivery::load(db, &actor).await?;
+    Ok(Loaded {
+        added,
+        already_there,
+        history_added,
+    })
+}

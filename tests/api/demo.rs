@@ -1,0 +1,135 @@
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+fn titles(matrix: &Value, category: &str, column: &str) -> Vec<String> {
+    matrix["cells"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .find(|c| c["category"] == category && c["column"] == column)
+        .map(|c| {
+            c["courses"]
+                .as_array()
+                .expect("courses")
+                .iter()
+                .map(|x| x["title"].as_str().expect("title").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn demo_data_loads_once_with_the_catalogue_and_a_delivery_history() {
+    let app = TestApp::spawn().await;
+    let db = app.db().await;
+    let first = pathway_server::demo_data::load(&db).await.expect("loads");
+    assert!(first.added >= 30 && first.history_added, "{first:?}");
+    let second = pathway_server::demo_data::load(&db)
+        .await
+        .expect("loads again");
+    assert_eq!(
+        (second.added, second.already_there, second.history_added),
+        (0, first.added, false)
+    );
+
+    let matrix: Value = app
+        .get("/v1/training-matrix?audience=members", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(titles(&matrix, "knowledge_based", "role_specific").contains(&"Planning".to_owned()));
+    assert!(titles(&matrix, "enabling_skills", "role_specific").contains(&"Chairing".to_owned()));
+    assert_eq!(titles(&matrix, "enabling_skills", "mandatory").len(), 3);
+
+    let sessions: Value = app
+        .get("/v1/sessions?limit=500", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let items = sessions["items"].as_array().expect("items");
+    assert_eq!(
+        items.iter().filter(|s| s["status"] == "completed").count(),
+        9,
+        "the Core Learning Pathway runs"
+    );
+    let upcoming = items
+        .iter()
+        .find(|s| s["status"] == "scheduled")
+        .expect("the next ILM Level 5 run");
+    let bookings: Value = app
+        .get(
+            &format!(
+                "/v1/sessions/{}/bookings",
+                upcoming["id"].as_str().expect("id")
+            ),
+            &app.admin,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let waiting = bookings["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|b| b["status"] == "waitlisted")
+        .count();
+    assert_eq!(waiting, 2);
+
+    let report_from = chrono::Utc::now().date_naive() - chrono::Duration::weeks(12);
+    let report: Value = app
+        .get(
+            &format!("/v1/reports/delivery?from={report_from}&to=2999-12-31"),
+            &app.admin,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let ilm5 = report["courses"]
+        .as_array()
+        .expect("courses")
+        .iter()
+        .find(|c| c["code"] == "ILM5")
+        .expect("ILM5");
+    assert_eq!(
+        (ilm5["sessions"].as_u64(), ilm5["attended"].as_u64()),
+        (Some(2), Some(9)),
+        "{ilm5}"
+    );
+
+    let partnerships: Value = app
+        .get(
+            "/v1/mentoring-partnerships?kind=reverse_mentoring",
+            &app.admin,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(partnerships["items"].as_array().map(Vec::len), Some(4));
+    let cohorts: Value = app
+        .get("/v1/cohorts", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let cohort = &cohorts["items"][0];
+    assert_eq!(
+        (cohort["status"].as_str(), cohort["members"].as_i64()),
+        (Some("in_progress"), Some(8))
+    );
+    let summary: Value = app
+        .get("/v1/feedback/summary?group_by=provider", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        summary["items"].as_array().is_some_and(|i| i.len() >= 2),
+        "{summary}"
+    );
+}
