@@ -1,6 +1,6 @@
 use pathway_domain::audit::{Actor, AuditEvent};
+use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, QueryOrder, QuerySelect};
 
 use crate::db::now;
 use crate::page::PageRequest;
@@ -67,12 +67,7 @@ pub async fn list(
     filter: AuditFilter,
     page: PageRequest,
 ) -> Result<Page<AuditEvent>, StoreError> {
-    let mut query = Entity::find()
-        .order_by_asc(Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(Column::Id.gt(after));
-    }
+    let mut query = Entity::find();
     if let Some(resource_type) = filter.resource_type {
         query = query.filter(Column::ResourceType.eq(resource_type));
     }
@@ -85,9 +80,10 @@ pub async fn list(
     if let Some(action) = filter.action {
         query = query.filter(Column::Action.eq(action));
     }
-    let rows = query.all(db).await?;
-    Ok(
-        Page::from_rows(rows, page.limit, |row| row.id).map(|row| AuditEvent {
+    Ok(page
+        .fetch(db, query, Column::Id, |row| row.id)
+        .await?
+        .map(|row| AuditEvent {
             id: row.id,
             occurred_at: row.occurred_at,
             actor: row.actor,
@@ -95,6 +91,5 @@ pub async fn list(
             resource_type: row.resource_type,
             resource_id: row.resource_id,
             request_id: row.request_id,
-        }),
-    )
+        }))
 }

@@ -139,16 +139,13 @@ pub async fn list(
     programme_id: Option<Uuid>,
     page: PageRequest,
 ) -> Result<Page<Cohort>, StoreError> {
-    let mut query = cohorts::Entity::find()
-        .order_by_asc(cohorts::Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(cohorts::Column::Id.gt(after));
-    }
+    let mut query = cohorts::Entity::find();
     if let Some(programme_id) = programme_id {
         query = query.filter(cohorts::Column::ProgrammeId.eq(programme_id));
     }
-    let page_rows = Page::from_rows(query.all(db).await?, page.limit, |row| row.id);
+    let page_rows = page
+        .fetch(db, query, cohorts::Column::Id, |row| row.id)
+        .await?;
     let mut items = Vec::with_capacity(page_rows.items.len());
     for row in page_rows.items {
         items.push(with_counts(db, row).await?);

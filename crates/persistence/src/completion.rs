@@ -2,8 +2,8 @@ use chrono::NaiveDate;
 use pathway_domain::DomainError;
 use pathway_domain::audit::Actor;
 use pathway_domain::completion::{Completion, CompletionSource, Evidence, expires_on};
+use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, QueryOrder, QuerySelect};
 
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
@@ -167,12 +167,7 @@ pub async fn list(
     filter: CompletionFilter,
     page: PageRequest,
 ) -> Result<Page<Completion>, StoreError> {
-    let mut query = entity::Entity::find()
-        .order_by_asc(Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(Column::Id.gt(after));
-    }
+    let mut query = entity::Entity::find();
     if let Some(learner_id) = filter.learner_id {
         query = query.filter(Column::LearnerId.eq(learner_id));
     }
@@ -188,16 +183,9 @@ pub async fn list(
     if let Some(manager_id) = filter.manager_id {
         query = query.filter(Column::LearnerId.in_subquery(learner::reports_of(manager_id)));
     }
-    let rows = query.all(db).await?;
-    let page_rows = Page::from_rows(rows, page.limit, |row| row.id);
-    Ok(Page {
-        items: page_rows
-            .items
-            .into_iter()
-            .map(to_completion)
-            .collect::<Result<_, _>>()?,
-        next_after: page_rows.next_after,
-    })
+    page.fetch(db, query, Column::Id, |row| row.id)
+        .await?
+        .try_map(to_completion)
 }
 
 fn to_completion(row: entity::Model) -> Result<Completion, StoreError> {

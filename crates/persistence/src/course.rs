@@ -116,12 +116,7 @@ pub async fn list(
     filter: CourseFilter,
     page: PageRequest,
 ) -> Result<Page<Course>, StoreError> {
-    let mut query = courses::Entity::find()
-        .order_by_asc(Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(Column::Id.gt(after));
-    }
+    let mut query = courses::Entity::find();
     let CourseFilter {
         status,
         pillar,
@@ -143,16 +138,9 @@ pub async fn list(
             query = query.filter(column.eq(value));
         }
     }
-    let rows = query.all(db).await?;
-    let page_rows = Page::from_rows(rows, page.limit, |row| row.id);
-    Ok(Page {
-        items: page_rows
-            .items
-            .into_iter()
-            .map(to_course)
-            .collect::<Result<_, _>>()?,
-        next_after: page_rows.next_after,
-    })
+    page.fetch(db, query, Column::Id, |row| row.id)
+        .await?
+        .try_map(to_course)
 }
 
 /// Every published course: the catalogue the training matrix is drawn from.

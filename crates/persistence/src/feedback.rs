@@ -6,7 +6,7 @@ use pathway_domain::audit::Actor;
 use pathway_domain::calendar::london_day_start;
 use pathway_domain::feedback::{Feedback, FeedbackDetails, Subject, Summary, summarise};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, QueryOrder, QuerySelect};
+use sea_orm::{ActiveValue::Set, QuerySelect};
 
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
@@ -146,21 +146,9 @@ pub async fn list(
     filter: FeedbackFilter,
     page: PageRequest,
 ) -> Result<Page<Feedback>, StoreError> {
-    let mut query = filtered(filter)
-        .order_by_asc(Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(Column::Id.gt(after));
-    }
-    let page_rows = Page::from_rows(query.all(db).await?, page.limit, |row| row.id);
-    Ok(Page {
-        items: page_rows
-            .items
-            .into_iter()
-            .map(to_feedback)
-            .collect::<Result<_, _>>()?,
-        next_after: page_rows.next_after,
-    })
+    page.fetch(db, filtered(filter), Column::Id, |row| row.id)
+        .await?
+        .try_map(to_feedback)
 }
 
 /// Count, mean and distribution of the evaluations given from `from` to `to`, grouped by

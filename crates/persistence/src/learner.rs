@@ -152,12 +152,7 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<Learner>, StoreError> {
     use learners::Column;
-    let mut query = learners::Entity::find()
-        .order_by_asc(Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(Column::Id.gt(after));
-    }
+    let mut query = learners::Entity::find();
     if let Some(kind) = filter.kind {
         query = query.filter(Column::Kind.eq(kind.as_str()));
     }
@@ -199,8 +194,7 @@ pub async fn list(
                 .add(matches(Column::Email)),
         );
     }
-    let rows = query.all(db).await?;
-    let page_rows = Page::from_rows(rows, page.limit, |row| row.id);
+    let page_rows = page.fetch(db, query, Column::Id, |row| row.id).await?;
     let items = hydrate(db, page_rows.items).await?;
     Ok(Page {
         items,

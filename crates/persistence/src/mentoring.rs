@@ -4,7 +4,7 @@ use pathway_domain::mentoring::{Partnership, PartnershipKind, PartnershipStatus,
 use sea_orm::entity::prelude::*;
 use sea_orm::{
     ActiveValue::{Set, Unchanged},
-    Condition, QueryOrder, QuerySelect,
+    Condition, QuerySelect,
 };
 
 use crate::db::{begin_write, now};
@@ -99,12 +99,7 @@ pub async fn list(
     filter: PartnershipFilter,
     page: PageRequest,
 ) -> Result<Page<Partnership>, StoreError> {
-    let mut query = entity::Entity::find()
-        .order_by_asc(Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(Column::Id.gt(after));
-    }
+    let mut query = entity::Entity::find();
     if let Some(kind) = filter.kind {
         query = query.filter(Column::Kind.eq(kind.as_str()));
     }
@@ -120,15 +115,9 @@ pub async fn list(
                 .add(Column::MenteeId.eq(learner_id)),
         );
     }
-    let page_rows = Page::from_rows(query.all(db).await?, page.limit, |row| row.id);
-    Ok(Page {
-        items: page_rows
-            .items
-            .into_iter()
-            .map(to_partnership)
-            .collect::<Result<_, _>>()?,
-        next_after: page_rows.next_after,
-    })
+    page.fetch(db, query, Column::Id, |row| row.id)
+        .await?
+        .try_map(to_partnership)
 }
 
 #[tracing::instrument(skip(db, actor))]

@@ -1,7 +1,7 @@
 use pathway_domain::audit::Actor;
 use pathway_domain::cohort::{Module, Programme, ProgrammeDetails};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, QueryOrder, QuerySelect};
+use sea_orm::{ActiveValue::Set, QueryOrder};
 
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
@@ -96,13 +96,10 @@ pub async fn list(
     db: &DatabaseConnection,
     page: PageRequest,
 ) -> Result<Page<Programme>, StoreError> {
-    let mut query = programmes::Entity::find()
-        .order_by_asc(programmes::Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(programmes::Column::Id.gt(after));
-    }
-    let page_rows = Page::from_rows(query.all(db).await?, page.limit, |row| row.id);
+    let query = programmes::Entity::find();
+    let page_rows = page
+        .fetch(db, query, programmes::Column::Id, |row| row.id)
+        .await?;
     Ok(Page {
         items: with_modules(db, page_rows.items).await?,
         next_after: page_rows.next_after,

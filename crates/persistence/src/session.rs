@@ -124,12 +124,7 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<Session>, StoreError> {
     use sessions::Column;
-    let mut query = sessions::Entity::find()
-        .order_by_asc(Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(Column::Id.gt(after));
-    }
+    let mut query = sessions::Entity::find();
     if let Some(course_id) = filter.course_id {
         query = query.filter(Column::CourseId.eq(course_id));
     }
@@ -142,16 +137,9 @@ pub async fn list(
     if let Some(to) = filter.to {
         query = query.filter(Column::StartsAt.lt(to));
     }
-    let rows = query.all(db).await?;
-    let page_rows = Page::from_rows(rows, page.limit, |row| row.id);
-    Ok(Page {
-        items: page_rows
-            .items
-            .into_iter()
-            .map(to_session)
-            .collect::<Result<_, _>>()?,
-        next_after: page_rows.next_after,
-    })
+    page.fetch(db, query, sessions::Column::Id, |row| row.id)
+        .await?
+        .try_map(to_session)
 }
 
 /// Replaces a session's details. More seats promote waitlisted learners at once.
@@ -280,27 +268,14 @@ pub async fn bookings(
 ) -> Result<Page<Booking>, StoreError> {
     get(db, session_id).await?;
     use bookings::Column;
-    let mut query = bookings::Entity::find()
-        .filter(Column::SessionId.eq(session_id))
-        .order_by_asc(Column::Id)
-        .limit(page.limit + 1);
-    if let Some(after) = page.after {
-        query = query.filter(Column::Id.gt(after));
-    }
+    let mut query = bookings::Entity::find().filter(Column::SessionId.eq(session_id));
     if let Some(learner_id) = learner_id {
         query = query.filter(Column::LearnerId.eq(learner_id));
     }
-    let rows = query.all(db).await?;
     let positions = waitlist_positions(db, session_id).await?;
-    let page_rows = Page::from_rows(rows, page.limit, |row| row.id);
-    Ok(Page {
-        items: page_rows
-            .items
-            .into_iter()
-            .map(|row| to_booking(row, &positions))
-            .collect::<Result<_, _>>()?,
-        next_after: page_rows.next_after,
-    })
+    page.fetch(db, query, Column::Id, |row| row.id)
+        .await?
+        .try_map(|row| to_booking(row, &positions))
 }
 
 /// Cancels a booking. A freed seat goes to the first waitlisted learner in the same transaction.
