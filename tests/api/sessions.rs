@@ -59,6 +59,29 @@ async fn only_published_courses_are_scheduled_and_a_session_needs_sane_details()
         .await
         .expect("json");
     assert_eq!(listed["items"][0]["id"], session["id"]);
+    let count = |query: String| {
+        let (app, learner) = (&app, &learner);
+        async move {
+            let page: Value = app
+                .get(&format!("/v1/sessions?{query}"), learner)
+                .await
+                .json()
+                .await
+                .expect("json");
+            page["items"].as_array().map_or(0, Vec::len)
+        }
+    };
+    let starts = session["starts_at"].as_str().expect("a start").to_owned();
+    assert_eq!(count(format!("from={starts}")).await, 1);
+    assert_eq!(count(format!("to={starts}")).await, 0, "to is exclusive");
+    assert_eq!(count("status=scheduled".into()).await, 1);
+    assert_eq!(count("status=cancelled".into()).await, 0);
+    problem(
+        app.get(&format!("/v1/sessions/{}", uuid::Uuid::now_v7()), &learner)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 #[tokio::test]
