@@ -614,3 +614,37 @@ impl Detail for Value {
         self["detail"].as_str().is_some_and(|d| d.contains(word))
     }
 }
+
+#[tokio::test]
+async fn a_leaver_gives_up_their_places_to_the_waitlist() {
+    let app = TestApp::spawn().await;
+    let course = app.published_course(course_body("GDPR")).await;
+    let session = app.session(&course, 1).await;
+    let people = staff(&app, 2).await;
+    app.book(&session, &people[0]).await;
+    app.book(&session, &people[1]).await;
+    let left = app
+        .post(
+            &format!("/v1/learners/{}/leave", id(&people[0])),
+            &app.admin,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(left.status(), StatusCode::OK);
+    let bookings: Value = app
+        .get(
+            &format!("/v1/sessions/{}/bookings", id(&session)),
+            &app.admin,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let states: Vec<&str> = bookings["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|b| b["status"].as_str())
+        .collect();
+    assert_eq!(states, ["cancelled", "booked"]);
+}

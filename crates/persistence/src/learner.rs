@@ -14,7 +14,7 @@ use sea_orm::{
 
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
-use crate::{Page, StoreError, audit};
+use crate::{Page, StoreError, audit, session};
 
 mod learners {
     use sea_orm::entity::prelude::*;
@@ -233,7 +233,8 @@ pub async fn update(
 }
 
 /// Marks a learner as having left the council. Their records stay: compliance and history
-/// are still reported for the time they were here.
+/// are still reported for the time they were here. Their places on sessions from the day they
+/// leave go to the waitlist.
 #[tracing::instrument(skip(db, actor))]
 pub async fn leave(
     db: &DatabaseConnection,
@@ -253,6 +254,7 @@ pub async fn leave(
     };
     bump(&tx, &current, changes).await?;
     audit::record(&tx, actor, "learner.left", RESOURCE, id).await?;
+    session::release_seats_of(&tx, id, left_on, actor).await?;
     tx.commit().await?;
     get(db, id).await
 }

@@ -411,6 +411,37 @@ pub async fn delivery(
     Ok(tally(&ran, &seats, &ratings))
 }
 
+/// Cancels a leaver's bookings on sessions yet to start from `from` on, promoting the next on
+/// each waitlist, in the leaver's transaction.
+pub(crate) async fn release_seats_of(
+    tx: &DatabaseTransaction,
+    learner_id: Uuid,
+    from: NaiveDate,
+    actor: &Actor,
+) -> Result<(), StoreError> {
+    let upcoming = sea_orm::sea_query::Query::select()
+        .column(sessions::Column::Id)
+        .from(sessions::Entity)
+        .and_where(sessions::Column::Status.eq(SessionStatus::Scheduled.as_str()))
+        .and_where(sessions::Column::StartsAt.gt(london_day_start(from).max(now())))
+        .to_owned();
+    let live = bookings::Entity::find()
+        .filter(bookings::Column::LearnerId.eq(learner_id))
+        .filter(bookings::Column::Status.ne(BookingStatus::Cancelled.as_str()))
+        .filter(bookings::Column::SessionId.in_subquery(upcoming))
+        .all(tx)
+        .await?;
+    for booking in live {
+        lock(tx, booking.session_id, None).await?;
+        set_booking_status(tx, booking.id, BookingStatus::Cancelled).await?;
+        audit::record(tx, actor, "booking.cancelled", BOOKING, booking.id).await?;
+        if booking.status == BookingStatus::Booked.as_str() {
+            promote(tx, booking.session_id, 1, actor).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Whether the learner attended the session: what entitles them to evaluate it.
 pub(crate) async fn attended(
     db: &impl ConnectionTrait,
