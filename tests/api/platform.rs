@@ -292,8 +292,10 @@ fn every_operation_is_documented_with_an_id_summary_tag_and_errors() {
                 "{name} has no operationId"
             );
             assert!(
-                operation["summary"].as_str().is_some_and(|s| !s.is_empty()),
-                "{name} has no summary"
+                operation["summary"]
+                    .as_str()
+                    .is_some_and(|s| !s.is_empty() && s.len() <= 90 && !s.contains('\n')),
+                "{name} needs a one-line summary, with details in the description"
             );
             assert!(
                 operation["tags"].as_array().is_some_and(|t| !t.is_empty()),

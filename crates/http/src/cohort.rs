@@ -326,8 +326,9 @@ pub async fn remove_member(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Record a member's progress on a module. Modules are completed in order; completing the
-/// last records the programme's completion.
+/// Record a member's progress on a module.
+///
+/// Modules are completed in order; completing the last records the programme's completion.
 #[utoipa::path(post, path = "/v1/cohorts/{id}/progress", tag = "programmes",
     params(("id" = Uuid, Path, description = "The cohort's id")),
     request_body = ProgressInput,

@@ -215,8 +215,10 @@ pub async fn list_feedback(
     )))
 }
 
-/// Count, mean rating and distribution per session, course or provider over a period: the
-/// evidence for panel evaluations and quarterly provider reviews.
+/// Summarise feedback per session, course or provider over a period.
+///
+/// Count, mean rating and distribution: the evidence for panel evaluations and quarterly
+/// provider reviews.
 #[utoipa::path(get, path = "/v1/feedback/summary", tag = "feedback",
     params(SummaryQuery),
     responses(

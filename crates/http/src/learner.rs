@@ -351,8 +351,10 @@ pub async fn patch_learner(
     ))
 }
 
-/// Mark a learner as having left the council. Their records are kept; their places on
-/// sessions still to come are cancelled and go to the waitlist.
+/// Mark a learner as having left the council.
+///
+/// Their records are kept; their places on sessions still to come are cancelled and go to
+/// the waitlist.
 #[utoipa::path(
     post,
     path = "/v1/learners/{id}/leave",

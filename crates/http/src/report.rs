@@ -55,8 +55,10 @@ pub struct DeliveryReportView {
     pub courses: Vec<CourseDeliveryView>,
 }
 
-/// Per course: sessions run, seats booked, attended and no-shows, and mean feedback, for a
-/// period. `Accept: text/csv` returns the same rows as CSV.
+/// The delivery report: per course, what ran, who came, and what they thought.
+///
+/// Sessions run, seats booked, attended and no-shows, and mean feedback, for a period.
+/// `Accept: text/csv` returns the same rows as CSV.
 #[utoipa::path(get, path = "/v1/reports/delivery", tag = "reports",
     params(PeriodQuery),
     responses(

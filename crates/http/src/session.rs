@@ -305,7 +305,9 @@ pub async fn get_session(
     Ok(ok(store::get(db.get_ref(), id.into_inner()).await?))
 }
 
-/// Change a scheduled session with a JSON merge patch; more seats promote waitlisted learners.
+/// Change a scheduled session with a JSON merge patch.
+///
+/// More seats promote waitlisted learners at once; `course_id` cannot change.
 #[utoipa::path(patch, path = "/v1/sessions/{id}", tag = "sessions",
     params(
         ("id" = Uuid, Path, description = "The session's id"),
