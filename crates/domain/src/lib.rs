@@ -4,6 +4,7 @@
 //! tested on its own, boundary days included.
 
 pub mod audit;
+pub mod budget;
 pub mod calendar;
 pub mod cohort;
 pub mod completion;
@@ -16,5 +17,6 @@ pub mod mentoring;
 pub mod session;
 pub mod text;
 pub mod training_matrix;
+pub mod training_request;
 
 pub use error::{DomainError, FieldError};

@@ -1,0 +1,202 @@
+//! Money and the financial year. The council's year runs from 1 April to 31 March; every sum is
+//! whole pence in an `i64`, never a float.
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::DomainError;
+use crate::course::Pillar;
+
+/// A financial year, named like "2024-25": 1 April 2024 to 31 March 2025.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FinancialYear {
+    starts_in: i32,
+}
+
+impl FinancialYear {
+    /// The financial year a day falls in.
+    pub fn containing(date: NaiveDate) -> Self {
+        let starts_in = if date.month() >= 4 {
+            date.year()
+        } else {
+            date.year() - 1
+        };
+        Self { starts_in }
+    }
+
+    /// Reads "2024-25"; the second year must follow the first.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let invalid = || {
+            DomainError::invalid(
+                "financial_year",
+                "must name a year like 2024-25 (1 April 2024 to 31 March 2025)",
+            )
+        };
+        let (first, second) = raw.trim().split_once('-').ok_or_else(invalid)?;
+        let starts_in: i32 = first.parse().map_err(|_| invalid())?;
+        let ends: i32 = second.parse().map_err(|_| invalid())?;
+        let valid = first.len() == 4
+            && second.len() == 2
+            && (2000..=2999).contains(&starts_in)
+            && ends == (starts_in + 1) % 100;
+        valid.then_some(Self { starts_in }).ok_or_else(invalid)
+    }
+
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.starts_in, 4, 1).unwrap_or(NaiveDate::MIN)
+    }
+
+    pub fn last_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.starts_in + 1, 3, 31).unwrap_or(NaiveDate::MAX)
+    }
+
+    pub fn name(self) -> String {
+        format!("{}-{:02}", self.starts_in, (self.starts_in + 1) % 100)
+    }
+}
+
+impl std::fmt::Display for FinancialYear {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// Formats pence as pounds for people to read, e.g. 1_400_000_00 as "£1,400,000.00".
+pub fn pounds(pence: i64) -> String {
+    let sign = if pence < 0 { "-" } else { "" };
+    let (whole, part) = (pence.unsigned_abs() / 100, pence.unsigned_abs() % 100);
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}£{grouped}.{part:02}")
+}
+
+/// A pillar's position in a year: what is allocated, committed and spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Position {
+    pub allocated: i64,
+    pub committed: i64,
+    pub spent: i64,
+}
+
+impl Position {
+    pub fn remaining(self) -> i64 {
+        self.allocated - self.committed - self.spent
+    }
+
+    /// Whether `amount` may be committed. Overspending is refused unless an admin gives a
+    /// reason, which is then what the commitment records.
+    pub fn commit(
+        self,
+        year: FinancialYear,
+        pillar: Pillar,
+        amount: i64,
+        override_reason: Option<&str>,
+    ) -> Result<Option<String>, DomainError> {
+        let after = self
+            .remaining()
+            .checked_sub(amount)
+            .ok_or_else(|| DomainError::invalid("estimated_cost_pence", "is too large"))?;
+        match override_reason.map(str::trim).filter(|r| !r.is_empty()) {
+            _ if after >= 0 => Ok(None),
+            Some(reason) => Ok(Some(reason.to_owned())),
+            None => Err(DomainError::Conflict(format!(
+                "approving would overspend the {pillar} budget for {year}: {} remains and the request needs {}; an admin may approve anyway with an override_reason",
+                pounds(self.remaining()),
+                pounds(amount)
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("a date")
+    }
+
+    #[test]
+    fn the_financial_year_turns_between_31_march_and_1_april() {
+        assert_eq!(
+            FinancialYear::containing(day(2025, 3, 31)).name(),
+            "2024-25"
+        );
+        assert_eq!(FinancialYear::containing(day(2025, 4, 1)).name(), "2025-26");
+        assert_eq!(FinancialYear::containing(day(2025, 1, 1)).name(), "2024-25");
+        let year = FinancialYear::parse("2024-25").expect("valid");
+        assert_eq!(
+            (year.first_day(), year.last_day()),
+            (day(2024, 4, 1), day(2025, 3, 31))
+        );
+        assert_eq!(
+            FinancialYear::parse("2099-00").map(FinancialYear::name),
+            Ok("2099-00".into())
+        );
+    }
+
+    #[test]
+    fn only_consecutive_years_name_a_financial_year() {
+        for raw in [
+            "2024",
+            "2024-26",
+            "24-25",
+            "2024-2025",
+            "abcd-ef",
+            "2024/25",
+            "",
+        ] {
+            assert!(
+                FinancialYear::parse(raw).is_err(),
+                "{raw:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn pence_read_as_pounds() {
+        assert_eq!(pounds(140_000_000), "£1,400,000.00");
+        assert_eq!(pounds(5), "£0.05");
+        assert_eq!(pounds(-12_345), "-£123.45");
+        assert_eq!(pounds(100_000), "£1,000.00");
+    }
+
+    #[test]
+    fn committing_the_last_penny_is_allowed_and_one_more_needs_an_override() {
+        let year = FinancialYear::parse("2025-26").expect("valid");
+        let position = Position {
+            allocated: 10_000,
+            committed: 6_000,
+            spent: 1_000,
+        };
+        assert_eq!(position.remaining(), 3_000);
+        assert_eq!(
+            position.commit(year, Pillar::Professional, 3_000, None),
+            Ok(None)
+        );
+        let Err(DomainError::Conflict(why)) =
+            position.commit(year, Pillar::Professional, 3_001, None)
+        else {
+            panic!("refused")
+        };
+        assert!(
+            why.contains("£30.00") && why.contains("professional") && why.contains("2025-26"),
+            "{why}"
+        );
+        assert!(
+            position
+                .commit(year, Pillar::Professional, 3_001, Some("  "))
+                .is_err(),
+            "a blank reason is no reason"
+        );
+        assert_eq!(
+            position.commit(year, Pillar::Professional, 3_001, Some("Cabinet agreed")),
+            Ok(Some("Cabinet agreed".into()))
+        );
+    }
+}
