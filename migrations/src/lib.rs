@@ -6,6 +6,7 @@ mod m20261122_000001_learners_courses_audit;
 mod m20261122_000002_sessions_bookings_completions;
 mod m20261122_000003_programmes_cohorts;
 mod m20261122_000004_feedback_mentoring;
+mod m20261122_000005_training_requests_budgets;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_sessions_bookings_completions::Migration),
             Box::new(m20261122_000003_programmes_cohorts::Migration),
             Box::new(m20261122_000004_feedback_mentoring::Migration),
+            Box::new(m20261122_000005_training_requests_budgets::Migration),
         ]
     }
 }

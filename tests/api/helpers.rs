@@ -72,6 +72,7 @@ pub fn config(database_url: &str) -> Config {
             audience: None,
         },
         cors_origins: vec![ALLOWED_ORIGIN.into()],
+        supporters_for_panel: 3,
     }
 }
 

@@ -13,3 +13,4 @@ mod learners;
 mod mentoring;
 mod platform;
 mod sessions;
+mod training_requests;

@@ -113,6 +113,42 @@ impl Position {
     }
 }
 
+/// Money moving against a pillar's budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Movement {
+    Committed(i64),
+    Spent(i64),
+}
+
+/// Each pillar's position for a year, in pillar order, from its allocation (none is nothing)
+/// and the money moving against it.
+pub fn positions(
+    allocations: &[(Pillar, i64)],
+    movements: &[(Pillar, Movement)],
+) -> Vec<(Pillar, Position)> {
+    Pillar::ALL
+        .iter()
+        .map(|&pillar| {
+            let allocated = allocations
+                .iter()
+                .filter(|(p, _)| *p == pillar)
+                .map(|(_, a)| a)
+                .sum();
+            let mut position = Position {
+                allocated,
+                ..Position::default()
+            };
+            for (_, movement) in movements.iter().filter(|(p, _)| *p == pillar) {
+                match movement {
+                    Movement::Committed(amount) => position.committed += amount,
+                    Movement::Spent(amount) => position.spent += amount,
+                }
+            }
+            (pillar, position)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +192,39 @@ mod tests {
                 "{raw:?} should be refused"
             );
         }
+    }
+
+    #[test]
+    fn positions_add_up_per_pillar_and_an_unallocated_pillar_has_nothing() {
+        let allocations = [
+            (Pillar::Professional, 100_000),
+            (Pillar::Leadership, 50_000),
+        ];
+        let movements = [
+            (Pillar::Professional, Movement::Committed(30_000)),
+            (Pillar::Professional, Movement::Spent(20_000)),
+            (Pillar::Professional, Movement::Committed(5_000)),
+            (Pillar::Personal, Movement::Spent(1_000)),
+        ];
+        let all = positions(&allocations, &movements);
+        assert_eq!(all.iter().map(|(p, _)| *p).collect::<Vec<_>>(), Pillar::ALL);
+        let find = |pillar| {
+            all.iter()
+                .find(|(p, _)| *p == pillar)
+                .map(|(_, position)| *position)
+                .expect("a pillar")
+        };
+        assert_eq!(
+            find(Pillar::Professional),
+            Position {
+                allocated: 100_000,
+                committed: 35_000,
+                spent: 20_000
+            }
+        );
+        assert_eq!(find(Pillar::Professional).remaining(), 45_000);
+        assert_eq!(find(Pillar::Personal).remaining(), -1_000);
+        assert_eq!(find(Pillar::Essential), Position::default());
     }
 
     #[test]

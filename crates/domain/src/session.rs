@@ -140,6 +140,23 @@ impl Audience {
     }
 }
 
+impl SessionStatus {
+    /// What a session's booked seats hold against the course's pillar: a scheduled session
+    /// commits its cost per delegate for each seat; a completed one has spent it.
+    pub fn movement(
+        self,
+        cost_per_delegate_pence: i64,
+        seats: i64,
+    ) -> Option<crate::budget::Movement> {
+        use crate::budget::Movement;
+        match self {
+            SessionStatus::Scheduled => Some(Movement::Committed(cost_per_delegate_pence * seats)),
+            SessionStatus::Completed => Some(Movement::Spent(cost_per_delegate_pence * seats)),
+            SessionStatus::Cancelled => None,
+        }
+    }
+}
+
 /// Only a published course runs sessions.
 pub fn check_schedulable(course: &Course) -> Result<(), DomainError> {
     if course.status == CourseStatus::Published {

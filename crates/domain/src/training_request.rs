@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::budget::Movement;
 use crate::course::Pillar;
 use crate::error::Errors;
 use crate::{DomainError, text, vocabulary};
@@ -88,9 +89,18 @@ impl RequestStatus {
         })
     }
 
-    /// Whether the request's estimated cost sits in the budget as a commitment.
-    pub fn commits_budget(self) -> bool {
-        matches!(self, RequestStatus::Approved | RequestStatus::Booked)
+    /// What a request in this status holds against its pillar's budget: approved and booked
+    /// requests commit their estimate; a completed one has spent its actual cost.
+    pub fn movement(self, estimated_pence: i64, actual_pence: Option<i64>) -> Option<Movement> {
+        match self {
+            RequestStatus::Approved | RequestStatus::Booked => {
+                Some(Movement::Committed(estimated_pence))
+            }
+            RequestStatus::Completed => {
+                Some(Movement::Spent(actual_pence.unwrap_or(estimated_pence)))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -276,9 +286,20 @@ mod tests {
     }
 
     #[test]
-    fn only_approved_and_booked_requests_hold_budget() {
-        let holding: Vec<_> = S::ALL.iter().filter(|s| s.commits_budget()).collect();
-        assert_eq!(holding, [&S::Approved, &S::Booked]);
+    fn approved_and_booked_requests_commit_their_estimate_and_completed_ones_spend_their_actual_cost()
+     {
+        let held: Vec<_> = S::ALL
+            .iter()
+            .filter_map(|s| s.movement(100, Some(90)).map(|m| (*s, m)))
+            .collect();
+        assert_eq!(
+            held,
+            [
+                (S::Approved, Movement::Committed(100)),
+                (S::Booked, Movement::Committed(100)),
+                (S::Completed, Movement::Spent(90))
+            ]
+        );
     }
 
     fn request(kind: RequestKind) -> TrainingRequest {

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod budget;
 pub mod cohort;
 pub mod completion;
 pub mod course;
@@ -21,6 +22,7 @@ pub mod request_id;
 pub mod responses;
 pub mod session;
 pub mod training_matrix;
+pub mod training_request;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
@@ -50,10 +52,23 @@ pub struct AppState {
     pub metrics: PrometheusMetrics,
     /// Origins allowed to call from a browser; none by default.
     pub cors_origins: Vec<String>,
+    pub rules: Data<Rules>,
+}
+
+/// The council's configurable numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    /// How many supporters make an additional training request ready for the panel.
+    pub supporters_for_panel: u64,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, keys: TokenKeys, cors_origins: Vec<String>) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        keys: TokenKeys,
+        cors_origins: Vec<String>,
+        rules: Rules,
+    ) -> Self {
         let metrics = PrometheusMetricsBuilder::new("pathway")
             .endpoint("/metrics")
             .mask_unmatched_patterns("unmatched")
@@ -66,6 +81,7 @@ impl AppState {
             keys: Data::new(keys),
             metrics,
             cors_origins,
+            rules: Data::new(rules),
         }
     }
 }
@@ -85,6 +101,7 @@ pub fn app(
     App::new()
         .app_data(Data::new(state.db))
         .app_data(state.keys)
+        .app_data(state.rules)
         .app_data(
             web::JsonConfig::default()
                 .limit(BODY_LIMIT)
@@ -180,6 +197,53 @@ pub fn app(
         )
         .service(resource("/v1/reports/delivery", "GET").get(report::delivery_report))
         .service(
+            resource("/v1/training-requests", "GET, POST")
+                .get(training_request::list_requests)
+                .post(training_request::create_request),
+        )
+        .service(resource("/v1/training-requests/{id}", "GET").get(training_request::get_request))
+        .service(
+            resource("/v1/training-requests/{id}/submit", "POST")
+                .post(training_request::submit_request),
+        )
+        .service(
+            resource("/v1/training-requests/{id}/approve", "POST")
+                .post(training_request::approve_request),
+        )
+        .service(
+            resource("/v1/training-requests/{id}/reject", "POST")
+                .post(training_request::reject_request),
+        )
+        .service(
+            resource("/v1/training-requests/{id}/withdraw", "POST")
+                .post(training_request::withdraw_request),
+        )
+        .service(
+            resource("/v1/training-requests/{id}/book", "POST")
+                .post(training_request::book_request),
+        )
+        .service(
+            resource("/v1/training-requests/{id}/complete", "POST")
+                .post(training_request::complete_request),
+        )
+        .service(
+            resource("/v1/training-requests/{id}/cancel", "POST")
+                .post(training_request::cancel_request),
+        )
+        .service(
+            resource("/v1/training-requests/{id}/supporters", "POST")
+                .post(training_request::support_request),
+        )
+        .service(
+            resource("/v1/budgets", "GET, POST")
+                .get(budget::list_budgets)
+                .post(budget::create_budget),
+        )
+        .service(resource("/v1/budgets/{financial_year}", "PUT").put(budget::replace_budget))
+        .service(
+            resource("/v1/budgets/{financial_year}/summary", "GET").get(budget::budget_summary),
+        )
+        .service(
             resource("/v1/completions", "GET, POST")
                 .get(completion::list_completions)
                 .post(completion::record_completion),
@@ -212,7 +276,7 @@ fn cors(origins: &[String]) -> Cors {
     origins
         .iter()
         .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,

@@ -4,8 +4,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    audit, cohort, completion, course, error, feedback, health, learner, mentoring, programme,
-    report, responses, session, training_matrix,
+    audit, budget, cohort, completion, course, error, feedback, health, learner, mentoring,
+    programme, report, responses, session, training_matrix, training_request,
 };
 
 #[derive(OpenApi)]
@@ -61,6 +61,21 @@ use crate::{
         mentoring::list_partnerships,
         mentoring::end_partnership,
         report::delivery_report,
+        training_request::create_request,
+        training_request::list_requests,
+        training_request::get_request,
+        training_request::submit_request,
+        training_request::approve_request,
+        training_request::reject_request,
+        training_request::withdraw_request,
+        training_request::book_request,
+        training_request::complete_request,
+        training_request::cancel_request,
+        training_request::support_request,
+        budget::create_budget,
+        budget::list_budgets,
+        budget::replace_budget,
+        budget::budget_summary,
         completion::record_completion,
         completion::list_completions,
         completion::get_completion,
@@ -93,6 +108,8 @@ use crate::{
         (name = "feedback", description = "Delegates' evaluations of sessions and modules"),
         (name = "mentoring", description = "Coaching, mentoring and reverse-mentoring partnerships"),
         (name = "reports", description = "Figures for the organisation, in JSON or CSV"),
+        (name = "training requests", description = "The pro-forma for training outside the offer, its workflow and supporters"),
+        (name = "budgets", description = "Money per financial year by pillar: allocated, committed, spent"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health probes for orchestrators"),
     )

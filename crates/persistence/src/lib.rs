@@ -2,6 +2,7 @@
 //! its audit event.
 
 pub mod audit;
+pub mod budget;
 pub mod cohort;
 pub mod completion;
 pub mod course;
@@ -13,6 +14,7 @@ pub mod mentoring;
 pub mod page;
 pub mod programme;
 pub mod session;
+pub mod training_request;
 
 pub use db::{connect, migrate};
 pub use error::StoreError;

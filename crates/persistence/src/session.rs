@@ -442,6 +442,32 @@ pub(crate) async fn release_seats_of(
     Ok(())
 }
 
+/// For each session starting in `[from, to)` that is not cancelled: its course, its status, and
+/// how many seats are booked; what the budget counts as committed or spent.
+pub(crate) async fn seats_between(
+    db: &impl ConnectionTrait,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(Uuid, SessionStatus, i64)>, StoreError> {
+    let runs: Vec<(Uuid, Uuid, String)> = sessions::Entity::find()
+        .select_only()
+        .column(sessions::Column::Id)
+        .column(sessions::Column::CourseId)
+        .column(sessions::Column::Status)
+        .filter(sessions::Column::StartsAt.gte(from))
+        .filter(sessions::Column::StartsAt.lt(to))
+        .filter(sessions::Column::Status.ne(SessionStatus::Cancelled.as_str()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut seats = Vec::with_capacity(runs.len());
+    for (id, course_id, status) in runs {
+        let status: SessionStatus = status.parse().map_err(StoreError::corrupt(RESOURCE))?;
+        seats.push((course_id, status, seats_taken(db, id).await?));
+    }
+    Ok(seats)
+}
+
 /// Whether the learner attended the session: what entitles them to evaluate it.
 pub(crate) async fn attended(
     db: &impl ConnectionTrait,

@@ -29,6 +29,8 @@ pub struct Config {
     pub environment: Environment,
     pub jwt: JwtConfig,
     pub cors_origins: Vec<String>,
+    /// Supporters an additional training request needs to go to the panel.
+    pub supporters_for_panel: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +48,8 @@ pub enum ConfigError {
     },
     #[error(transparent)]
     Key(#[from] pathway_http::auth::KeyError),
+    #[error("{0} must be a whole number, not {1:?}")]
+    Number(&'static str, String),
 }
 
 impl Config {
@@ -84,6 +88,12 @@ impl Config {
                         .collect()
                 })
                 .unwrap_or_default(),
+            supporters_for_panel: match var("PATHWAY_PANEL_SUPPORTERS") {
+                None => 3,
+                Some(raw) => raw
+                    .parse()
+                    .map_err(|_| ConfigError::Number("PATHWAY_PANEL_SUPPORTERS", raw))?,
+            },
         };
         if environment == Environment::Production
             && config.jwt.secret.is_none()
@@ -168,6 +178,21 @@ mod tests {
         ])
         .expect("a key");
         assert_eq!(configured.signing_secret(), Some("s3cret"));
+    }
+
+    #[test]
+    fn three_supporters_send_a_request_to_the_panel_unless_configured_otherwise() {
+        assert_eq!(config(&[]).expect("defaults").supporters_for_panel, 3);
+        assert_eq!(
+            config(&[("PATHWAY_PANEL_SUPPORTERS", "5")])
+                .expect("valid")
+                .supporters_for_panel,
+            5
+        );
+        assert!(matches!(
+            config(&[("PATHWAY_PANEL_SUPPORTERS", "many")]),
+            Err(ConfigError::Number(..))
+        ));
     }
 
     #[test]

@@ -2,7 +2,7 @@ use std::net::TcpListener;
 
 use actix_web::HttpServer;
 use actix_web::dev::ServerHandle;
-use pathway_http::{AppState, app};
+use pathway_http::{AppState, Rules, app};
 use pathway_persistence::{connect, migrate};
 
 use crate::config::Config;
@@ -32,7 +32,10 @@ impl Server {
     pub async fn start(config: &Config) -> Result<Self, StartError> {
         let db = connect(&config.database_url).await?;
         migrate(&db).await?;
-        let state = AppState::new(db, config.token_keys()?, config.cors_origins.clone());
+        let rules = Rules {
+            supporters_for_panel: config.supporters_for_panel,
+        };
+        let state = AppState::new(db, config.token_keys()?, config.cors_origins.clone(), rules);
         let listener = TcpListener::bind(&config.bind).map_err(|source| StartError::Bind {
             bind: config.bind.clone(),
             source,

@@ -1,0 +1,268 @@
+//! `/v1/budgets`: money per financial year by pillar, and where it stands.
+
+use actix_web::HttpResponse;
+use actix_web::web::{Data, Json, Path};
+use pathway_domain::budget::{FinancialYear, Position};
+use pathway_domain::course::Pillar;
+use pathway_persistence::DatabaseConnection;
+use pathway_persistence::budget::{self as store, Budget};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{Admin, Caller, Role};
+use crate::error::{ApiError, Problem};
+use crate::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
+};
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationBody {
+    pub pillar: Pillar,
+    #[schema(minimum = 0, example = 35000000)]
+    pub amount_pence: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"financial_year": "2024-25", "allocations": [
+    {"pillar": "leadership", "amount_pence": 12500000}, {"pillar": "professional", "amount_pence": 15000000},
+    {"pillar": "personal", "amount_pence": 2500000}, {"pillar": "essential", "amount_pence": 5000000}
+]}))]
+pub struct BudgetInput {
+    /// Like "2024-25": 1 April 2024 to 31 March 2025.
+    #[schema(example = "2024-25")]
+    pub financial_year: String,
+    pub allocations: Vec<AllocationBody>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"allocations": [{"pillar": "professional", "amount_pence": 16000000}]}))]
+pub struct AllocationsInput {
+    pub allocations: Vec<AllocationBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"financial_year": "2024-25", "allocations": [{"pillar": "professional", "amount_pence": 35000000}]}))]
+pub struct BudgetView {
+    pub financial_year: String,
+    pub allocations: Vec<AllocationBody>,
+}
+
+impl From<Budget> for BudgetView {
+    fn from(b: Budget) -> Self {
+        Self {
+            financial_year: b.year.name(),
+            allocations: b
+                .allocations
+                .into_iter()
+                .map(|(pillar, amount_pence)| AllocationBody {
+                    pillar,
+                    amount_pence,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"items": [{"financial_year": "2024-25", "allocations": [{"pillar": "professional", "amount_pence": 35000000}]}]}))]
+pub struct BudgetsView {
+    pub items: Vec<BudgetView>,
+}
+
+/// One line of the summary, in pence.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PositionView {
+    pub allocated_pence: i64,
+    /// Approved and booked requests at their estimate, and scheduled sessions at cost per delegate.
+    pub committed_pence: i64,
+    /// Completed requests at their actual cost, and completed sessions.
+    pub spent_pence: i64,
+    /// Allocated less committed and spent; negative after an override.
+    pub remaining_pence: i64,
+}
+
+impl From<Position> for PositionView {
+    fn from(p: Position) -> Self {
+        Self {
+            allocated_pence: p.allocated,
+            committed_pence: p.committed,
+            spent_pence: p.spent,
+            remaining_pence: p.remaining(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PillarPositionView {
+    pub pillar: Pillar,
+    #[serde(flatten)]
+    pub position: PositionView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"financial_year": "2024-25",
+    "pillars": [{"pillar": "professional", "allocated_pence": 35000000, "committed_pence": 1200000, "spent_pence": 800000, "remaining_pence": 33000000}],
+    "total": {"allocated_pence": 35000000, "committed_pence": 1200000, "spent_pence": 800000, "remaining_pence": 33000000}}))]
+pub struct SummaryView {
+    pub financial_year: String,
+    pub pillars: Vec<PillarPositionView>,
+    pub total: PositionView,
+}
+
+fn parse(
+    year: &str,
+    allocations: Vec<AllocationBody>,
+) -> Result<(FinancialYear, Vec<(Pillar, i64)>), ApiError> {
+    let year = FinancialYear::parse(year)?;
+    if allocations.iter().any(|a| a.amount_pence < 0) {
+        return Err(ApiError::invalid(
+            "allocations",
+            "amounts are whole pence, not negative",
+        ));
+    }
+    let mut seen: Vec<Pillar> = Vec::new();
+    for a in &allocations {
+        if seen.contains(&a.pillar) {
+            return Err(ApiError::invalid(
+                "allocations",
+                format!("{} is allocated twice", a.pillar),
+            ));
+        }
+        seen.push(a.pillar);
+    }
+    Ok((
+        year,
+        allocations
+            .into_iter()
+            .map(|a| (a.pillar, a.amount_pence))
+            .collect(),
+    ))
+}
+
+/// Set a financial year's budget by pillar.
+#[utoipa::path(post, path = "/v1/budgets", tag = "budgets",
+    request_body = BudgetInput,
+    responses(
+        (status = 201, description = "Created", body = BudgetView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, description = "The year has a budget; change it with PUT", body = Problem, content_type = "application/problem+json"),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_budget(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    body: Json<BudgetInput>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let (year, allocations) = parse(&body.financial_year, body.allocations)?;
+    let budget = store::set(&db, year, allocations, false, &caller.actor()).await?;
+    Ok(HttpResponse::Created().json(BudgetView::from(budget)))
+}
+
+/// Change a financial year's allocations.
+#[utoipa::path(put, path = "/v1/budgets/{financial_year}", tag = "budgets",
+    params(("financial_year" = String, Path, description = "Like 2024-25")),
+    request_body = AllocationsInput,
+    responses(
+        (status = 200, description = "The budget", body = BudgetView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn replace_budget(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    year: Path<String>,
+    body: Json<AllocationsInput>,
+) -> Result<Json<BudgetView>, ApiError> {
+    let (year, allocations) = parse(&year, body.into_inner().allocations)?;
+    Ok(Json(
+        store::set(&db, year, allocations, true, &caller.actor())
+            .await?
+            .into(),
+    ))
+}
+
+/// Every year's budget.
+#[utoipa::path(get, path = "/v1/budgets", tag = "budgets",
+    responses(
+        (status = 200, description = "The budgets, earliest year first", body = BudgetsView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_budgets(
+    caller: Caller,
+    db: Data<DatabaseConnection>,
+) -> Result<Json<BudgetsView>, ApiError> {
+    may_read_money(&caller)?;
+    let budgets = store::list(&db).await?;
+    Ok(Json(BudgetsView {
+        items: budgets.into_iter().map(BudgetView::from).collect(),
+    }))
+}
+
+/// Allocated, committed, spent and remaining for each pillar and in total.
+#[utoipa::path(get, path = "/v1/budgets/{financial_year}/summary", tag = "budgets",
+    params(("financial_year" = String, Path, description = "Like 2024-25")),
+    responses(
+        (status = 200, description = "The summary", body = SummaryView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn budget_summary(
+    caller: Caller,
+    db: Data<DatabaseConnection>,
+    year: Path<String>,
+) -> Result<Json<SummaryView>, ApiError> {
+    may_read_money(&caller)?;
+    let year = FinancialYear::parse(&year)?;
+    store::get(db.get_ref(), year).await?;
+    let pillars = store::summary(db.get_ref(), year).await?;
+    let total = pillars
+        .iter()
+        .fold(Position::default(), |sum, (_, p)| Position {
+            allocated: sum.allocated + p.allocated,
+            committed: sum.committed + p.committed,
+            spent: sum.spent + p.spent,
+        });
+    Ok(Json(SummaryView {
+        financial_year: year.name(),
+        pillars: pillars
+            .into_iter()
+            .map(|(pillar, p)| PillarPositionView {
+                pillar,
+                position: p.into(),
+            })
+            .collect(),
+        total: total.into(),
+    }))
+}
+
+/// The budget is for the L&D team, Members Services and the advisory panel.
+fn may_read_money(caller: &Caller) -> Result<(), ApiError> {
+    if caller.has(Role::Admin) || caller.has(Role::PanelMember) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "budgets are for admins and the advisory panel",
+        ))
+    }
+}
