@@ -24,13 +24,21 @@ async fn demo_data_loads_once_with_the_catalogue_and_a_delivery_history() {
     let app = TestApp::spawn().await;
     let db = app.db().await;
     let first = pathway_server::demo_data::load(&db).await.expect("loads");
-    assert!(first.added >= 30 && first.history_added, "{first:?}");
+    assert!(
+        first.added >= 30 && first.history_added && first.money_added,
+        "{first:?}"
+    );
     let second = pathway_server::demo_data::load(&db)
         .await
         .expect("loads again");
     assert_eq!(
-        (second.added, second.already_there, second.history_added),
-        (0, first.added, false)
+        (
+            second.added,
+            second.already_there,
+            second.history_added,
+            second.money_added
+        ),
+        (0, first.added, false, false)
     );
 
     let matrix: Value = app
@@ -132,4 +140,61 @@ async fn demo_data_loads_once_with_the_catalogue_and_a_delivery_history() {
         summary["items"].as_array().is_some_and(|i| i.len() >= 2),
         "{summary}"
     );
+
+    let budgets: Value = app
+        .get("/v1/budgets", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let years = budgets["items"].as_array().expect("items");
+    let total: i64 = years
+        .iter()
+        .flat_map(|b| {
+            b["allocations"]
+                .as_array()
+                .expect("allocations")
+                .iter()
+                .filter_map(|a| a["amount_pence"].as_i64())
+        })
+        .sum();
+    assert_eq!(
+        (years.len(), total),
+        (4, 140_000_000),
+        "GBP 1,400,000 over four years"
+    );
+    let requests: Value = app
+        .get("/v1/training-requests?limit=500", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mut statuses: Vec<&str> = requests["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    statuses.sort_unstable();
+    statuses.dedup();
+    assert_eq!(
+        statuses,
+        [
+            "approved",
+            "booked",
+            "cancelled",
+            "completed",
+            "draft",
+            "rejected",
+            "submitted",
+            "withdrawn"
+        ]
+    );
+    let ready: Value = app
+        .get("/v1/training-requests?ready_for_panel=true", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ready["items"].as_array().map(Vec::len), Some(1));
 }

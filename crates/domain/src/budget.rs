@@ -41,6 +41,13 @@ impl FinancialYear {
         valid.then_some(Self { starts_in }).ok_or_else(invalid)
     }
 
+    /// The year `years` after this one (before it, when negative).
+    pub fn offset(self, years: i32) -> Self {
+        Self {
+            starts_in: self.starts_in + years,
+        }
+    }
+
     pub fn first_day(self) -> NaiveDate {
         NaiveDate::from_ymd_opt(self.starts_in, 4, 1).unwrap_or(NaiveDate::MIN)
     }

@@ -112,15 +112,13 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             let db = pathway_persistence::connect(&config.database_url).await?;
             pathway_persistence::migrate(&db).await?;
             let loaded = demo_data::load(&db).await?;
+            let said = |added: bool| if added { "added" } else { "already there" };
             println!(
-                "demo catalogue: {} courses added, {} already there; delivery history {}",
+                "demo catalogue: {} courses added, {} already there; delivery history {}; budgets and requests {}",
                 loaded.added,
                 loaded.already_there,
-                if loaded.history_added {
-                    "added"
-                } else {
-                    "already there"
-                }
+                said(loaded.history_added),
+                said(loaded.money_added)
             );
         }
         Command::Serve => {

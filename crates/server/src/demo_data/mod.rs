@@ -1,9 +1,11 @@
-//! `pathway demo-data`: a realistic catalogue and delivery history taken from the strategies,
+//! `pathway demo-data`: a realistic catalogue, delivery history, budgets and training requests
+//! taken from the strategies,
 //! so a frontend team sees real-looking data. It only adds what is missing: running it twice
 //! changes nothing.
 
 mod catalogue;
 mod delivery;
+mod requests;
 
 use pathway_domain::audit::Actor;
 use pathway_persistence::{DatabaseConnection, StoreError};
@@ -15,6 +17,8 @@ pub struct Loaded {
     pub already_there: usize,
     /// Whether this run added the delivery history (false when it was already there).
     pub history_added: bool,
+    /// Whether this run added the budgets and training requests.
+    pub money_added: bool,
 }
 
 pub async fn load(db: &DatabaseConnection) -> Result<Loaded, StoreError> {
@@ -24,9 +28,11 @@ pub async fn load(db: &DatabaseConnection) -> Result<Loaded, StoreError> {
     };
     let (added, already_there) = catalogue::load(db, &actor).await?;
     let history_added = delivery::load(db, &actor).await?;
+    let money_added = requests::load(db, &actor).await?;
     Ok(Loaded {
         added,
         already_there,
         history_added,
+        money_added,
     })
 }
