@@ -107,7 +107,7 @@ pub struct PillarPositionView {
 #[schema(example = json!({"financial_year": "2024-25",
     "pillars": [{"pillar": "professional", "allocated_pence": 35000000, "committed_pence": 1200000, "spent_pence": 800000, "remaining_pence": 33000000}],
     "total": {"allocated_pence": 35000000, "committed_pence": 1200000, "spent_pence": 800000, "remaining_pence": 33000000}}))]
-pub struct SummaryView {
+pub struct BudgetSummaryView {
     pub financial_year: String,
     pub pillars: Vec<PillarPositionView>,
     pub total: PositionView,
@@ -220,7 +220,7 @@ pub async fn list_budgets(
 #[utoipa::path(get, path = "/v1/budgets/{financial_year}/summary", tag = "budgets",
     params(("financial_year" = String, Path, description = "Like 2024-25")),
     responses(
-        (status = 200, description = "The summary", body = SummaryView),
+        (status = 200, description = "The summary", body = BudgetSummaryView),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
@@ -231,7 +231,7 @@ pub async fn budget_summary(
     caller: Caller,
     db: Data<DatabaseConnection>,
     year: Path<String>,
-) -> Result<Json<SummaryView>, ApiError> {
+) -> Result<Json<BudgetSummaryView>, ApiError> {
     may_read_money(&caller)?;
     let year = FinancialYear::parse(&year)?;
     store::get(db.get_ref(), year).await?;
@@ -243,7 +243,7 @@ pub async fn budget_summary(
             committed: sum.committed + p.committed,
             spent: sum.spent + p.spent,
         });
-    Ok(Json(SummaryView {
+    Ok(Json(BudgetSummaryView {
         financial_year: year.name(),
         pillars: pillars
             .into_iter()

@@ -119,7 +119,7 @@ pub struct SummaryQuery {
 /// The figures for one group.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"key": "ILM", "count": 18, "mean": 4.4, "distribution": [0, 0, 2, 6, 10], "would_recommend": 0.94}))]
-pub struct SummaryView {
+pub struct FeedbackSummaryView {
     /// The session id, the course id, or the provider's name.
     pub key: String,
     pub count: usize,
@@ -130,7 +130,7 @@ pub struct SummaryView {
     pub would_recommend: f64,
 }
 
-impl From<Summary> for SummaryView {
+impl From<Summary> for FeedbackSummaryView {
     fn from(s: Summary) -> Self {
         Self {
             key: s.key,
@@ -144,8 +144,8 @@ impl From<Summary> for SummaryView {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"items": [{"key": "ILM", "count": 18, "mean": 4.4, "distribution": [0, 0, 2, 6, 10], "would_recommend": 0.94}]}))]
-pub struct SummariesView {
-    pub items: Vec<SummaryView>,
+pub struct FeedbackSummariesView {
+    pub items: Vec<FeedbackSummaryView>,
 }
 
 /// Give feedback on a session attended or a cohort module, once each.
@@ -222,7 +222,7 @@ pub async fn list_feedback(
 #[utoipa::path(get, path = "/v1/feedback/summary", tag = "feedback",
     params(SummaryQuery),
     responses(
-        (status = 200, description = "One row per group, in key order", body = SummariesView),
+        (status = 200, description = "One row per group, in key order", body = FeedbackSummariesView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -232,14 +232,17 @@ pub async fn summarise_feedback(
     _: Admin,
     db: Data<DatabaseConnection>,
     query: Query<SummaryQuery>,
-) -> Result<Json<SummariesView>, ApiError> {
+) -> Result<Json<FeedbackSummariesView>, ApiError> {
     let grouping = match query.group_by {
         GroupBy::Session => Grouping::Session,
         GroupBy::Course => Grouping::Course,
         GroupBy::Provider => Grouping::Provider,
     };
     let summaries = store::summary(&db, grouping, query.from, query.to).await?;
-    Ok(Json(SummariesView {
-        items: summaries.into_iter().map(SummaryView::from).collect(),
+    Ok(Json(FeedbackSummariesView {
+        items: summaries
+            .into_iter()
+            .map(FeedbackSummaryView::from)
+            .collect(),
     }))
 }
