@@ -7,6 +7,7 @@ mod m20261122_000002_sessions_bookings_completions;
 mod m20261122_000003_programmes_cohorts;
 mod m20261122_000004_feedback_mentoring;
 mod m20261122_000005_training_requests_budgets;
+mod m20261122_000006_requirements_seat_history;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_programmes_cohorts::Migration),
             Box::new(m20261122_000004_feedback_mentoring::Migration),
             Box::new(m20261122_000005_training_requests_budgets::Migration),
+            Box::new(m20261122_000006_requirements_seat_history::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ pub mod budget;
 pub mod calendar;
 pub mod cohort;
 pub mod completion;
+pub mod compliance;
 pub mod course;
 pub mod delivery;
 pub mod error;
