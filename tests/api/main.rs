@@ -4,6 +4,7 @@
 mod audit;
 mod cohorts;
 mod completions;
+mod compliance;
 mod courses;
 mod demo;
 mod feedback;

@@ -342,6 +342,54 @@ pub fn status(
     }
 }
 
+/// How many learners stand at each status: the counts behind a compliance share.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    counts: [u64; 5],
+}
+
+impl Tally {
+    pub fn add(&mut self, status: ComplianceStatus, learners: u64) {
+        self.counts[usize::from(status.severity())] += learners;
+    }
+
+    pub fn merge(&mut self, other: &Tally) {
+        for (mine, theirs) in self.counts.iter_mut().zip(other.counts) {
+            *mine += theirs;
+        }
+    }
+
+    pub fn count(&self, status: ComplianceStatus) -> u64 {
+        self.counts[usize::from(status.severity())]
+    }
+
+    pub fn learners(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// Learners with nothing overdue or expired.
+    pub fn compliant(&self) -> u64 {
+        ComplianceStatus::ALL
+            .iter()
+            .filter(|s| !s.in_breach())
+            .map(|s| self.count(*s))
+            .sum()
+    }
+
+    pub fn non_compliant(&self) -> u64 {
+        self.learners() - self.compliant()
+    }
+
+    /// The compliant share, 0 to 1, to four places; `None` when no one is counted.
+    pub fn share(&self) -> Option<f64> {
+        let learners = self.learners();
+        // Counts of learners stay far below 2^52, so the conversion is exact.
+        #[allow(clippy::cast_precision_loss)]
+        (learners > 0)
+            .then(|| (self.compliant() as f64 / learners as f64 * 10_000.0).round() / 10_000.0)
+    }
+}
+
 /// A requirement with what compliance needs of its course.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequiredCourse {
@@ -352,8 +400,10 @@ pub struct RequiredCourse {
 
 /// One requirement as it stands for one learner on a day.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Assessment<'a> {
-    pub required: &'a RequiredCourse,
+pub struct Item {
+    pub requirement_id: Uuid,
+    pub course_id: Uuid,
+    pub course_title: String,
     pub due_on: NaiveDate,
     pub counted: Option<Attainment>,
     pub status: ComplianceStatus,
@@ -361,13 +411,13 @@ pub struct Assessment<'a> {
 
 /// Every requirement that applies to the learner on `day`, with its status. `completions`
 /// pairs each of the learner's completions with its course.
-pub fn assess<'a>(
+pub fn assess(
     subject: &Subject,
-    required: &'a [RequiredCourse],
+    required: &[RequiredCourse],
     completions: &[(Uuid, Attainment)],
     day: NaiveDate,
     window_days: u32,
-) -> Vec<Assessment<'a>> {
+) -> Vec<Item> {
     required
         .iter()
         .filter_map(|required| {
@@ -379,8 +429,10 @@ pub fn assess<'a>(
                 .filter(|(course_id, _)| *course_id == rule.course_id)
                 .map(|(_, attained)| *attained);
             let counted = counting(of_course, day);
-            Some(Assessment {
-                required,
+            Some(Item {
+                requirement_id: required.requirement.id,
+                course_id: rule.course_id,
+                course_title: required.course_title.clone(),
                 due_on,
                 counted,
                 status: status(due_on, counted, day, window_days),
@@ -672,7 +724,7 @@ mod tests {
         );
         let summary: Vec<_> = items
             .iter()
-            .map(|i| (i.required.requirement.id.as_u128(), i.status))
+            .map(|i| (i.requirement_id.as_u128(), i.status))
             .collect();
         assert_eq!(
             summary,
@@ -682,6 +734,25 @@ mod tests {
             ]
         );
         assert_eq!(items[1].due_on, day("2025-07-01"));
+    }
+
+    #[test]
+    fn a_tally_counts_learners_without_a_breach_as_compliant() {
+        use ComplianceStatus::*;
+        let mut tally = Tally::default();
+        assert_eq!(tally.share(), None);
+        tally.add(Compliant, 5);
+        tally.add(DueSoon, 1);
+        tally.add(NotStarted, 1);
+        tally.add(Overdue, 2);
+        let mut more = Tally::default();
+        more.add(Expired, 1);
+        tally.merge(&more);
+        assert_eq!(
+            (tally.learners(), tally.compliant(), tally.non_compliant()),
+            (10, 7, 3)
+        );
+        assert_eq!(tally.share(), Some(0.7));
     }
 
     fn any_day() -> impl Strategy<Value = NaiveDate> {

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod budget;
 pub mod cohort;
 pub mod completion;
+pub mod compliance;
 pub mod course;
 pub mod error;
 pub mod feedback;
@@ -19,6 +20,7 @@ pub mod precondition;
 pub mod programme;
 pub mod report;
 pub mod request_id;
+pub mod requirement;
 pub mod responses;
 pub mod session;
 pub mod training_matrix;
@@ -122,6 +124,20 @@ pub fn app(
         )
         .service(resource("/v1/learners/{id}/leave", "POST").post(learner::leave_learner))
         .service(
+            resource("/v1/learners/{id}/compliance", "GET").get(compliance::get_learner_compliance),
+        )
+        .service(
+            resource("/v1/requirements", "GET, POST")
+                .get(requirement::list_requirements)
+                .post(requirement::create_requirement),
+        )
+        .service(
+            resource("/v1/requirements/{id}", "GET, PATCH, DELETE")
+                .get(requirement::get_requirement)
+                .patch(requirement::patch_requirement)
+                .delete(requirement::delete_requirement),
+        )
+        .service(
             resource("/v1/courses", "GET, POST")
                 .get(course::list_courses)
                 .post(course::create_course),
@@ -196,6 +212,11 @@ pub fn app(
                 .post(mentoring::end_partnership),
         )
         .service(resource("/v1/reports/delivery", "GET").get(report::delivery_report))
+        .service(resource("/v1/reports/compliance", "GET").get(compliance::compliance_report))
+        .service(
+            resource("/v1/reports/compliance/learners", "GET")
+                .get(compliance::list_learners_in_breach),
+        )
         .service(
             resource("/v1/training-requests", "GET, POST")
                 .get(training_request::list_requests)

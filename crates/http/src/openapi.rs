@@ -4,8 +4,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    audit, budget, cohort, completion, course, error, feedback, health, learner, mentoring,
-    programme, report, responses, session, training_matrix, training_request,
+    audit, budget, cohort, completion, compliance, course, error, feedback, health, learner,
+    mentoring, programme, report, requirement, responses, session, training_matrix,
+    training_request,
 };
 
 #[derive(OpenApi)]
@@ -27,6 +28,12 @@ use crate::{
         learner::get_learner,
         learner::patch_learner,
         learner::leave_learner,
+        compliance::get_learner_compliance,
+        requirement::create_requirement,
+        requirement::list_requirements,
+        requirement::get_requirement,
+        requirement::patch_requirement,
+        requirement::delete_requirement,
         course::create_course,
         course::list_courses,
         course::get_course,
@@ -61,6 +68,8 @@ use crate::{
         mentoring::list_partnerships,
         mentoring::end_partnership,
         report::delivery_report,
+        compliance::compliance_report,
+        compliance::list_learners_in_breach,
         training_request::create_request,
         training_request::list_requests,
         training_request::get_request,
@@ -107,6 +116,7 @@ use crate::{
         (name = "completions", description = "The learning record"),
         (name = "feedback", description = "Delegates' evaluations of sessions and modules"),
         (name = "mentoring", description = "Coaching, mentoring and reverse-mentoring partnerships"),
+        (name = "compliance", description = "Who must complete what by when: requirements, and each learner's standing against them"),
         (name = "reports", description = "Figures for the organisation, in JSON or CSV"),
         (name = "training requests", description = "The pro-forma for training outside the offer, its workflow and supporters"),
         (name = "budgets", description = "Money per financial year by pillar: allocated, committed, spent"),

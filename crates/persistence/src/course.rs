@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use pathway_domain::DomainError;
 use pathway_domain::audit::Actor;
 use pathway_domain::course::{
@@ -141,6 +143,25 @@ pub async fn list(
     page.fetch(db, query, Column::Id, |row| row.id)
         .await?
         .try_map(to_course)
+}
+
+/// The title and go-live date of each of these courses, by id: what compliance shows and needs.
+pub(crate) async fn titles_and_go_live(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, (String, Option<Date>)>, StoreError> {
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = courses::Entity::find()
+        .filter(Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.id, (row.title, row.go_live_on)))
+        .collect())
 }
 
 /// Every published course: the catalogue the training matrix is drawn from.

@@ -3,6 +3,7 @@ use std::collections::HashMap;
 use pathway_domain::DomainError;
 use pathway_domain::audit::Actor;
 use pathway_domain::calendar::london_date;
+use pathway_domain::compliance::Seat;
 use pathway_domain::learner::{Learner, LearnerKind, LearnerProfile, LearnerStatus};
 use pathway_domain::text::Email;
 use sea_orm::entity::prelude::*;
@@ -61,6 +62,29 @@ mod memberships {
         #[sea_orm(primary_key, auto_increment = false)]
         pub name: String,
         pub started_on: Date,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+mod history {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "membership_history")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub learner_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub kind: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub started_on: Date,
+        pub ended_on: Date,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -200,6 +224,19 @@ pub async fn list(
         items,
         next_after: page_rows.next_after,
     })
+}
+
+/// These learners, in id order.
+pub(crate) async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<Learner>, StoreError> {
+    let rows = learners::Entity::find()
+        .filter(learners::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(learners::Column::Id)
+        .all(db)
+        .await?;
+    hydrate(db, rows).await
 }
 
 /// The ids of the learners `manager_id` manages, for narrowing other lists to a manager's reports.
@@ -353,6 +390,7 @@ async fn sync_memberships(
                 .map(|r| (RESPONSIBILITY, r.as_str())),
         )
         .collect();
+    let today = london_date(now());
     for gone in held
         .iter()
         .filter(|m| !wanted.contains(&(m.kind.as_str(), m.name.as_str())))
@@ -360,8 +398,19 @@ async fn sync_memberships(
         memberships::Entity::delete_by_id((learner_id, gone.kind.clone(), gone.name.clone()))
             .exec(tx)
             .await?;
+        // A seat given up on the day it began was never held for a whole day: nothing to keep.
+        if gone.started_on < today {
+            history::ActiveModel {
+                learner_id: Set(learner_id),
+                kind: Set(gone.kind.clone()),
+                name: Set(gone.name.clone()),
+                started_on: Set(gone.started_on),
+                ended_on: Set(today),
+            }
+            .insert(tx)
+            .await?;
+        }
     }
-    let today = london_date(now());
     for (kind, name) in wanted {
         if !held.iter().any(|m| m.kind == kind && m.name == name) {
             memberships::ActiveModel {
@@ -375,6 +424,89 @@ async fn sync_memberships(
         }
     }
     Ok(())
+}
+
+/// The seats these learners hold and, when `with_history`, the seats they gave up, with the
+/// days each was held.
+pub(crate) async fn seats_of(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    with_history: bool,
+) -> Result<HashMap<Uuid, Vec<Seat>>, StoreError> {
+    let mut seats: HashMap<Uuid, Vec<Seat>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(seats);
+    }
+    let held = memberships::Entity::find()
+        .filter(memberships::Column::LearnerId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    for m in held {
+        seats.entry(m.learner_id).or_default().push(held_seat(&m)?);
+    }
+    if with_history {
+        for (learner_id, seat) in past_seats(db, ids).await? {
+            seats.entry(learner_id).or_default().push(seat);
+        }
+    }
+    Ok(seats)
+}
+
+/// A learner with every seat they hold and, when `with_history`, every seat they gave up.
+pub(crate) async fn with_seats(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    with_history: bool,
+) -> Result<(Learner, Vec<Seat>), StoreError> {
+    let row = learners::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound(RESOURCE))?;
+    let held = memberships::Entity::find()
+        .filter(memberships::Column::LearnerId.eq(id))
+        .order_by_asc(memberships::Column::Name)
+        .all(db)
+        .await?;
+    let mut seats = held.iter().map(held_seat).collect::<Result<Vec<_>, _>>()?;
+    if with_history {
+        seats.extend(
+            past_seats(db, &[id])
+                .await?
+                .into_iter()
+                .map(|(_, seat)| seat),
+        );
+    }
+    Ok((to_learner(row, &held)?, seats))
+}
+
+fn held_seat(m: &memberships::Model) -> Result<Seat, StoreError> {
+    Ok(Seat {
+        kind: m.kind.parse().map_err(StoreError::corrupt(RESOURCE))?,
+        name: m.name.clone(),
+        started_on: m.started_on,
+        ended_on: None,
+    })
+}
+
+async fn past_seats(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, Seat)>, StoreError> {
+    let past = history::Entity::find()
+        .filter(history::Column::LearnerId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    past.into_iter()
+        .map(|m| {
+            let seat = Seat {
+                kind: m.kind.parse().map_err(StoreError::corrupt(RESOURCE))?,
+                name: m.name,
+                started_on: m.started_on,
+                ended_on: Some(m.ended_on),
+            };
+            Ok((m.learner_id, seat))
+        })
+        .collect()
 }
 
 /// Joins learner rows with their committee seats and responsibilities, in one query.

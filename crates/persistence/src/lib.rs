@@ -5,6 +5,7 @@ pub mod audit;
 pub mod budget;
 pub mod cohort;
 pub mod completion;
+pub mod compliance;
 pub mod course;
 pub mod db;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod learner;
 pub mod mentoring;
 pub mod page;
 pub mod programme;
+pub mod requirement;
 pub mod session;
 pub mod training_request;
 

@@ -1,0 +1,286 @@
+//! `/v1/requirements`: which courses are required of whom, and by when.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{Bytes, Data, Json, Path, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use pathway_domain::calendar::london_date;
+use pathway_domain::compliance::{Requirement, Rule, RuleDraft, SelectorKind};
+use pathway_persistence::DatabaseConnection;
+use pathway_persistence::requirement::{self as store, RequirementFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{Admin, Caller};
+use crate::error::ApiError;
+use crate::page::{self, PageView};
+use crate::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
+    Unauthorized, Unprocessable, UnsupportedMediaType,
+};
+use crate::{merge_patch, precondition};
+
+/// Which learners a requirement is for. `value` names the committee, responsibility,
+/// department or job title (matched exactly) and is absent for the other kinds.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "committee", "value": "Planning"}))]
+pub struct SelectorBody {
+    pub kind: SelectorKind,
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// A requirement's writable fields: the body of a create, and what a merge patch applies to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70",
+    "selector": {"kind": "committee", "value": "Planning"},
+    "due_within_days": 90, "effective_from": "2026-05-21", "effective_until": null
+}))]
+pub struct RequirementInput {
+    /// The course required; not a retired one.
+    pub course_id: Uuid,
+    pub selector: SelectorBody,
+    /// Days allowed from when the rule starts applying to a learner: the latest of their start
+    /// date, the day they took the seat the selector names, `effective_from`, and the course's
+    /// go-live date.
+    #[schema(minimum = 0, maximum = 1826, example = 90)]
+    pub due_within_days: i32,
+    /// The first day the rule applies; today when absent.
+    #[serde(default)]
+    pub effective_from: Option<NaiveDate>,
+    /// The last day the rule applies; null until further notice.
+    #[serde(default)]
+    pub effective_until: Option<NaiveDate>,
+}
+
+impl RequirementInput {
+    fn parse(self) -> Result<Rule, ApiError> {
+        let draft = RuleDraft {
+            course_id: self.course_id,
+            selector_kind: self.selector.kind,
+            selector_value: self.selector.value,
+            due_within_days: self.due_within_days,
+            effective_from: self.effective_from,
+            effective_until: self.effective_until,
+        };
+        Ok(Rule::parse(draft, london_date(Utc::now()))?)
+    }
+}
+
+impl From<&Rule> for RequirementInput {
+    fn from(rule: &Rule) -> Self {
+        let draft = rule.to_draft();
+        Self {
+            course_id: draft.course_id,
+            selector: SelectorBody {
+                kind: draft.selector_kind,
+                value: draft.selector_value,
+            },
+            due_within_days: draft.due_within_days,
+            effective_from: draft.effective_from,
+            effective_until: draft.effective_until,
+        }
+    }
+}
+
+/// A rule that a course is required of the learners its selector matches.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a8f40-0000-7000-8000-00000000a001",
+    "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70",
+    "selector": {"kind": "committee", "value": "Planning"},
+    "due_within_days": 90, "effective_from": "2026-05-21", "effective_until": null,
+    "created_at": "2026-05-01T09:00:00Z", "updated_at": "2026-05-01T09:00:00Z"
+}))]
+pub struct RequirementView {
+    pub id: Uuid,
+    pub course_id: Uuid,
+    pub selector: SelectorBody,
+    pub due_within_days: i32,
+    pub effective_from: NaiveDate,
+    pub effective_until: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Requirement> for RequirementView {
+    fn from(requirement: Requirement) -> Self {
+        let input = RequirementInput::from(&requirement.rule);
+        Self {
+            id: requirement.id,
+            course_id: input.course_id,
+            selector: input.selector,
+            due_within_days: input.due_within_days,
+            effective_from: requirement.rule.effective_from,
+            effective_until: input.effective_until,
+            created_at: requirement.created_at,
+            updated_at: requirement.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RequirementListQuery {
+    /// Page size, 1 to 500.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only requirements for this course.
+    pub course_id: Option<Uuid>,
+    /// Only requirements with this kind of selector.
+    pub selector_kind: Option<SelectorKind>,
+}
+
+fn ok(requirement: Requirement) -> HttpResponse {
+    precondition::tagged(
+        StatusCode::OK,
+        requirement.version,
+        RequirementView::from(requirement),
+    )
+}
+
+/// Require a course of the learners a selector matches.
+#[utoipa::path(post, path = "/v1/requirements", tag = "compliance",
+    request_body = RequirementInput,
+    responses(
+        (status = 201, description = "Created; `Location` and `ETag` headers are set", body = RequirementView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"), ("Location" = String, description = "Where the new resource is"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_requirement(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    body: Json<RequirementInput>,
+) -> Result<HttpResponse, ApiError> {
+    let requirement = store::create(&db, body.into_inner().parse()?, &caller.actor()).await?;
+    Ok(precondition::created(
+        format!("/v1/requirements/{}", requirement.id),
+        requirement.version,
+        RequirementView::from(requirement),
+    ))
+}
+
+/// List requirements, oldest first.
+#[utoipa::path(get, path = "/v1/requirements", tag = "compliance",
+    params(RequirementListQuery),
+    responses(
+        (status = 200, description = "A page of requirements", body = PageView<RequirementView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_requirements(
+    _caller: Caller,
+    db: Data<DatabaseConnection>,
+    query: Query<RequirementListQuery>,
+) -> Result<Json<PageView<RequirementView>>, ApiError> {
+    let query = query.into_inner();
+    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let filter = RequirementFilter {
+        course_id: query.course_id,
+        selector_kind: query.selector_kind,
+    };
+    Ok(Json(PageView::from_page(
+        store::list(&db, filter, page).await?,
+        RequirementView::from,
+    )))
+}
+
+/// Read one requirement.
+#[utoipa::path(get, path = "/v1/requirements/{id}", tag = "compliance",
+    params(("id" = Uuid, Path, description = "The requirement's id")),
+    responses(
+        (status = 200, description = "The requirement; the `ETag` header carries its version", body = RequirementView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_requirement(
+    _caller: Caller,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(ok(store::get(db.get_ref(), id.into_inner()).await?))
+}
+
+/// Change a requirement with a JSON merge patch of its writable fields.
+///
+/// Send the requirement's current `ETag` in `If-Match`. To end a rule but keep it in the
+/// figures of the days it applied, set `effective_until`.
+#[utoipa::path(patch, path = "/v1/requirements/{id}", tag = "compliance",
+    params(
+        ("id" = Uuid, Path, description = "The requirement's id"),
+        ("If-Match" = String, Header, description = "The ETag from the requirement's last read, or `*`"),
+    ),
+    request_body(content = RequirementInput, content_type = "application/merge-patch+json",
+        description = "A JSON merge patch (RFC 7396) of the fields of RequirementInput to change; `application/json` is accepted too",
+        example = json!({"effective_until": "2027-03-31"})),
+    responses(
+        (status = 200, description = "The changed requirement, with its new `ETag`", body = RequirementView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 428, response = PreconditionRequired),
+    ),
+    security(("bearer" = [])))]
+pub async fn patch_requirement(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let expected = precondition::required(&req)?;
+    let current = store::get(db.get_ref(), id.into_inner()).await?;
+    let input = merge_patch::apply(&req, &body, &RequirementInput::from(&current.rule))?;
+    Ok(ok(store::update(
+        &db,
+        current.id,
+        expected,
+        input.parse()?,
+        &caller.actor(),
+    )
+    .await?))
+}
+
+/// Delete a requirement; it no longer counts in any figure, past days included.
+#[utoipa::path(delete, path = "/v1/requirements/{id}", tag = "compliance",
+    params(
+        ("id" = Uuid, Path, description = "The requirement's id"),
+        ("If-Match" = Option<String>, Header, description = "Optionally, the ETag from the requirement's last read"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
+    ),
+    security(("bearer" = [])))]
+pub async fn delete_requirement(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let expected = precondition::optional(&req)?.flatten();
+    store::delete(&db, id.into_inner(), expected, &caller.actor()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
