@@ -339,10 +339,9 @@ impl ComplianceReportView {
     }
 }
 
-/// The organisation's compliance: shares of learners compliant, overall and by kind,
-/// department and course.
+/// The organisation's compliance, overall and by kind, department and course.
 ///
-/// A learner counts when a requirement applies to them on the day and they are with the
+/// The share of learners compliant in each group, with the counts behind it. A learner counts when a requirement applies to them on the day and they are with the
 /// council then (started, not left). They are compliant with nothing overdue or expired.
 /// `Accept: text/csv` returns the same figures as CSV, one row per group. Admins and panel
 /// members read it.
