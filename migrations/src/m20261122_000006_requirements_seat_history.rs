@@ -61,11 +61,70 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "membership_history", &["kind", "name"]).await
+        index(manager, "membership_history", &["kind", "name"]).await?;
+
+        // Each learner against each requirement that applies to them as they stand: the due
+        // day, and how long their best completion of the course counts. Kept in step in the
+        // same transaction as every change to learners, seats, completions, requirements and
+        // go-live dates, so the organisation's figures are one scan, read against any day.
+        manager
+            .create_table(
+                Table::create()
+                    .table("compliance_items")
+                    .col(uuid("learner_id"))
+                    .col(uuid("course_id"))
+                    .col(uuid("requirement_id"))
+                    .col(date("due_on"))
+                    .col(date_null("best_until"))
+                    .col(string("learner_kind"))
+                    .col(string_null("department"))
+                    .col(date("started_on"))
+                    .col(date_null("left_on"))
+                    .primary_key(
+                        Index::create()
+                            .col("learner_id")
+                            .col("course_id")
+                            .col("requirement_id"),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("compliance_items_learner_fk")
+                            .from("compliance_items", "learner_id")
+                            .to("learners", "id")
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("compliance_items_requirement_fk")
+                            .from("compliance_items", "requirement_id")
+                            .to("requirements", "id")
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        index(manager, "compliance_items", &["requirement_id"]).await?;
+        // Covers the figures per course, read in (course, learner) order without sorting.
+        let mut by_course = Index::create()
+            .name("compliance_items_by_course_idx")
+            .table("compliance_items")
+            .to_owned();
+        for column in [
+            "course_id",
+            "learner_id",
+            "requirement_id",
+            "due_on",
+            "best_until",
+            "started_on",
+            "left_on",
+        ] {
+            by_course.col(column);
+        }
+        manager.create_index(by_course).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["membership_history", "requirements"] {
+        for table in ["compliance_items", "membership_history", "requirements"] {
             manager
                 .drop_table(Table::drop().table(table).to_owned())
                 .await?;

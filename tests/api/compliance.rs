@@ -280,8 +280,8 @@ async fn the_report_agrees_with_each_learners_own_compliance_and_the_csv_with_th
             let standing = app.compliance(learner, &query).await;
             let items = standing["items"].as_array().expect("items");
             // The report counts only learners with the council on the day.
-            let started: NaiveDate = serde_json::from_value(learner["started_on"].clone())
-                .expect("a start date");
+            let started: NaiveDate =
+                serde_json::from_value(learner["started_on"].clone()).expect("a start date");
             if items.is_empty() || started > as_of {
                 continue;
             }

@@ -231,24 +231,47 @@ impl Rule {
         if self.effective_until.is_some_and(|until| day > until) {
             return None;
         }
-        let matched_since = self.matched_since(subject, day)?;
-        Some(
-            [
-                Some(subject.started_on),
-                matched_since,
-                Some(self.effective_from),
-                go_live_on,
-            ]
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or(self.effective_from),
-        )
+        let matched_since = self.matched_since(subject, |seat| seat.held_on(day))?;
+        Some(self.latest_start(subject, matched_since, go_live_on))
     }
 
-    /// `None` when the selector does not match on `day`; otherwise the start of the seat it
-    /// matched, if it matched a seat.
-    fn matched_since(&self, subject: &Subject, day: NaiveDate) -> Option<Option<NaiveDate>> {
+    /// When this rule applies to the learner as they stand, with the seats they hold now and
+    /// whatever the rule's own dates: what the organisation's figures keep for each learner,
+    /// to be read against a day's dates later.
+    pub fn applies_from_as_they_stand(
+        &self,
+        subject: &Subject,
+        go_live_on: Option<NaiveDate>,
+    ) -> Option<NaiveDate> {
+        let matched_since = self.matched_since(subject, |seat| seat.ended_on.is_none())?;
+        Some(self.latest_start(subject, matched_since, go_live_on))
+    }
+
+    fn latest_start(
+        &self,
+        subject: &Subject,
+        matched_since: Option<NaiveDate>,
+        go_live_on: Option<NaiveDate>,
+    ) -> NaiveDate {
+        [
+            Some(subject.started_on),
+            matched_since,
+            Some(self.effective_from),
+            go_live_on,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(self.effective_from)
+    }
+
+    /// `None` when the selector does not match; otherwise the start of the seat it matched,
+    /// if it matched a seat, among those `held` accepts.
+    fn matched_since(
+        &self,
+        subject: &Subject,
+        held: impl Fn(&Seat) -> bool,
+    ) -> Option<Option<NaiveDate>> {
         let value = self.selector.value.as_deref();
         let matches = match self.selector.kind {
             SelectorKind::All => true,
@@ -261,9 +284,7 @@ impl Rule {
                 return subject
                     .seats
                     .iter()
-                    .find(|s| {
-                        Some(s.kind) == kind && Some(s.name.as_str()) == value && s.held_on(day)
-                    })
+                    .find(|s| Some(s.kind) == kind && Some(s.name.as_str()) == value && held(s))
                     .map(|s| Some(s.started_on));
             }
         };
@@ -572,6 +593,22 @@ mod tests {
             Some(day("2026-05-01")),
             "a course yet to go live"
         );
+    }
+
+    #[test]
+    fn as_they_stand_a_rule_follows_the_seats_held_now_and_ignores_its_end() {
+        let seats = [
+            planning("2023-06-01", Some("2024-06-01")),
+            planning("2026-02-01", None),
+        ];
+        let mut rule = rule(SelectorKind::Committee, Some("Planning"), 30);
+        rule.effective_until = Some(day("2025-01-01"));
+        assert_eq!(
+            rule.applies_from_as_they_stand(&member(&seats), None),
+            Some(day("2026-02-01"))
+        );
+        let gone = [planning("2023-06-01", Some("2024-06-01"))];
+        assert_eq!(rule.applies_from_as_they_stand(&member(&gone), None), None);
     }
 
     #[test]

@@ -370,7 +370,7 @@ pub async fn compliance_report(
         ));
     }
     let scope = query.scope(None)?;
-    let figures = store::figures(db.get_ref(), &scope).await?;
+    let figures = store::figures(db.get_ref(), &scope, london_date(Utc::now())).await?;
     let report = ComplianceReportView::new(&figures, scope.day, scope.window_days);
     if wants_csv(&req) {
         csv(&report)

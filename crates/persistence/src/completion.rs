@@ -5,6 +5,7 @@ use pathway_domain::completion::{Completion, CompletionSource, Evidence, expires
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 
+use crate::compliance::{self, Refresh};
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
 use crate::{Page, StoreError, audit, course, learner};
@@ -88,6 +89,7 @@ pub(crate) async fn record(
     .await
     .map_err(StoreError::duplicate(RESOURCE, &["source_key"]))?;
     audit::record(tx, actor, "completion.recorded", RESOURCE, row.id).await?;
+    compliance::refresh(tx, Refresh::Learner(row.learner_id)).await?;
     to_completion(row).map(Some)
 }
 
@@ -118,6 +120,7 @@ pub(crate) async fn withdraw(
         return Ok(());
     };
     entity::Entity::delete_by_id(row.id).exec(tx).await?;
+    compliance::refresh(tx, Refresh::Learner(row.learner_id)).await?;
     audit::record(tx, actor, "completion.withdrawn", RESOURCE, row.id).await
 }
 

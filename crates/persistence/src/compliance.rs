@@ -1,19 +1,26 @@
-//! Compliance for one learner, worked out by the domain's rules, and for the organisation,
-//! counted in one set-based query so that a council of 50,000 is reported in well under a
-//! second without a table of statuses to keep in step.
+//! Compliance for one learner and for the organisation.
+//!
+//! One learner's standing is worked out by the domain's rules from their record. The
+//! organisation's figures for today and later days are read from `compliance_items`: each
+//! learner against each requirement that applies to them as they stand, with the due day and
+//! how long their best completion counts. The domain works those rows out, in the same
+//! transaction as every change that could alter them, so the figures are one scan whose only
+//! rule is the status of a due day and an expiry on a day. A day in the past is worked out
+//! from the full record instead, seats given up and later completions included.
 
 use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
 use pathway_domain::compliance::{
-    Attainment, ComplianceStatus, Item, RequiredCourse, SelectorKind, Subject, Tally, assess,
+    Attainment, ComplianceStatus, Item, RequiredCourse, Seat, Subject, Tally, assess, overall,
 };
 use pathway_domain::learner::{Learner, LearnerKind};
 use sea_orm::entity::prelude::*;
-use sea_orm::{DbBackend, QueryOrder, QuerySelect, Statement, Value};
+use sea_orm::{DbBackend, QueryOrder, QuerySelect, Value};
 
 use crate::completion::entity as completions;
 use crate::page::PageRequest;
+use crate::sql::{Sql, insert};
 use crate::{Page, StoreError, learner, requirement};
 
 /// Which learners and courses a compliance figure covers, and on which day.
@@ -62,7 +69,7 @@ pub async fn of_learner(
     // Seats given up all ended by today, so they matter only when looking back.
     let (learner, seats) = learner::with_seats(db, id, day < today).await?;
     let required = requirement::required_courses(db, None).await?;
-    let completions = attainments(db, &[id]).await?;
+    let completions = attainments(db, Some(id)).await?;
     let items = assess(
         &subject(&learner, &seats),
         &required,
@@ -75,45 +82,68 @@ pub async fn of_learner(
 
 /// The organisation's compliance on `scope.day`: who is counted and how they stand. Leavers
 /// and learners yet to start are not counted.
-pub async fn figures(db: &impl ConnectionTrait, scope: &Scope) -> Result<Figures, StoreError> {
+pub async fn figures(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    today: NaiveDate,
+) -> Result<Figures, StoreError> {
     let required = requirement::required_courses(db, scope.course_id).await?;
-    let courses = distinct_courses(&required);
-    let Some(mut sql) = items_query(db.get_database_backend(), &required, &courses, scope, None)
-    else {
-        return Ok(Figures::default());
-    };
-    sql.push(
-        " SELECT 0 AS grouping, course, NULL AS kind, NULL AS department, status, COUNT(*) AS learners \
-         FROM (SELECT course, learner_id, MAX(status) AS status FROM items GROUP BY course, learner_id) per_course \
-         GROUP BY course, status \
-         UNION ALL \
-         SELECT 1, NULL, kind, department, status, COUNT(*) \
-         FROM (SELECT learner_id, kind, department, MAX(status) AS status FROM items GROUP BY learner_id, kind, department) per_learner \
-         GROUP BY kind, department, status",
-    );
-    let mut by_course: HashMap<usize, Tally> = HashMap::new();
+    let titles = course_titles(&required);
+    let mut by_course: HashMap<Uuid, Tally> = HashMap::new();
     let mut by_group: HashMap<(LearnerKind, Option<String>), Tally> = HashMap::new();
-    for row in db.query_all_raw(sql.statement()).await? {
-        let status = severity(row.try_get_by_index::<i32>(4)?)?;
-        let learners = u64::try_from(row.try_get_by_index::<i64>(5)?).unwrap_or_default();
-        if row.try_get_by_index::<i32>(0)? == 0 {
-            let course = usize::try_from(row.try_get_by_index::<i32>(1)?).unwrap_or(usize::MAX);
-            by_course.entry(course).or_default().add(status, learners);
-        } else {
-            let kind: String = row.try_get_by_index(2)?;
-            let kind = kind.parse().map_err(StoreError::corrupt("learner"))?;
-            let department: Option<String> = row.try_get_by_index(3)?;
+    if scope.day >= today {
+        // Two grouped scans, each in the order of an index, so neither sorts half a million
+        // rows: per course over (course, learner), per group of learners over (learner).
+        let counts = status_sums();
+        let per_course = format!(
+            " SELECT course_id, {counts} FROM (SELECT course_id, learner_id, MAX(status) AS status \
+             FROM items GROUP BY course_id, learner_id) per_course GROUP BY course_id"
+        );
+        let per_group = format!(
+            " SELECT kind, department, {counts} FROM (SELECT learner_id, MIN(kind) AS kind, \
+             MIN(department) AS department, MAX(status) AS status FROM items GROUP BY learner_id) per_learner \
+             GROUP BY kind, department"
+        );
+        let backend = db.get_database_backend();
+        let Some(mut sql) = current_items(backend, &required, scope, None) else {
+            return Ok(Figures::default());
+        };
+        sql.push(&per_course);
+        for row in db.query_all_raw(sql.statement()).await? {
+            let course: Uuid = row.try_get_by_index(0)?;
+            by_course.insert(course, tally(&row, 1)?);
+        }
+        if let Some(mut sql) = current_items(backend, &required, scope, None) {
+            sql.push(&per_group);
+            for row in db.query_all_raw(sql.statement()).await? {
+                let kind: String = row.try_get_by_index(0)?;
+                let kind = kind.parse().map_err(StoreError::corrupt("learner"))?;
+                let department: Option<String> = row.try_get_by_index(1)?;
+                by_group.insert((kind, department), tally(&row, 2)?);
+            }
+        }
+    } else {
+        for standing in past_standings(db, &required, scope).await? {
+            let mut worst_by_course: HashMap<Uuid, ComplianceStatus> = HashMap::new();
+            for item in &standing.items {
+                let worst = worst_by_course.entry(item.course_id).or_insert(item.status);
+                *worst = overall([*worst, item.status]);
+            }
+            for (course, status) in worst_by_course {
+                by_course.entry(course).or_default().add(status, 1);
+            }
+            let profile = &standing.learner.profile;
             by_group
-                .entry((kind, department))
+                .entry((profile.kind, profile.department.clone()))
                 .or_default()
-                .add(status, learners);
+                .add(overall(standing.items.iter().map(|i| i.status)), 1);
         }
     }
     let mut by_course: Vec<_> = by_course
         .into_iter()
-        .filter_map(|(index, tally)| courses.get(index).map(|key| (key.clone(), tally)))
+        .filter_map(|(id, tally)| titles.get(&id).map(|key| (key.clone(), tally)))
         .collect();
-    by_course.sort_by(|a, b| a.0.title.cmp(&b.0.title));
+    by_course.sort_by(|a, b| (&a.0.title, a.0.course_id).cmp(&(&b.0.title, b.0.course_id)));
     let mut by_group: Vec<_> = by_group
         .into_iter()
         .map(|((kind, department), tally)| (kind, department, tally))
@@ -134,18 +164,21 @@ pub async fn in_breach(
     page: PageRequest,
 ) -> Result<Page<Standing>, StoreError> {
     let required = requirement::required_courses(db, scope.course_id).await?;
-    let courses = distinct_courses(&required);
-    let Some(mut sql) = items_query(
-        db.get_database_backend(),
-        &required,
-        &courses,
-        scope,
-        page.after,
-    ) else {
-        return Ok(Page {
-            items: Vec::new(),
-            next_after: None,
-        });
+    if scope.day < today {
+        let breaches = past_standings(db, &required, scope)
+            .await?
+            .into_iter()
+            .filter(|s| page.after.is_none_or(|after| s.learner.id > after))
+            .filter(|s| s.items.iter().any(|i| i.status.in_breach()))
+            .take(usize::try_from(page.limit + 1).unwrap_or(usize::MAX))
+            .collect();
+        return Ok(Page::from_rows(breaches, page.limit, |s| s.learner.id));
+    }
+    let Some(mut sql) = current_items(db.get_database_backend(), &required, scope, page.after)
+    else {
+        return Ok(Page::from_rows(Vec::new(), page.limit, |s: &Standing| {
+            s.learner.id
+        }));
     };
     let breach = sql.bind(i32::from(ComplianceStatus::Expired.severity()));
     let limit = sql.bind(i64::try_from(page.limit + 1).unwrap_or(i64::MAX));
@@ -160,32 +193,236 @@ pub async fn in_breach(
         .map(|row| row.try_get_by_index::<Uuid>(0))
         .collect::<Result<Vec<_>, _>>()?;
     let page_ids = Page::from_rows(ids, page.limit, |id| *id);
-    let learners = learner::by_ids(db, &page_ids.items).await?;
-    let seats = learner::seats_of(db, &page_ids.items, scope.day < today).await?;
-    let completions = attainments(db, &page_ids.items).await?;
+    // Each learner's items come from the domain, over every requirement, as their own
+    // compliance would show them.
     let all_required = requirement::required_courses(db, None).await?;
-    let items = learners
-        .into_iter()
-        .map(|learner| {
-            let held = seats.get(&learner.id).map_or(&[][..], Vec::as_slice);
-            let done = completions.get(&learner.id).map_or(&[][..], Vec::as_slice);
-            let items = assess(
-                &subject(&learner, held),
-                &all_required,
-                done,
-                scope.day,
-                scope.window_days,
-            );
-            Standing { learner, items }
-        })
-        .collect();
+    let learners = learner::by_ids(db, &page_ids.items).await?;
+    let seats = learner::seats_of(db, &page_ids.items, false).await?;
+    let mut standings = Vec::with_capacity(learners.len());
+    for learner in learners {
+        let done = attainments(db, Some(learner.id)).await?;
+        let held = seats.get(&learner.id).map_or(&[][..], Vec::as_slice);
+        let items = assess(
+            &subject(&learner, held),
+            &all_required,
+            done.get(&learner.id).map_or(&[][..], Vec::as_slice),
+            scope.day,
+            scope.window_days,
+        );
+        standings.push(Standing { learner, items });
+    }
     Ok(Page {
-        items,
+        items: standings,
         next_after: page_ids.next_after,
     })
 }
 
-fn subject<'a>(learner: &'a Learner, seats: &'a [pathway_domain::compliance::Seat]) -> Subject<'a> {
+/// Whose rows in `compliance_items` to work out again after a change.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Refresh {
+    /// One learner: their details, seats or completions changed.
+    Learner(Uuid),
+    /// One requirement, created or changed (a deleted one takes its rows with it).
+    Requirement(Uuid),
+    /// The requirements of a course whose go-live date changed.
+    Course(Uuid),
+    /// Everyone against everything: after a bulk load.
+    Everyone,
+}
+
+/// Works out `compliance_items` again for `what`, inside the caller's transaction.
+///
+/// On PostgreSQL every refresh first takes one transaction-scoped advisory lock, so refreshes
+/// run one at a time and the last sees every change committed before it: a completion and a
+/// committee change for the same learner in two processes cannot leave a stale row. On
+/// SQLite, writes are already one at a time.
+pub(crate) async fn refresh(db: &impl ConnectionTrait, what: Refresh) -> Result<(), StoreError> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared("SELECT pg_advisory_xact_lock(7402)")
+            .await?;
+    }
+    let mut required = requirement::required_courses(db, None).await?;
+    required.retain(|r| match what {
+        Refresh::Requirement(id) => r.requirement.id == id,
+        Refresh::Course(id) => r.requirement.rule.course_id == id,
+        Refresh::Learner(_) | Refresh::Everyone => true,
+    });
+    let (people, best) = match what {
+        Refresh::Learner(id) => {
+            let one = learner::with_seats(db, id, false).await?;
+            (vec![one], best_until(db, Some(id), None).await?)
+        }
+        Refresh::Requirement(_) | Refresh::Course(_) => {
+            let course = required.first().map(|r| r.requirement.rule.course_id);
+            (
+                learner::everyone(db, false).await?,
+                best_until(db, None, course).await?,
+            )
+        }
+        Refresh::Everyone => (
+            learner::everyone(db, false).await?,
+            best_until(db, None, None).await?,
+        ),
+    };
+    let (column, id) = match what {
+        Refresh::Learner(id) => ("learner_id", Some(id)),
+        Refresh::Requirement(id) => ("requirement_id", Some(id)),
+        Refresh::Course(id) => ("course_id", Some(id)),
+        Refresh::Everyone => ("learner_id", None),
+    };
+    let mut clear = Sql::new(db.get_database_backend());
+    clear.push("DELETE FROM compliance_items");
+    if let Some(id) = id {
+        let id = clear.bind(id);
+        clear.push(&format!(" WHERE {column} = {id}"));
+    }
+    db.execute_raw(clear.statement()).await?;
+
+    let rows = people.iter().flat_map(|(learner, seats)| {
+        let subject = subject(learner, seats);
+        let best = &best;
+        required.iter().filter_map(move |r| {
+            let rule = &r.requirement.rule;
+            let applies_from = rule.applies_from_as_they_stand(&subject, r.go_live_on)?;
+            let profile = &learner.profile;
+            let row: Vec<Value> = vec![
+                learner.id.into(),
+                rule.course_id.into(),
+                r.requirement.id.into(),
+                rule.due_on(applies_from).into(),
+                best.get(&(learner.id, rule.course_id)).copied().into(),
+                profile.kind.as_str().into(),
+                profile.department.clone().into(),
+                profile.started_on.into(),
+                learner.left_on.into(),
+            ];
+            Some(row)
+        })
+    });
+    insert(
+        db,
+        "compliance_items",
+        &[
+            "learner_id",
+            "course_id",
+            "requirement_id",
+            "due_on",
+            "best_until",
+            "learner_kind",
+            "department",
+            "started_on",
+            "left_on",
+        ],
+        rows,
+    )
+    .await
+}
+
+/// `WITH items AS (...)`: from `compliance_items`, one row per learner counted and
+/// requirement applying on the day, with its status as a severity. The CASE is the domain's
+/// `status` over the stored due day and expiry, with the day's dates bound. `None` when no
+/// requirement applies on the day.
+fn current_items(
+    backend: DbBackend,
+    required: &[RequiredCourse],
+    scope: &Scope,
+    after: Option<Uuid>,
+) -> Option<Sql> {
+    let day = scope.day;
+    let applying: Vec<Uuid> = required
+        .iter()
+        .filter(|r| {
+            r.requirement
+                .rule
+                .effective_until
+                .is_none_or(|until| day <= until)
+        })
+        .map(|r| r.requirement.id)
+        .collect();
+    if applying.is_empty() {
+        return None;
+    }
+    let everything = scope.course_id.is_none() && applying.len() == required.len();
+    let mut sql = Sql::new(backend);
+    let d = sql.bind(day);
+    let h = sql.bind(
+        day.checked_add_days(Days::new(scope.window_days.into()))
+            .unwrap_or(day),
+    );
+    sql.push(&format!(
+        "WITH items AS (SELECT learner_id, course_id, learner_kind AS kind, department, \
+         CAST(CASE WHEN best_until > {h} THEN 0 WHEN best_until > {d} THEN 2 \
+         WHEN due_on < {d} THEN (CASE WHEN best_until IS NULL THEN 4 ELSE 3 END) \
+         WHEN due_on <= {h} THEN 2 ELSE 1 END AS INTEGER) AS status \
+         FROM compliance_items \
+         WHERE started_on <= {d} AND (left_on IS NULL OR left_on > {d})"
+    ));
+    // With every requirement applying, the list would only cost a comparison per row.
+    if !everything {
+        let ids = applying
+            .into_iter()
+            .map(|id| sql.bind(id))
+            .collect::<Vec<_>>()
+            .join(", ");
+        sql.push(&format!(" AND requirement_id IN ({ids})"));
+    }
+    if let Some(kind) = scope.kind {
+        let kind = sql.bind(kind.as_str());
+        sql.push(&format!(" AND learner_kind = {kind}"));
+    }
+    if let Some(department) = &scope.department {
+        let department = sql.bind(department.clone());
+        sql.push(&format!(" AND department = {department}"));
+    }
+    if let Some(manager_id) = scope.manager_id {
+        let manager_id = sql.bind(manager_id);
+        sql.push(&format!(
+            " AND learner_id IN (SELECT id FROM learners WHERE manager_id = {manager_id})"
+        ));
+    }
+    if let Some(after) = after {
+        let after = sql.bind(after);
+        sql.push(&format!(" AND learner_id > {after}"));
+    }
+    sql.push(")");
+    Some(sql)
+}
+
+/// Every learner counted on a past day, with their standing then, in id order.
+async fn past_standings(
+    db: &impl ConnectionTrait,
+    required: &[RequiredCourse],
+    scope: &Scope,
+) -> Result<Vec<Standing>, StoreError> {
+    let day = scope.day;
+    let completions = attainments(db, None).await?;
+    let standings = learner::everyone(db, true)
+        .await?
+        .into_iter()
+        .filter(|(l, _)| {
+            let p = &l.profile;
+            p.started_on <= day
+                && l.left_on.is_none_or(|left| left > day)
+                && scope.kind.is_none_or(|k| k == p.kind)
+                && (scope.department.is_none() || scope.department == p.department)
+                && (scope.manager_id.is_none() || scope.manager_id == p.manager_id)
+        })
+        .filter_map(|(learner, seats)| {
+            let done = completions.get(&learner.id).map_or(&[][..], Vec::as_slice);
+            let items = assess(
+                &subject(&learner, &seats),
+                required,
+                done,
+                day,
+                scope.window_days,
+            );
+            (!items.is_empty()).then_some(Standing { learner, items })
+        })
+        .collect();
+    Ok(standings)
+}
+
+fn subject<'a>(learner: &'a Learner, seats: &'a [Seat]) -> Subject<'a> {
     Subject {
         kind: learner.profile.kind,
         department: learner.profile.department.as_deref(),
@@ -195,26 +432,23 @@ fn subject<'a>(learner: &'a Learner, seats: &'a [pathway_domain::compliance::Sea
     }
 }
 
-/// Every completion of these learners, by learner, as (course, attainment).
+/// Completions by learner, as (course, attainment): one learner's, or everyone's.
 async fn attainments(
     db: &impl ConnectionTrait,
-    ids: &[Uuid],
+    learner_id: Option<Uuid>,
 ) -> Result<HashMap<Uuid, Vec<(Uuid, Attainment)>>, StoreError> {
-    let mut by_learner: HashMap<Uuid, Vec<(Uuid, Attainment)>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(by_learner);
-    }
-    let rows: Vec<(Uuid, Uuid, NaiveDate, Option<NaiveDate>)> = completions::Entity::find()
+    let mut query = completions::Entity::find()
         .select_only()
         .column(completions::Column::LearnerId)
         .column(completions::Column::CourseId)
         .column(completions::Column::CompletedOn)
         .column(completions::Column::ExpiresOn)
-        .filter(completions::Column::LearnerId.is_in(ids.iter().copied()))
-        .order_by_asc(completions::Column::CompletedOn)
-        .into_tuple()
-        .all(db)
-        .await?;
+        .order_by_asc(completions::Column::CompletedOn);
+    if let Some(id) = learner_id {
+        query = query.filter(completions::Column::LearnerId.eq(id));
+    }
+    let rows: Vec<(Uuid, Uuid, NaiveDate, Option<NaiveDate>)> = query.into_tuple().all(db).await?;
+    let mut by_learner: HashMap<Uuid, Vec<(Uuid, Attainment)>> = HashMap::new();
     for (learner_id, course_id, completed_on, expires_on) in rows {
         by_learner.entry(learner_id).or_default().push((
             course_id,
@@ -227,208 +461,74 @@ async fn attainments(
     Ok(by_learner)
 }
 
-fn severity(raw: i32) -> Result<ComplianceStatus, StoreError> {
-    u8::try_from(raw)
-        .ok()
-        .and_then(ComplianceStatus::from_severity)
-        .ok_or_else(|| StoreError::Corrupt("compliance", format!("status {raw}")))
-}
-
-fn distinct_courses(required: &[RequiredCourse]) -> Vec<RequiredCourseKey> {
-    let mut courses: Vec<RequiredCourseKey> = Vec::new();
-    for r in required {
-        if !courses
-            .iter()
-            .any(|c| c.course_id == r.requirement.rule.course_id)
-        {
-            courses.push(RequiredCourseKey {
-                course_id: r.requirement.rule.course_id,
-                title: r.course_title.clone(),
-            });
-        }
-    }
-    courses
-}
-
-/// A completion that never expires counts as valid until this day, so one `MAX` finds the
-/// completion valid longest. Four-digit years keep dates stored as text in order on SQLite.
+/// A completion that never expires counts until this day, so one `MAX` finds how long a
+/// learner's best completion of a course counts. Four-digit years keep dates stored as text
+/// in order on SQLite.
 fn forever() -> NaiveDate {
     NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX)
 }
 
-/// `WITH ... items AS (...)`: one row per learner counted and requirement that applies to
-/// them, with the status as a severity. It is the domain's `Rule::applies_from` and `status`
-/// written as SQL: every date the rules compare is worked out here in Rust, so the SQL only
-/// compares columns with bound dates and runs alike on SQLite and PostgreSQL. `None` when no
-/// requirement applies on the day.
-fn items_query(
-    backend: DbBackend,
-    required: &[RequiredCourse],
-    courses: &[RequiredCourseKey],
-    scope: &Scope,
-    after: Option<Uuid>,
-) -> Option<Sql> {
-    let day = scope.day;
-    let horizon = add_days(day, scope.window_days);
-    let applying: Vec<&RequiredCourse> = required
-        .iter()
-        .filter(|r| {
-            r.requirement
-                .rule
-                .effective_until
-                .is_none_or(|until| day <= until)
-        })
-        .collect();
-    if applying.is_empty() {
-        return None;
-    }
-    let mut sql = Sql::new(backend);
-    let d = sql.bind(day);
-    let h = sql.bind(horizon);
+/// How long each (learner, course)'s best completion counts, for one learner or one course
+/// or everyone.
+async fn best_until(
+    db: &impl ConnectionTrait,
+    learner_id: Option<Uuid>,
+    course_id: Option<Uuid>,
+) -> Result<HashMap<(Uuid, Uuid), NaiveDate>, StoreError> {
+    let mut sql = Sql::new(db.get_database_backend());
     let forever = sql.bind(forever());
-    let course_ids = applying
-        .iter()
-        .map(|r| sql.bind(r.requirement.rule.course_id))
-        .collect::<Vec<_>>()
-        .join(", ");
     sql.push(&format!(
-        "WITH best AS (SELECT learner_id, course_id, MAX(COALESCE(expires_on, {forever})) AS best \
-         FROM completions WHERE completed_on <= {d} AND course_id IN ({course_ids}) \
-         GROUP BY learner_id, course_id), \
-         seats AS (SELECT learner_id, kind, name, started_on, NULL AS ended_on FROM learner_memberships \
-         UNION ALL SELECT learner_id, kind, name, started_on, ended_on FROM membership_history), \
-         items AS ("
+        "SELECT learner_id, course_id, MAX(COALESCE(expires_on, {forever})) FROM completions WHERE 1 = 1"
     ));
-    for (n, required) in applying.into_iter().enumerate() {
-        if n > 0 {
-            sql.push(" UNION ALL ");
-        }
-        let rule = &required.requirement.rule;
-        let course = courses
-            .iter()
-            .position(|c| c.course_id == rule.course_id)
-            .unwrap_or(usize::MAX);
-        let due_days = u64::from(rule.due_within_days);
-        // applies_from = max(learner start, seat start, effective_from, go-live); it is past
-        // due when every part is on or before `day - due - 1`, due soon when on or before
-        // `horizon - due`. The constant parts are settled here.
-        let fixed = required
-            .go_live_on
-            .map_or(rule.effective_from, |live| live.max(rule.effective_from));
-        let past_due = sub_days(day, due_days + 1);
-        let soon = sub_days(horizon, due_days);
-        let seat = rule.selector.kind.seat();
-        let started_by = |sql: &mut Sql, limit: NaiveDate| {
-            if fixed > limit {
-                return "1 = 0".to_owned();
-            }
-            let limit = sql.bind(limit);
-            match seat {
-                Some(_) => format!("l.started_on <= {limit} AND s.started_on <= {limit}"),
-                None => format!("l.started_on <= {limit}"),
-            }
-        };
-        let past_due = started_by(&mut sql, past_due);
-        let soon = started_by(&mut sql, soon);
-        let mut select = format!(
-            "SELECT l.id AS learner_id, l.kind AS kind, l.department AS department, {course} AS course, \
-             CASE WHEN b.best > {h} THEN 0 WHEN b.best > {d} THEN 2 \
-             WHEN {past_due} THEN (CASE WHEN b.best IS NULL THEN 4 ELSE 3 END) \
-             WHEN {soon} THEN 2 ELSE 1 END AS status \
-             FROM learners l"
-        );
-        let value = rule.selector.value.clone().unwrap_or_default();
-        if let Some(seat) = seat {
-            let (kind, name) = (sql.bind(seat.as_str()), sql.bind(value.clone()));
-            select.push_str(&format!(
-                " JOIN seats s ON s.learner_id = l.id AND s.kind = {kind} AND s.name = {name} \
-                 AND s.started_on <= {d} AND (s.ended_on IS NULL OR s.ended_on > {d})"
-            ));
-        }
-        let course_id = sql.bind(rule.course_id);
-        select.push_str(&format!(
-            " LEFT JOIN best b ON b.learner_id = l.id AND b.course_id = {course_id} \
-             WHERE l.started_on <= {d} AND (l.left_on IS NULL OR l.left_on > {d})"
-        ));
-        match rule.selector.kind {
-            SelectorKind::All | SelectorKind::Committee | SelectorKind::Responsibility => {}
-            SelectorKind::Employees => {
-                let kind = sql.bind(LearnerKind::Employee.as_str());
-                select.push_str(&format!(" AND l.kind = {kind}"));
-            }
-            SelectorKind::ElectedMembers => {
-                let kind = sql.bind(LearnerKind::ElectedMember.as_str());
-                select.push_str(&format!(" AND l.kind = {kind}"));
-            }
-            SelectorKind::Department => {
-                let v = sql.bind(value);
-                select.push_str(&format!(" AND l.department = {v}"));
-            }
-            SelectorKind::JobTitle => {
-                let v = sql.bind(value);
-                select.push_str(&format!(" AND l.job_title = {v}"));
-            }
-        }
-        if let Some(kind) = scope.kind {
-            let kind = sql.bind(kind.as_str());
-            select.push_str(&format!(" AND l.kind = {kind}"));
-        }
-        if let Some(department) = &scope.department {
-            let department = sql.bind(department.clone());
-            select.push_str(&format!(" AND l.department = {department}"));
-        }
-        if let Some(manager_id) = scope.manager_id {
-            let manager_id = sql.bind(manager_id);
-            select.push_str(&format!(" AND l.manager_id = {manager_id}"));
-        }
-        if let Some(after) = after {
-            let after = sql.bind(after);
-            select.push_str(&format!(" AND l.id > {after}"));
-        }
-        sql.push(&select);
+    if let Some(id) = learner_id {
+        let id = sql.bind(id);
+        sql.push(&format!(" AND learner_id = {id}"));
     }
-    sql.push(")");
-    Some(sql)
+    if let Some(id) = course_id {
+        let id = sql.bind(id);
+        sql.push(&format!(" AND course_id = {id}"));
+    }
+    sql.push(" GROUP BY learner_id, course_id");
+    db.query_all_raw(sql.statement())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                (row.try_get_by_index(0)?, row.try_get_by_index(1)?),
+                row.try_get_by_index(2)?,
+            ))
+        })
+        .collect()
 }
 
-fn add_days(day: NaiveDate, days: u32) -> NaiveDate {
-    day.checked_add_days(Days::new(days.into()))
-        .unwrap_or(NaiveDate::MAX)
+/// One count per severity, from 0 up: `SUM(CASE WHEN status = 0 ...)` and so on.
+fn status_sums() -> String {
+    (0..ComplianceStatus::ALL.len())
+        .map(|n| format!("SUM(CASE WHEN status = {n} THEN 1 ELSE 0 END)"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn sub_days(day: NaiveDate, days: u64) -> NaiveDate {
-    day.checked_sub_days(Days::new(days))
-        .unwrap_or(NaiveDate::MIN)
+/// Reads the counts `status_sums` wrote, from column `first` on.
+fn tally(row: &sea_orm::QueryResult, first: usize) -> Result<Tally, StoreError> {
+    let mut tally = Tally::default();
+    for status in ComplianceStatus::ALL {
+        let column = first + usize::from(status.severity());
+        let learners = row.try_get_by_index::<i64>(column)?;
+        tally.add(*status, u64::try_from(learners).unwrap_or_default());
+    }
+    Ok(tally)
 }
 
-/// Raw SQL with numbered placeholders (`$1`), which SQLite reads as PostgreSQL does, so a
-/// value bound once may be used in several places.
-struct Sql {
-    backend: DbBackend,
-    text: String,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn new(backend: DbBackend) -> Self {
-        Self {
-            backend,
-            text: String::new(),
-            values: Vec::new(),
-        }
-    }
-
-    /// Binds a value and returns its placeholder, to be written where it was bound.
-    fn bind(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        format!("${}", self.values.len())
-    }
-
-    fn push(&mut self, text: &str) {
-        self.text.push_str(text);
-    }
-
-    fn statement(self) -> Statement {
-        Statement::from_sql_and_values(self.backend, self.text, self.values)
-    }
+fn course_titles(required: &[RequiredCourse]) -> HashMap<Uuid, RequiredCourseKey> {
+    required
+        .iter()
+        .map(|r| {
+            let key = RequiredCourseKey {
+                course_id: r.requirement.rule.course_id,
+                title: r.course_title.clone(),
+            };
+            (key.course_id, key)
+        })
+        .collect()
 }

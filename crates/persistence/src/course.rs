@@ -12,6 +12,7 @@ use sea_orm::{
     DatabaseTransaction, QueryOrder, QuerySelect,
 };
 
+use crate::compliance::{self, Refresh};
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
 use crate::{Page, StoreError, audit};
@@ -263,6 +264,10 @@ async fn change(
         .await
         .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))?;
     audit::record(&tx, actor, action, RESOURCE, id).await?;
+    if saved.go_live_on != current.go_live_on {
+        // A requirement applies from the go-live date at the earliest.
+        compliance::refresh(&tx, Refresh::Course(id)).await?;
+    }
     tx.commit().await?;
     to_course(saved)
 }

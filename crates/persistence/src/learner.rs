@@ -10,9 +10,10 @@ use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ActiveValue::{Set, Unchanged},
-    Condition, DatabaseTransaction, QueryOrder, QuerySelect,
+    Condition, DatabaseTransaction, PaginatorTrait, QueryOrder, QuerySelect,
 };
 
+use crate::compliance::{self, Refresh};
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
 use crate::{Page, StoreError, audit, session};
@@ -134,6 +135,7 @@ pub async fn create(
     .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))?;
     sync_memberships(&tx, row.id, &profile).await?;
     audit::record(&tx, actor, "learner.created", RESOURCE, row.id).await?;
+    compliance::refresh(&tx, Refresh::Learner(row.id)).await?;
     tx.commit().await?;
     Ok(Learner {
         id: row.id,
@@ -226,6 +228,11 @@ pub async fn list(
     })
 }
 
+/// How many learners there are, leavers included.
+pub(crate) async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
+    Ok(learners::Entity::find().count(db).await?)
+}
+
 /// These learners, in id order.
 pub(crate) async fn by_ids(
     db: &impl ConnectionTrait,
@@ -265,6 +272,7 @@ pub async fn update(
     let saved = bump(&tx, &current, write_profile(&profile)).await?;
     sync_memberships(&tx, id, &profile).await?;
     audit::record(&tx, actor, "learner.updated", RESOURCE, id).await?;
+    compliance::refresh(&tx, Refresh::Learner(id)).await?;
     tx.commit().await?;
     get(db, saved.id).await
 }
@@ -292,6 +300,7 @@ pub async fn leave(
     bump(&tx, &current, changes).await?;
     audit::record(&tx, actor, "learner.left", RESOURCE, id).await?;
     session::release_seats_of(&tx, id, left_on, actor).await?;
+    compliance::refresh(&tx, Refresh::Learner(id)).await?;
     tx.commit().await?;
     get(db, id).await
 }
@@ -479,6 +488,37 @@ pub(crate) async fn with_seats(
     Ok((to_learner(row, &held)?, seats))
 }
 
+/// Every learner with every seat they hold and, when `with_history`, every seat they gave
+/// up: the whole council, for working out its compliance in one go.
+pub(crate) async fn everyone(
+    db: &impl ConnectionTrait,
+    with_history: bool,
+) -> Result<Vec<(Learner, Vec<Seat>)>, StoreError> {
+    let rows = learners::Entity::find()
+        .order_by_asc(learners::Column::Id)
+        .all(db)
+        .await?;
+    let mut held: HashMap<Uuid, Vec<memberships::Model>> = HashMap::new();
+    for m in memberships::Entity::find().all(db).await? {
+        held.entry(m.learner_id).or_default().push(m);
+    }
+    let mut past: HashMap<Uuid, Vec<Seat>> = HashMap::new();
+    if with_history {
+        for m in history::Entity::find().all(db).await? {
+            past.entry(m.learner_id).or_default().push(past_seat(m)?);
+        }
+    }
+    rows.into_iter()
+        .map(|row| {
+            let id = row.id;
+            let held = held.remove(&id).unwrap_or_default();
+            let mut seats = held.iter().map(held_seat).collect::<Result<Vec<_>, _>>()?;
+            seats.extend(past.remove(&id).unwrap_or_default());
+            Ok((to_learner(row, &held)?, seats))
+        })
+        .collect()
+}
+
 fn held_seat(m: &memberships::Model) -> Result<Seat, StoreError> {
     Ok(Seat {
         kind: m.kind.parse().map_err(StoreError::corrupt(RESOURCE))?,
@@ -497,16 +537,17 @@ async fn past_seats(
         .all(db)
         .await?;
     past.into_iter()
-        .map(|m| {
-            let seat = Seat {
-                kind: m.kind.parse().map_err(StoreError::corrupt(RESOURCE))?,
-                name: m.name,
-                started_on: m.started_on,
-                ended_on: Some(m.ended_on),
-            };
-            Ok((m.learner_id, seat))
-        })
+        .map(|m| Ok((m.learner_id, past_seat(m)?)))
         .collect()
+}
+
+fn past_seat(m: history::Model) -> Result<Seat, StoreError> {
+    Ok(Seat {
+        kind: m.kind.parse().map_err(StoreError::corrupt(RESOURCE))?,
+        name: m.name,
+        started_on: m.started_on,
+        ended_on: Some(m.ended_on),
+    })
 }
 
 /// Joins learner rows with their committee seats and responsibilities, in one query.

@@ -16,6 +16,8 @@ pub mod page;
 pub mod programme;
 pub mod requirement;
 pub mod session;
+mod sql;
+pub mod synthetic;
 pub mod training_request;
 
 pub use db::{connect, migrate};

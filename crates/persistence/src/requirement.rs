@@ -8,6 +8,7 @@ use sea_orm::{
     DatabaseTransaction, QueryOrder, QuerySelect,
 };
 
+use crate::compliance::{self, Refresh};
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
 use crate::{Page, StoreError, audit, course};
@@ -67,6 +68,7 @@ pub async fn create(
     .insert(&tx)
     .await?;
     audit::record(&tx, actor, "requirement.created", RESOURCE, row.id).await?;
+    compliance::refresh(&tx, Refresh::Requirement(row.id)).await?;
     tx.commit().await?;
     to_requirement(row)
 }
@@ -119,6 +121,7 @@ pub async fn update(
     .update(&tx)
     .await?;
     audit::record(&tx, actor, "requirement.updated", RESOURCE, id).await?;
+    compliance::refresh(&tx, Refresh::Requirement(id)).await?;
     tx.commit().await?;
     to_requirement(row)
 }

@@ -8,7 +8,9 @@ use crate::config::Config;
 use crate::startup::Server;
 use crate::{demo_data, telemetry};
 use clap::{Parser, Subcommand};
+use pathway_domain::calendar::london_date;
 use pathway_http::auth::{Claims, Role, sign};
+use pathway_persistence::synthetic::{self, Council};
 
 /// Pathway: the learning and development record system of a UK council.
 #[derive(Parser)]
@@ -43,6 +45,20 @@ enum Command {
     },
     /// Load a realistic catalogue and delivery history from the strategies. Safe to run again.
     DemoData,
+    /// Benchmark helper: fill an empty database with a generated council of this size.
+    Generate {
+        #[arg(long, default_value_t = 50_000)]
+        learners: usize,
+        /// How many of the learners are elected members.
+        #[arg(long, default_value_t = 80)]
+        members: usize,
+        /// Completions spread over the last five years.
+        #[arg(long, default_value_t = 1_000_000)]
+        completions: usize,
+        /// The same seed makes the same council.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 fn parse_ttl(raw: &str) -> Result<u64, String> {
@@ -105,6 +121,33 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             let db = pathway_persistence::connect(&config.database_url).await?;
             pathway_persistence::migrate(&db).await?;
             tracing::info!("migrations applied");
+        }
+        Command::Generate {
+            learners,
+            members,
+            completions,
+            seed,
+        } => {
+            let config = Config::from_env()?;
+            telemetry::init(config.environment);
+            let db = pathway_persistence::connect(&config.database_url).await?;
+            pathway_persistence::migrate(&db).await?;
+            let council = Council {
+                learners,
+                members: members.min(learners),
+                completions,
+                seed,
+            };
+            let started = std::time::Instant::now();
+            let made = synthetic::generate(&db, council, london_date(chrono::Utc::now())).await?;
+            println!(
+                "generated {} learners, {} courses, {} requirements and {} completions in {:.1} s",
+                made.learners,
+                made.courses,
+                made.requirements,
+                made.completions,
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::DemoData => {
             let config = Config::from_env()?;

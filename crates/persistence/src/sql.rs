@@ -1,0 +1,65 @@
+//! Raw SQL for the few queries sea-query does not express well: set-based reports and bulk
+//! inserts.
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+
+use crate::StoreError;
+
+/// Rows per INSERT: well inside both databases' limits on bound values.
+const BATCH: usize = 1000;
+
+/// Raw SQL with numbered placeholders (`$1`), which SQLite reads as PostgreSQL does, so a
+/// value bound once may be used in several places.
+pub(crate) struct Sql {
+    backend: DbBackend,
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    pub(crate) fn new(backend: DbBackend) -> Self {
+        Self {
+            backend,
+            text: String::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Binds a value and returns its placeholder, to be written where it was bound.
+    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        format!("${}", self.values.len())
+    }
+
+    pub(crate) fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    pub(crate) fn statement(self) -> Statement {
+        Statement::from_sql_and_values(self.backend, self.text, self.values)
+    }
+}
+
+/// Inserts rows in batches of multi-row INSERTs.
+pub(crate) async fn insert(
+    db: &impl ConnectionTrait,
+    table: &str,
+    columns: &[&str],
+    rows: impl Iterator<Item = Vec<Value>>,
+) -> Result<(), StoreError> {
+    let mut rows = rows.peekable();
+    while rows.peek().is_some() {
+        let mut sql = Sql::new(db.get_database_backend());
+        sql.push(&format!(
+            "INSERT INTO {table} ({}) VALUES ",
+            columns.join(", ")
+        ));
+        for (n, row) in rows.by_ref().take(BATCH).enumerate() {
+            let placeholders: Vec<String> = row.into_iter().map(|v| sql.bind(v)).collect();
+            let separator = if n == 0 { "" } else { ", " };
+            sql.push(&format!("{separator}({})", placeholders.join(", ")));
+        }
+        db.execute_raw(sql.statement()).await?;
+    }
+    Ok(())
+}
