@@ -64,7 +64,7 @@ impl MigrationTrait for Migration {
         index(manager, "membership_history", &["kind", "name"]).await?;
 
         // Each learner against each requirement that applies to them as they stand: the due
-        // day, and how long their best completion of the course counts. Kept in step in the
+        // day, the completion that counts, and how long it counts (9999-12-31 for ever). Kept in step in the
         // same transaction as every change to learners, seats, completions, requirements and
         // go-live dates, so the organisation's figures are one scan, read against any day.
         manager
@@ -75,6 +75,8 @@ impl MigrationTrait for Migration {
                     .col(uuid("course_id"))
                     .col(uuid("requirement_id"))
                     .col(date("due_on"))
+                    .col(date_null("completed_on"))
+                    .col(date_null("expires_on"))
                     .col(date_null("best_until"))
                     .col(string("learner_kind"))
                     .col(string_null("department"))

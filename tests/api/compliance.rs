@@ -559,3 +559,186 @@ async fn learners_see_their_own_compliance_and_managers_chase_their_reports() {
     )
     .await;
 }
+
+/// Counts learners and compliant learners, the report's way, from each learner's own
+/// compliance on the day given in `query` (`?as_of=`).
+async fn counted_from_learners(app: &TestApp, learners: &[Value], day: NaiveDate) -> (u64, u64) {
+    let query = format!("?as_of={day}");
+    let (mut counted, mut compliant) = (0, 0);
+    for learner in learners {
+        let started: NaiveDate =
+            serde_json::from_value(learner["started_on"].clone()).expect("a start date");
+        let left = learner["left_on"]
+            .as_str()
+            .and_then(|d| d.parse::<NaiveDate>().ok());
+        if started > day || left.is_some_and(|left| left <= day) {
+            continue;
+        }
+        let standing = app.compliance(learner, &query).await;
+        let items = standing["items"].as_array().expect("items");
+        if items.is_empty() {
+            continue;
+        }
+        counted += 1;
+        let breach = items
+            .iter()
+            .any(|i| i["status"] == "overdue" || i["status"] == "expired");
+        compliant += u64::from(!breach);
+    }
+    (counted, compliant)
+}
+
+async fn every_learner(app: &TestApp) -> Vec<Value> {
+    let mut learners = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/learners?limit=500&cursor={c}"),
+            None => "/v1/learners?limit=500".to_owned(),
+        };
+        let page: Value = app
+            .get(&path, &app.admin)
+            .await
+            .json()
+            .await
+            .expect("a page");
+        learners.extend(page["items"].as_array().expect("items").iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return learners,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_generated_council_reports_what_its_learners_own_compliance_says() {
+    let app = TestApp::spawn().await;
+    let generated = std::process::Command::new(env!("CARGO_BIN_EXE_pathway-under-test"))
+        .args([
+            "generate",
+            "--learners",
+            "240",
+            "--members",
+            "40",
+            "--completions",
+            "4000",
+        ])
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("pathway generate runs");
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_pathway-under-test"))
+        .args(["generate", "--learners", "10"])
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .expect("pathway generate runs");
+    assert!(
+        !again.status.success(),
+        "a database with learners is refused"
+    );
+
+    let learners = every_learner(&app).await;
+    assert_eq!(learners.len(), 240);
+    for day in [today(), plus(200), today() - Days::new(400)] {
+        let report = app.report(&format!("?as_of={day}")).await;
+        let (counted, compliant) = counted_from_learners(&app, &learners, day).await;
+        assert!(counted > 100, "most learners have requirements");
+        assert_eq!(
+            (
+                &report["overall"]["learners"],
+                &report["overall"]["compliant"]
+            ),
+            (&json!(counted), &json!(compliant)),
+            "{day}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn figures_stay_right_when_completions_and_a_new_requirement_race_across_processes() {
+    let app = TestApp::spawn().await;
+    let course = app.published_course(refresher("FIRE", 12)).await;
+    let mut staff = Vec::new();
+    for n in 0..16 {
+        staff.push(
+            app.learner(json!({"kind": "employee", "given_name": format!("P{n}"), "family_name": "Q",
+                "email": format!("p{n}@council.gov.uk"), "department": "Housing", "started_on": "2024-01-01"}))
+                .await,
+        );
+    }
+    let servers = [app.another_process().await, app.another_process().await];
+    let rule = json!({"course_id": course["id"], "selector": {"kind": "employees"}, "due_within_days": 0, "effective_from": "2024-01-01"});
+    let requirement = {
+        let url = format!("{}/v1/requirements", servers[0].address);
+        let (app, rule) = (&app, &rule);
+        async move {
+            app.client
+                .post(url)
+                .bearer_auth(&app.admin)
+                .json(rule)
+                .send()
+                .await
+                .expect("answered")
+                .status()
+        }
+    };
+    let completions = staff.iter().enumerate().map(|(n, learner)| {
+        let server = &servers[n % 2];
+        let url = format!("{}/v1/completions", server.address);
+        let body = json!({"learner_id": learner["id"], "course_id": course["id"], "completed_on": today()});
+        let app = &app;
+        async move {
+            app.client
+                .post(url)
+                .bearer_auth(&app.admin)
+                .json(&body)
+                .send()
+                .await
+                .expect("answered")
+                .status()
+        }
+    });
+    let (created, recorded) =
+        tokio::join!(requirement, futures_util::future::join_all(completions));
+    assert_eq!(created, StatusCode::CREATED);
+    assert!(recorded.iter().all(|s| *s == StatusCode::CREATED));
+    let report = app.report("").await;
+    assert_eq!(
+        (
+            &report["overall"]["learners"],
+            &report["overall"]["compliant"]
+        ),
+        (&json!(16), &json!(16)),
+        "every completion counts, whichever commit came first"
+    );
+}
+
+#[tokio::test]
+async fn moving_a_go_live_date_moves_the_due_days() {
+    let app = TestApp::spawn().await;
+    let mut body = course_body("GDPR-2026");
+    body["go_live_on"] = json!(plus(90));
+    let course = app.published_course(body).await;
+    app.requirement(json!({"course_id": course["id"], "selector": {"kind": "all"}, "due_within_days": 30, "effective_from": "2024-01-01"}))
+        .await;
+    app.learner(json!({"kind": "employee", "given_name": "Gil", "family_name": "G", "email": "gil@council.gov.uk", "started_on": "2024-01-01"}))
+        .await;
+    let report = app.report("").await;
+    assert_eq!(report["overall"]["statuses"]["not_started"], 1);
+    let moved = app
+        .patch(
+            &format!("/v1/courses/{}", id(&course)),
+            &app.admin,
+            Some("*"),
+            &json!({"go_live_on": "2025-01-01"}),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let report = app.report("").await;
+    assert_eq!(report["overall"]["statuses"]["overdue"], 1);
+}

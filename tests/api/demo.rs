@@ -25,7 +25,10 @@ async fn demo_data_loads_once_with_the_catalogue_and_a_delivery_history() {
     let db = app.db().await;
     let first = pathway_server::demo_data::load(&db).await.expect("loads");
     assert!(
-        first.added >= 30 && first.history_added && first.money_added,
+        first.added >= 30
+            && first.history_added
+            && first.money_added
+            && first.requirements_added == 9,
         "{first:?}"
     );
     let second = pathway_server::demo_data::load(&db)
@@ -36,9 +39,20 @@ async fn demo_data_loads_once_with_the_catalogue_and_a_delivery_history() {
             second.added,
             second.already_there,
             second.history_added,
-            second.money_added
+            second.money_added,
+            second.requirements_added
         ),
-        (0, first.added, false, false)
+        (0, first.added, false, false, 0)
+    );
+    let figures: Value = app
+        .get("/v1/reports/compliance", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        figures["overall"]["learners"].as_u64() > Some(10),
+        "the demo council has requirements that apply: {figures}"
     );
 
     let matrix: Value = app

@@ -185,10 +185,19 @@ impl Caller {
 
     /// Admins see everyone's records; a person sees their own; a manager also their reports'.
     pub fn may_see(&self, learner: &Learner) -> Result<(), ApiError> {
+        self.may_see_record_of(learner.id, learner.profile.manager_id)
+    }
+
+    /// As `may_see`, for a record known by its learner and their manager.
+    pub fn may_see_record_of(
+        &self,
+        learner_id: Uuid,
+        manager_id: Option<Uuid>,
+    ) -> Result<(), ApiError> {
         let me = self.learner_id();
         let allowed = self.has(Role::Admin)
-            || me == Some(learner.id)
-            || (self.has(Role::Manager) && me.is_some() && learner.profile.manager_id == me);
+            || me == Some(learner_id)
+            || (self.has(Role::Manager) && me.is_some() && manager_id == me);
         if allowed {
             Ok(())
         } else {

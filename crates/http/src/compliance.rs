@@ -7,7 +7,7 @@ use pathway_domain::calendar::london_date;
 use pathway_domain::compliance::{ComplianceStatus, Item, Tally, overall};
 use pathway_domain::learner::LearnerKind;
 use pathway_persistence::DatabaseConnection;
-use pathway_persistence::compliance::{self as store, Figures, Scope, Standing};
+use pathway_persistence::compliance::{self as store, Breach, Figures, Scope, Standing};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -92,7 +92,7 @@ pub struct LearnerComplianceView {
 impl LearnerComplianceView {
     fn new(standing: Standing, as_of: NaiveDate, window_days: u32) -> Self {
         Self {
-            learner_id: standing.learner.id,
+            learner_id: standing.learner_id,
             as_of,
             window_days,
             overall_status: overall(standing.items.iter().map(|i| i.status)),
@@ -131,7 +131,7 @@ pub async fn get_learner_compliance(
     let (as_of, window_days) = day_and_window(query.as_of, query.window_days, today)?;
     let standing =
         store::of_learner(db.get_ref(), id.into_inner(), as_of, today, window_days).await?;
-    caller.may_see(&standing.learner)?;
+    caller.may_see_record_of(standing.learner_id, standing.manager_id)?;
     Ok(Json(LearnerComplianceView::new(
         standing,
         as_of,
@@ -496,8 +496,8 @@ pub struct BreachView {
     pub lacking: Vec<ComplianceItemView>,
 }
 
-impl From<Standing> for BreachView {
-    fn from(standing: Standing) -> Self {
+impl From<Breach> for BreachView {
+    fn from(standing: Breach) -> Self {
         let profile = standing.learner.profile;
         Self {
             learner_id: standing.learner.id,

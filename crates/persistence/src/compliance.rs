@@ -12,7 +12,8 @@ use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
 use pathway_domain::compliance::{
-    Attainment, ComplianceStatus, Item, RequiredCourse, Seat, Subject, Tally, assess, overall,
+    Attainment, ComplianceStatus, Item, RequiredCourse, Seat, Subject, Tally, assess, counting,
+    overall, status,
 };
 use pathway_domain::learner::{Learner, LearnerKind};
 use sea_orm::entity::prelude::*;
@@ -36,9 +37,17 @@ pub struct Scope {
     pub manager_id: Option<Uuid>,
 }
 
-/// A learner's standing on every requirement that applies to them.
+/// A learner's standing on every requirement that applies to them, with who may read it.
 #[derive(Debug, Clone)]
 pub struct Standing {
+    pub learner_id: Uuid,
+    pub manager_id: Option<Uuid>,
+    pub items: Vec<Item>,
+}
+
+/// A learner in breach, with their standing.
+#[derive(Debug, Clone)]
+pub struct Breach {
     pub learner: Learner,
     pub items: Vec<Item>,
 }
@@ -58,7 +67,8 @@ pub struct RequiredCourseKey {
     pub title: String,
 }
 
-/// One learner's compliance on `day`.
+/// One learner's compliance on `day`: today and later from their rows in
+/// `compliance_items`, a day in the past from their record.
 pub async fn of_learner(
     db: &impl ConnectionTrait,
     id: Uuid,
@@ -66,10 +76,21 @@ pub async fn of_learner(
     today: NaiveDate,
     window_days: u32,
 ) -> Result<Standing, StoreError> {
-    // Seats given up all ended by today, so they matter only when looking back.
-    let (learner, seats) = learner::with_seats(db, id, day < today).await?;
+    if day >= today {
+        let manager_id = learner::manager_of(db, id).await?;
+        let items = stored_items(db, &[id], day, window_days)
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        return Ok(Standing {
+            learner_id: id,
+            manager_id,
+            items,
+        });
+    }
+    let (learner, seats) = learner::with_seats(db, id, true).await?;
     let required = requirement::required_courses(db, None).await?;
-    let completions = attainments(db, Some(id)).await?;
+    let completions = attainments(db, Some(id), None).await?;
     let items = assess(
         &subject(&learner, &seats),
         &required,
@@ -77,7 +98,11 @@ pub async fn of_learner(
         day,
         window_days,
     );
-    Ok(Standing { learner, items })
+    Ok(Standing {
+        learner_id: id,
+        manager_id: learner.profile.manager_id,
+        items,
+    })
 }
 
 /// The organisation's compliance on `scope.day`: who is counted and how they stand. Leavers
@@ -105,22 +130,29 @@ pub async fn figures(
              GROUP BY kind, department"
         );
         let backend = db.get_database_backend();
-        let Some(mut sql) = current_items(backend, &required, scope, None) else {
+        let (Some(mut courses_sql), Some(mut groups_sql)) = (
+            current_items(backend, &required, scope, None),
+            current_items(backend, &required, scope, None),
+        ) else {
             return Ok(Figures::default());
         };
-        sql.push(&per_course);
-        for row in db.query_all_raw(sql.statement()).await? {
+        courses_sql.push(&per_course);
+        groups_sql.push(&per_group);
+        // Each scan takes a connection of its own, so the two run side by side.
+        let (course_rows, group_rows) = futures_util::future::try_join(
+            db.query_all_raw(courses_sql.statement()),
+            db.query_all_raw(groups_sql.statement()),
+        )
+        .await?;
+        for row in course_rows {
             let course: Uuid = row.try_get_by_index(0)?;
             by_course.insert(course, tally(&row, 1)?);
         }
-        if let Some(mut sql) = current_items(backend, &required, scope, None) {
-            sql.push(&per_group);
-            for row in db.query_all_raw(sql.statement()).await? {
-                let kind: String = row.try_get_by_index(0)?;
-                let kind = kind.parse().map_err(StoreError::corrupt("learner"))?;
-                let department: Option<String> = row.try_get_by_index(1)?;
-                by_group.insert((kind, department), tally(&row, 2)?);
-            }
+        for row in group_rows {
+            let kind: String = row.try_get_by_index(0)?;
+            let kind = kind.parse().map_err(StoreError::corrupt("learner"))?;
+            let department: Option<String> = row.try_get_by_index(1)?;
+            by_group.insert((kind, department), tally(&row, 2)?);
         }
     } else {
         for standing in past_standings(db, &required, scope).await? {
@@ -162,22 +194,22 @@ pub async fn in_breach(
     scope: &Scope,
     today: NaiveDate,
     page: PageRequest,
-) -> Result<Page<Standing>, StoreError> {
+) -> Result<Page<Breach>, StoreError> {
     let required = requirement::required_courses(db, scope.course_id).await?;
     if scope.day < today {
         let breaches = past_standings(db, &required, scope)
             .await?
             .into_iter()
-            .filter(|s| page.after.is_none_or(|after| s.learner.id > after))
-            .filter(|s| s.items.iter().any(|i| i.status.in_breach()))
+            .filter(|b| page.after.is_none_or(|after| b.learner.id > after))
+            .filter(|b| b.items.iter().any(|i| i.status.in_breach()))
             .take(usize::try_from(page.limit + 1).unwrap_or(usize::MAX))
             .collect();
-        return Ok(Page::from_rows(breaches, page.limit, |s| s.learner.id));
+        return Ok(Page::from_rows(breaches, page.limit, |b| b.learner.id));
     }
     let Some(mut sql) = current_items(db.get_database_backend(), &required, scope, page.after)
     else {
-        return Ok(Page::from_rows(Vec::new(), page.limit, |s: &Standing| {
-            s.learner.id
+        return Ok(Page::from_rows(Vec::new(), page.limit, |b: &Breach| {
+            b.learner.id
         }));
     };
     let breach = sql.bind(i32::from(ComplianceStatus::Expired.severity()));
@@ -193,28 +225,68 @@ pub async fn in_breach(
         .map(|row| row.try_get_by_index::<Uuid>(0))
         .collect::<Result<Vec<_>, _>>()?;
     let page_ids = Page::from_rows(ids, page.limit, |id| *id);
-    // Each learner's items come from the domain, over every requirement, as their own
-    // compliance would show them.
-    let all_required = requirement::required_courses(db, None).await?;
     let learners = learner::by_ids(db, &page_ids.items).await?;
-    let seats = learner::seats_of(db, &page_ids.items, false).await?;
-    let mut standings = Vec::with_capacity(learners.len());
-    for learner in learners {
-        let done = attainments(db, Some(learner.id)).await?;
-        let held = seats.get(&learner.id).map_or(&[][..], Vec::as_slice);
-        let items = assess(
-            &subject(&learner, held),
-            &all_required,
-            done.get(&learner.id).map_or(&[][..], Vec::as_slice),
-            scope.day,
-            scope.window_days,
-        );
-        standings.push(Standing { learner, items });
-    }
+    let mut items = stored_items(db, &page_ids.items, scope.day, scope.window_days).await?;
     Ok(Page {
-        items: standings,
+        items: learners
+            .into_iter()
+            .map(|learner| {
+                let items = items.remove(&learner.id).unwrap_or_default();
+                Breach { learner, items }
+            })
+            .collect(),
         next_after: page_ids.next_after,
     })
+}
+
+/// These learners' rows in `compliance_items` read as items on `day` (today or later), in
+/// requirement order as the domain lists them.
+async fn stored_items(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    day: NaiveDate,
+    window_days: u32,
+) -> Result<HashMap<Uuid, Vec<Item>>, StoreError> {
+    let mut by_learner: HashMap<Uuid, Vec<Item>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_learner);
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    let ids = ids
+        .iter()
+        .map(|id| sql.bind(*id))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sql.push(&format!(
+        "SELECT i.learner_id, i.requirement_id, i.course_id, c.title, i.due_on, i.completed_on, \
+         i.expires_on, r.effective_until FROM compliance_items i \
+         JOIN courses c ON c.id = i.course_id JOIN requirements r ON r.id = i.requirement_id \
+         WHERE i.learner_id IN ({ids}) ORDER BY i.learner_id, i.requirement_id"
+    ));
+    for row in db.query_all_raw(sql.statement()).await? {
+        let effective_until: Option<NaiveDate> = row.try_get_by_index(7)?;
+        if effective_until.is_some_and(|until| day > until) {
+            continue;
+        }
+        let completed_on: Option<NaiveDate> = row.try_get_by_index(5)?;
+        let counted = completed_on.map(|completed_on| Attainment {
+            completed_on,
+            expires_on: row.try_get_by_index(6).ok().flatten(),
+        });
+        let due_on = row.try_get_by_index(4)?;
+        by_learner
+            .entry(row.try_get_by_index(0)?)
+            .or_default()
+            .push(Item {
+                requirement_id: row.try_get_by_index(1)?,
+                course_id: row.try_get_by_index(2)?,
+                course_title: row.try_get_by_index(3)?,
+                due_on,
+                counted,
+                status: status(due_on, counted, day, window_days),
+            });
+    }
+    Ok(by_learner)
 }
 
 /// Whose rows in `compliance_items` to work out again after a change.
@@ -247,21 +319,21 @@ pub(crate) async fn refresh(db: &impl ConnectionTrait, what: Refresh) -> Result<
         Refresh::Course(id) => r.requirement.rule.course_id == id,
         Refresh::Learner(_) | Refresh::Everyone => true,
     });
-    let (people, best) = match what {
+    let (people, done) = match what {
         Refresh::Learner(id) => {
             let one = learner::with_seats(db, id, false).await?;
-            (vec![one], best_until(db, Some(id), None).await?)
+            (vec![one], attainments(db, Some(id), None).await?)
         }
         Refresh::Requirement(_) | Refresh::Course(_) => {
             let course = required.first().map(|r| r.requirement.rule.course_id);
             (
                 learner::everyone(db, false).await?,
-                best_until(db, None, course).await?,
+                attainments(db, None, course).await?,
             )
         }
         Refresh::Everyone => (
             learner::everyone(db, false).await?,
-            best_until(db, None, None).await?,
+            attainments(db, None, None).await?,
         ),
     };
     let (column, id) = match what {
@@ -280,17 +352,24 @@ pub(crate) async fn refresh(db: &impl ConnectionTrait, what: Refresh) -> Result<
 
     let rows = people.iter().flat_map(|(learner, seats)| {
         let subject = subject(learner, seats);
-        let best = &best;
+        let done = done.get(&learner.id).map_or(&[][..], Vec::as_slice);
         required.iter().filter_map(move |r| {
             let rule = &r.requirement.rule;
             let applies_from = rule.applies_from_as_they_stand(&subject, r.go_live_on)?;
+            let of_course = done.iter().filter(|(course, _)| *course == rule.course_id);
+            // Every completion is dated today or earlier, so this is the one that counts on
+            // any day from today on.
+            let counted = counting(of_course.map(|(_, a)| *a), NaiveDate::MAX);
+            let best_until = counted.map(|c| c.expires_on.unwrap_or_else(forever));
             let profile = &learner.profile;
             let row: Vec<Value> = vec![
                 learner.id.into(),
                 rule.course_id.into(),
                 r.requirement.id.into(),
                 rule.due_on(applies_from).into(),
-                best.get(&(learner.id, rule.course_id)).copied().into(),
+                counted.map(|c| c.completed_on).into(),
+                counted.and_then(|c| c.expires_on).into(),
+                best_until.into(),
                 profile.kind.as_str().into(),
                 profile.department.clone().into(),
                 profile.started_on.into(),
@@ -307,6 +386,8 @@ pub(crate) async fn refresh(db: &impl ConnectionTrait, what: Refresh) -> Result<
             "course_id",
             "requirement_id",
             "due_on",
+            "completed_on",
+            "expires_on",
             "best_until",
             "learner_kind",
             "department",
@@ -388,14 +469,15 @@ fn current_items(
     Some(sql)
 }
 
-/// Every learner counted on a past day, with their standing then, in id order.
+/// Every learner counted on a past day with a requirement applying, and their standing
+/// then, in id order.
 async fn past_standings(
     db: &impl ConnectionTrait,
     required: &[RequiredCourse],
     scope: &Scope,
-) -> Result<Vec<Standing>, StoreError> {
+) -> Result<Vec<Breach>, StoreError> {
     let day = scope.day;
-    let completions = attainments(db, None).await?;
+    let completions = attainments(db, None, None).await?;
     let standings = learner::everyone(db, true)
         .await?
         .into_iter()
@@ -416,7 +498,7 @@ async fn past_standings(
                 day,
                 scope.window_days,
             );
-            (!items.is_empty()).then_some(Standing { learner, items })
+            (!items.is_empty()).then_some(Breach { learner, items })
         })
         .collect();
     Ok(standings)
@@ -432,73 +514,59 @@ fn subject<'a>(learner: &'a Learner, seats: &'a [Seat]) -> Subject<'a> {
     }
 }
 
-/// Completions by learner, as (course, attainment): one learner's, or everyone's.
+/// Completions by learner, as (course, attainment): one learner's, or one course's, or all.
 async fn attainments(
     db: &impl ConnectionTrait,
     learner_id: Option<Uuid>,
+    course_id: Option<Uuid>,
 ) -> Result<HashMap<Uuid, Vec<(Uuid, Attainment)>>, StoreError> {
-    let mut query = completions::Entity::find()
-        .select_only()
-        .column(completions::Column::LearnerId)
-        .column(completions::Column::CourseId)
-        .column(completions::Column::CompletedOn)
-        .column(completions::Column::ExpiresOn)
-        .order_by_asc(completions::Column::CompletedOn);
-    if let Some(id) = learner_id {
-        query = query.filter(completions::Column::LearnerId.eq(id));
-    }
-    let rows: Vec<(Uuid, Uuid, NaiveDate, Option<NaiveDate>)> = query.into_tuple().all(db).await?;
+    // Read in slices in id order: a council's whole record is a million rows, and holding
+    // them all as driver rows at once would take far more memory than the result.
+    const SLICE: u64 = 20_000;
     let mut by_learner: HashMap<Uuid, Vec<(Uuid, Attainment)>> = HashMap::new();
-    for (learner_id, course_id, completed_on, expires_on) in rows {
-        by_learner.entry(learner_id).or_default().push((
-            course_id,
-            Attainment {
-                completed_on,
-                expires_on,
-            },
-        ));
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut query = completions::Entity::find()
+            .select_only()
+            .column(completions::Column::Id)
+            .column(completions::Column::LearnerId)
+            .column(completions::Column::CourseId)
+            .column(completions::Column::CompletedOn)
+            .column(completions::Column::ExpiresOn)
+            .order_by_asc(completions::Column::Id)
+            .limit(SLICE);
+        if let Some(id) = learner_id {
+            query = query.filter(completions::Column::LearnerId.eq(id));
+        }
+        if let Some(id) = course_id {
+            query = query.filter(completions::Column::CourseId.eq(id));
+        }
+        if let Some(after) = after {
+            query = query.filter(completions::Column::Id.gt(after));
+        }
+        let rows: Vec<(Uuid, Uuid, Uuid, NaiveDate, Option<NaiveDate>)> =
+            query.into_tuple().all(db).await?;
+        let full = rows.len() as u64 == SLICE;
+        after = rows.last().map(|row| row.0);
+        for (_, learner_id, course_id, completed_on, expires_on) in rows {
+            by_learner.entry(learner_id).or_default().push((
+                course_id,
+                Attainment {
+                    completed_on,
+                    expires_on,
+                },
+            ));
+        }
+        if !full {
+            return Ok(by_learner);
+        }
     }
-    Ok(by_learner)
 }
 
-/// A completion that never expires counts until this day, so one `MAX` finds how long a
-/// learner's best completion of a course counts. Four-digit years keep dates stored as text
-/// in order on SQLite.
+/// How long a completion that never expires counts, in `best_until`, so the figures compare
+/// one column with the day. Four-digit years keep dates stored as text in order on SQLite.
 fn forever() -> NaiveDate {
     NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX)
-}
-
-/// How long each (learner, course)'s best completion counts, for one learner or one course
-/// or everyone.
-async fn best_until(
-    db: &impl ConnectionTrait,
-    learner_id: Option<Uuid>,
-    course_id: Option<Uuid>,
-) -> Result<HashMap<(Uuid, Uuid), NaiveDate>, StoreError> {
-    let mut sql = Sql::new(db.get_database_backend());
-    let forever = sql.bind(forever());
-    sql.push(&format!(
-        "SELECT learner_id, course_id, MAX(COALESCE(expires_on, {forever})) FROM completions WHERE 1 = 1"
-    ));
-    if let Some(id) = learner_id {
-        let id = sql.bind(id);
-        sql.push(&format!(" AND learner_id = {id}"));
-    }
-    if let Some(id) = course_id {
-        let id = sql.bind(id);
-        sql.push(&format!(" AND course_id = {id}"));
-    }
-    sql.push(" GROUP BY learner_id, course_id");
-    db.query_all_raw(sql.statement())
-        .await?
-        .iter()
-        .map(|row| {
-            Ok((
-                (row.try_get_by_index(0)?, row.try_get_by_index(1)?),
-                row.try_get_by_index(2)?,
-            ))
-        })
-        .collect()
 }
 
 /// One count per severity, from 0 up: `SUM(CASE WHEN status = 0 ...)` and so on.

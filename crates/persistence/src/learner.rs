@@ -228,6 +228,20 @@ pub async fn list(
     })
 }
 
+/// A learner's manager, or `NotFound`: what deciding who may read their records needs.
+pub(crate) async fn manager_of(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<Uuid>, StoreError> {
+    let manager: Option<Option<Uuid>> = learners::Entity::find_by_id(id)
+        .select_only()
+        .column(learners::Column::ManagerId)
+        .into_tuple()
+        .one(db)
+        .await?;
+    manager.ok_or(StoreError::NotFound(RESOURCE))
+}
+
 /// How many learners there are, leavers included.
 pub(crate) async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
     Ok(learners::Entity::find().count(db).await?)
@@ -433,32 +447,6 @@ async fn sync_memberships(
         }
     }
     Ok(())
-}
-
-/// The seats these learners hold and, when `with_history`, the seats they gave up, with the
-/// days each was held.
-pub(crate) async fn seats_of(
-    db: &impl ConnectionTrait,
-    ids: &[Uuid],
-    with_history: bool,
-) -> Result<HashMap<Uuid, Vec<Seat>>, StoreError> {
-    let mut seats: HashMap<Uuid, Vec<Seat>> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(seats);
-    }
-    let held = memberships::Entity::find()
-        .filter(memberships::Column::LearnerId.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
-    for m in held {
-        seats.entry(m.learner_id).or_default().push(held_seat(&m)?);
-    }
-    if with_history {
-        for (learner_id, seat) in past_seats(db, ids).await? {
-            seats.entry(learner_id).or_default().push(seat);
-        }
-    }
-    Ok(seats)
 }
 
 /// A learner with every seat they hold and, when `with_history`, every seat they gave up.

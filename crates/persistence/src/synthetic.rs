@@ -236,7 +236,7 @@ pub async fn generate(
     )
     .await?;
 
-    let five_years = 5 * 365;
+    let five_years = 5.0 * 365.0;
     let completions = (0..council.completions).map(|n| {
         let person = &learners[rng.usize(..learners.len())];
         // Most completions are of required courses, as they are in a council's record.
@@ -246,7 +246,10 @@ pub async fn generate(
             rng.usize(..COURSES)
         };
         let (course_id, validity) = courses[course];
-        let back = Days::new(rng.u64(..five_years));
+        // Recent years hold more of the record, as refreshers come round.
+        let r = rng.f64();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let back = Days::new((r * r * five_years) as u64);
         let completed_on = today
             .checked_sub_days(back)
             .unwrap_or(today)

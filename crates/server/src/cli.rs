@@ -157,11 +157,12 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             let loaded = demo_data::load(&db).await?;
             let said = |added: bool| if added { "added" } else { "already there" };
             println!(
-                "demo catalogue: {} courses added, {} already there; delivery history {}; budgets and requests {}",
+                "demo catalogue: {} courses added, {} already there; delivery history {}; budgets and requests {}; {} requirements added",
                 loaded.added,
                 loaded.already_there,
                 said(loaded.history_added),
-                said(loaded.money_added)
+                said(loaded.money_added),
+                loaded.requirements_added
             );
         }
         Command::Serve => {

@@ -1,9 +1,10 @@
-//! `pathway demo-data`: a realistic catalogue, delivery history, budgets and training requests
-//! taken from the strategies,
+//! `pathway demo-data`: a realistic catalogue, delivery history, budgets, training requests and
+//! compliance requirements taken from the strategies,
 //! so a frontend team sees real-looking data. It only adds what is missing: running it twice
 //! changes nothing.
 
 mod catalogue;
+mod compliance;
 mod delivery;
 mod requests;
 
@@ -19,6 +20,8 @@ pub struct Loaded {
     pub history_added: bool,
     /// Whether this run added the budgets and training requests.
     pub money_added: bool,
+    /// Requirements this run added.
+    pub requirements_added: usize,
 }
 
 pub async fn load(db: &DatabaseConnection) -> Result<Loaded, StoreError> {
@@ -29,10 +32,12 @@ pub async fn load(db: &DatabaseConnection) -> Result<Loaded, StoreError> {
     let (added, already_there) = catalogue::load(db, &actor).await?;
     let history_added = delivery::load(db, &actor).await?;
     let money_added = requests::load(db, &actor).await?;
+    let requirements_added = compliance::load(db, &actor).await?;
     Ok(Loaded {
         added,
         already_there,
         history_added,
         money_added,
+        requirements_added,
     })
 }

@@ -1,0 +1,63 @@
+//! Demo requirements: the strategies' statutory, mandatory and role-specific training, so the
+//! demo council's compliance shows who is due, overdue or up to date.
+
+use chrono::{NaiveDate, Utc};
+use pathway_domain::audit::Actor;
+use pathway_domain::calendar::london_date;
+use pathway_domain::compliance::{Rule, RuleDraft, SelectorKind};
+use pathway_domain::course::CourseCode;
+use pathway_persistence::page::PageRequest;
+use pathway_persistence::requirement::{self, RequirementFilter};
+use pathway_persistence::{DatabaseConnection, StoreError, course};
+
+use SelectorKind::{All, Committee, ElectedMembers, Employees, Responsibility};
+
+/// (course code, who, named seat, days allowed).
+const RULES: &[(&str, SelectorKind, Option<&str>, i32)] = &[
+    ("GDPR", All, None, 30),
+    ("DIGNITY-AT-WORK", Employees, None, 90),
+    ("MEMBER-INDUCTION", ElectedMembers, None, 60),
+    ("CODE-OF-CONDUCT", ElectedMembers, None, 60),
+    ("SAFEGUARDING", ElectedMembers, None, 90),
+    // Members sit on a regulatory committee only once trained for it.
+    ("PLANNING", Committee, Some("Planning"), 0),
+    ("LICENSING", Committee, Some("Licensing"), 0),
+    ("HR-APPEALS", Committee, Some("HR Appeals"), 0),
+    ("CHAIRING", Responsibility, Some("Chair"), 90),
+];
+
+/// Adds each rule whose course has no requirement yet; returns how many it added.
+pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<usize, StoreError> {
+    let mut added = 0;
+    // The strategies' rules apply from the start of the 2024-25 municipal year.
+    let effective_from = NaiveDate::from_ymd_opt(2024, 5, 1);
+    for (code, kind, value, days) in RULES {
+        let code = CourseCode::parse(code)?;
+        let Some(course) = course::find_by_code(db, &code).await? else {
+            continue;
+        };
+        let filter = RequirementFilter {
+            course_id: Some(course.id),
+            selector_kind: None,
+        };
+        let one = PageRequest {
+            after: None,
+            limit: 1,
+        };
+        if !requirement::list(db, filter, one).await?.items.is_empty() {
+            continue;
+        }
+        let draft = RuleDraft {
+            course_id: course.id,
+            selector_kind: *kind,
+            selector_value: value.map(str::to_owned),
+            due_within_days: *days,
+            effective_from,
+            effective_until: None,
+        };
+        let rule = Rule::parse(draft, london_date(Utc::now()))?;
+        requirement::create(db, rule, actor).await?;
+        added += 1;
+    }
+    Ok(added)
+}
