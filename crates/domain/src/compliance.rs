@@ -6,7 +6,7 @@
 //! `due_within_days` after that. A completion counts until it expires, so a course with a
 //! validity is a refresher that falls due again on its own.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::error::Errors;
@@ -190,6 +190,16 @@ impl Rule {
             "must be between 0 and 1826 (five years)",
         );
         let effective_from = draft.effective_from.unwrap_or(today);
+        for (field, date) in [
+            ("effective_from", Some(effective_from)),
+            ("effective_until", draft.effective_until),
+        ] {
+            errors.check(
+                date.is_none_or(|d| (1900..3000).contains(&d.year())),
+                field,
+                "must be a day between 1900 and 2999",
+            );
+        }
         errors.check(
             draft
                 .effective_until
@@ -291,10 +301,12 @@ impl Rule {
         matches.then_some(None)
     }
 
+    /// The due day, at the latest the last day of 9999: stored dates keep four-digit years.
     pub fn due_on(&self, applies_from: NaiveDate) -> NaiveDate {
+        let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
         applies_from
             .checked_add_days(Days::new(self.due_within_days.into()))
-            .unwrap_or(NaiveDate::MAX)
+            .map_or(last, |due| due.min(last))
     }
 }
 
@@ -534,6 +546,17 @@ mod tests {
             fields,
             ["selector.value", "due_within_days", "effective_until"]
         );
+        let far = RuleDraft {
+            course_id: Uuid::nil(),
+            selector_kind: SelectorKind::All,
+            selector_value: None,
+            due_within_days: 30,
+            effective_from: Some(day("9999-12-01")),
+            effective_until: None,
+        };
+        assert!(Rule::parse(far, day("2026-01-01")).is_err());
+        let rule = rule(SelectorKind::All, None, 60);
+        assert_eq!(rule.due_on(day("9999-12-01")), day("9999-12-31"));
     }
 
     #[test]

@@ -77,16 +77,10 @@ pub async fn of_learner(
     window_days: u32,
 ) -> Result<Standing, StoreError> {
     if day >= today {
-        let manager_id = learner::manager_of(db, id).await?;
-        let items = stored_items(db, &[id], day, window_days)
+        return stored_standings(db, &[id], day, window_days)
             .await?
             .remove(&id)
-            .unwrap_or_default();
-        return Ok(Standing {
-            learner_id: id,
-            manager_id,
-            items,
-        });
+            .ok_or(StoreError::NotFound("learner"));
     }
     let (learner, seats) = learner::with_seats(db, id, true).await?;
     let required = requirement::required_courses(db, None).await?;
@@ -226,12 +220,15 @@ pub async fn in_breach(
         .collect::<Result<Vec<_>, _>>()?;
     let page_ids = Page::from_rows(ids, page.limit, |id| *id);
     let learners = learner::by_ids(db, &page_ids.items).await?;
-    let mut items = stored_items(db, &page_ids.items, scope.day, scope.window_days).await?;
+    let mut standings = stored_standings(db, &page_ids.items, scope.day, scope.window_days).await?;
     Ok(Page {
         items: learners
             .into_iter()
             .map(|learner| {
-                let items = items.remove(&learner.id).unwrap_or_default();
+                let items = standings
+                    .remove(&learner.id)
+                    .map(|s| s.items)
+                    .unwrap_or_default();
                 Breach { learner, items }
             })
             .collect(),
@@ -239,17 +236,19 @@ pub async fn in_breach(
     })
 }
 
-/// These learners' rows in `compliance_items` read as items on `day` (today or later), in
-/// requirement order as the domain lists them.
-async fn stored_items(
+/// These learners' managers, and their rows in `compliance_items` read as items on `day`
+/// (today or later) in requirement order, as the domain lists them; in one query, as a
+/// learner's own compliance is read far more often than anything else here. A learner who
+/// does not exist is absent.
+async fn stored_standings(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
     day: NaiveDate,
     window_days: u32,
-) -> Result<HashMap<Uuid, Vec<Item>>, StoreError> {
-    let mut by_learner: HashMap<Uuid, Vec<Item>> = HashMap::new();
+) -> Result<HashMap<Uuid, Standing>, StoreError> {
+    let mut standings: HashMap<Uuid, Standing> = HashMap::new();
     if ids.is_empty() {
-        return Ok(by_learner);
+        return Ok(standings);
     }
     let mut sql = Sql::new(db.get_database_backend());
     let ids = ids
@@ -258,35 +257,43 @@ async fn stored_items(
         .collect::<Vec<_>>()
         .join(", ");
     sql.push(&format!(
-        "SELECT i.learner_id, i.requirement_id, i.course_id, c.title, i.due_on, i.completed_on, \
-         i.expires_on, r.effective_until FROM compliance_items i \
-         JOIN courses c ON c.id = i.course_id JOIN requirements r ON r.id = i.requirement_id \
-         WHERE i.learner_id IN ({ids}) ORDER BY i.learner_id, i.requirement_id"
+        "SELECT l.id, l.manager_id, i.requirement_id, i.course_id, c.title, i.due_on, \
+         i.completed_on, i.expires_on, r.effective_until FROM learners l \
+         LEFT JOIN compliance_items i ON i.learner_id = l.id \
+         LEFT JOIN courses c ON c.id = i.course_id LEFT JOIN requirements r ON r.id = i.requirement_id \
+         WHERE l.id IN ({ids}) ORDER BY l.id, i.requirement_id"
     ));
     for row in db.query_all_raw(sql.statement()).await? {
-        let effective_until: Option<NaiveDate> = row.try_get_by_index(7)?;
+        let learner_id: Uuid = row.try_get_by_index(0)?;
+        let standing = standings.entry(learner_id).or_insert(Standing {
+            learner_id,
+            manager_id: row.try_get_by_index(1)?,
+            items: Vec::new(),
+        });
+        let Some(requirement_id) = row.try_get_by_index::<Option<Uuid>>(2)? else {
+            continue;
+        };
+        let effective_until: Option<NaiveDate> = row.try_get_by_index(8)?;
         if effective_until.is_some_and(|until| day > until) {
             continue;
         }
-        let completed_on: Option<NaiveDate> = row.try_get_by_index(5)?;
+        let completed_on: Option<NaiveDate> = row.try_get_by_index(6)?;
+        let expires_on: Option<NaiveDate> = row.try_get_by_index(7)?;
         let counted = completed_on.map(|completed_on| Attainment {
             completed_on,
-            expires_on: row.try_get_by_index(6).ok().flatten(),
+            expires_on,
         });
-        let due_on = row.try_get_by_index(4)?;
-        by_learner
-            .entry(row.try_get_by_index(0)?)
-            .or_default()
-            .push(Item {
-                requirement_id: row.try_get_by_index(1)?,
-                course_id: row.try_get_by_index(2)?,
-                course_title: row.try_get_by_index(3)?,
-                due_on,
-                counted,
-                status: status(due_on, counted, day, window_days),
-            });
+        let due_on = row.try_get_by_index(5)?;
+        standing.items.push(Item {
+            requirement_id,
+            course_id: row.try_get_by_index(3)?,
+            course_title: row.try_get_by_index(4)?,
+            due_on,
+            counted,
+            status: status(due_on, counted, day, window_days),
+        });
     }
-    Ok(by_learner)
+    Ok(standings)
 }
 
 /// Whose rows in `compliance_items` to work out again after a change.

@@ -228,20 +228,6 @@ pub async fn list(
     })
 }
 
-/// A learner's manager, or `NotFound`: what deciding who may read their records needs.
-pub(crate) async fn manager_of(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-) -> Result<Option<Uuid>, StoreError> {
-    let manager: Option<Option<Uuid>> = learners::Entity::find_by_id(id)
-        .select_only()
-        .column(learners::Column::ManagerId)
-        .into_tuple()
-        .one(db)
-        .await?;
-    manager.ok_or(StoreError::NotFound(RESOURCE))
-}
-
 /// How many learners there are, leavers included.
 pub(crate) async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
     Ok(learners::Entity::find().count(db).await?)
