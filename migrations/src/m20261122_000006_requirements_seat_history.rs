@@ -64,7 +64,8 @@ impl MigrationTrait for Migration {
         index(manager, "membership_history", &["kind", "name"]).await?;
 
         // Each learner against each requirement that applies to them as they stand: the due
-        // day, the completion that counts, and how long it counts (9999-12-31 for ever). Kept in step in the
+        // day, the completion that counts, and how long it counts (9999-12-31 for ever), with
+        // the course title and the rule's last day so a learner's compliance is one read. Kept in step in the
         // same transaction as every change to learners, seats, completions, requirements and
         // go-live dates, so the organisation's figures are one scan, read against any day.
         manager
@@ -74,6 +75,8 @@ impl MigrationTrait for Migration {
                     .col(uuid("learner_id"))
                     .col(uuid("course_id"))
                     .col(uuid("requirement_id"))
+                    .col(string("course_title"))
+                    .col(date_null("effective_until"))
                     .col(date("due_on"))
                     .col(date_null("completed_on"))
                     .col(date_null("expires_on"))

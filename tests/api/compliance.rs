@@ -726,7 +726,8 @@ async fn moving_a_go_live_date_moves_the_due_days() {
     let course = app.published_course(body).await;
     app.requirement(json!({"course_id": course["id"], "selector": {"kind": "all"}, "due_within_days": 30, "effective_from": "2024-01-01"}))
         .await;
-    app.learner(json!({"kind": "employee", "given_name": "Gil", "family_name": "G", "email": "gil@council.gov.uk", "started_on": "2024-01-01"}))
+    let gil = app
+        .learner(json!({"kind": "employee", "given_name": "Gil", "family_name": "G", "email": "gil@council.gov.uk", "started_on": "2024-01-01"}))
         .await;
     let report = app.report("").await;
     assert_eq!(report["overall"]["statuses"]["not_started"], 1);
@@ -735,10 +736,15 @@ async fn moving_a_go_live_date_moves_the_due_days() {
             &format!("/v1/courses/{}", id(&course)),
             &app.admin,
             Some("*"),
-            &json!({"go_live_on": "2025-01-01"}),
+            &json!({"go_live_on": "2025-01-01", "title": "Data protection, 2026 edition"}),
         )
         .await;
     assert_eq!(moved.status(), StatusCode::OK);
     let report = app.report("").await;
     assert_eq!(report["overall"]["statuses"]["overdue"], 1);
+    let standing = app.compliance(&gil, "").await;
+    assert_eq!(
+        standing["items"][0]["course_title"],
+        "Data protection, 2026 edition"
+    );
 }

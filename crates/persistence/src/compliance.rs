@@ -1,12 +1,12 @@
 //! Compliance for one learner and for the organisation.
 //!
-//! One learner's standing is worked out by the domain's rules from their record. The
-//! organisation's figures for today and later days are read from `compliance_items`: each
-//! learner against each requirement that applies to them as they stand, with the due day and
-//! how long their best completion counts. The domain works those rows out, in the same
-//! transaction as every change that could alter them, so the figures are one scan whose only
-//! rule is the status of a due day and an expiry on a day. A day in the past is worked out
-//! from the full record instead, seats given up and later completions included.
+//! For today and later days both are read from `compliance_items`: each learner against each
+//! requirement that applies to them as they stand, with the due day, the completion that
+//! counts, and how long it counts. The domain works those rows out, in the same transaction as
+//! every change that could alter them (`refresh`), so reading them applies only the domain's
+//! status of a due day and an expiry on a day: one query for a learner, two grouped scans for
+//! the organisation. A day in the past is worked out by the domain from the full record
+//! instead, seats given up and later completions included.
 
 use std::collections::HashMap;
 
@@ -257,10 +257,9 @@ async fn stored_standings(
         .collect::<Vec<_>>()
         .join(", ");
     sql.push(&format!(
-        "SELECT l.id, l.manager_id, i.requirement_id, i.course_id, c.title, i.due_on, \
-         i.completed_on, i.expires_on, r.effective_until FROM learners l \
+        "SELECT l.id, l.manager_id, i.requirement_id, i.course_id, i.course_title, i.due_on, \
+         i.completed_on, i.expires_on, i.effective_until FROM learners l \
          LEFT JOIN compliance_items i ON i.learner_id = l.id \
-         LEFT JOIN courses c ON c.id = i.course_id LEFT JOIN requirements r ON r.id = i.requirement_id \
          WHERE l.id IN ({ids}) ORDER BY l.id, i.requirement_id"
     ));
     for row in db.query_all_raw(sql.statement()).await? {
@@ -303,7 +302,7 @@ pub(crate) enum Refresh {
     Learner(Uuid),
     /// One requirement, created or changed (a deleted one takes its rows with it).
     Requirement(Uuid),
-    /// The requirements of a course whose go-live date changed.
+    /// The requirements of a course whose title or go-live date changed.
     Course(Uuid),
     /// Everyone against everything: after a bulk load.
     Everyone,
@@ -373,6 +372,8 @@ pub(crate) async fn refresh(db: &impl ConnectionTrait, what: Refresh) -> Result<
                 learner.id.into(),
                 rule.course_id.into(),
                 r.requirement.id.into(),
+                r.course_title.clone().into(),
+                rule.effective_until.into(),
                 rule.due_on(applies_from).into(),
                 counted.map(|c| c.completed_on).into(),
                 counted.and_then(|c| c.expires_on).into(),
@@ -392,6 +393,8 @@ pub(crate) async fn refresh(db: &impl ConnectionTrait, what: Refresh) -> Result<
             "learner_id",
             "course_id",
             "requirement_id",
+            "course_title",
+            "effective_until",
             "due_on",
             "completed_on",
             "expires_on",

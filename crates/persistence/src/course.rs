@@ -264,8 +264,9 @@ async fn change(
         .await
         .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))?;
     audit::record(&tx, actor, action, RESOURCE, id).await?;
-    if saved.go_live_on != current.go_live_on {
-        // A requirement applies from the go-live date at the earliest.
+    if (&saved.title, saved.go_live_on) != (&current.title, current.go_live_on) {
+        // A requirement applies from the go-live date at the earliest; the rows name the
+        // course by its title.
         compliance::refresh(&tx, Refresh::Course(id)).await?;
     }
     tx.commit().await?;
