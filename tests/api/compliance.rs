@@ -562,9 +562,13 @@ async fn learners_see_their_own_compliance_and_managers_chase_their_reports() {
 
 /// Counts learners and compliant learners, the report's way, from each learner's own
 /// compliance on the day given in `query` (`?as_of=`).
-async fn counted_from_learners(app: &TestApp, learners: &[Value], day: NaiveDate) -> (u64, u64) {
+async fn counted_from_learners(
+    app: &TestApp,
+    learners: &[Value],
+    day: NaiveDate,
+) -> (u64, u64, Vec<String>) {
     let query = format!("?as_of={day}");
-    let (mut counted, mut compliant) = (0, 0);
+    let (mut counted, mut compliant, mut in_breach) = (0, 0, Vec::new());
     for learner in learners {
         let started: NaiveDate =
             serde_json::from_value(learner["started_on"].clone()).expect("a start date");
@@ -584,8 +588,12 @@ async fn counted_from_learners(app: &TestApp, learners: &[Value], day: NaiveDate
             .iter()
             .any(|i| i["status"] == "overdue" || i["status"] == "expired");
         compliant += u64::from(!breach);
+        if breach {
+            in_breach.push(id(learner).to_owned());
+        }
     }
-    (counted, compliant)
+    in_breach.sort();
+    (counted, compliant, in_breach)
 }
 
 async fn every_learner(app: &TestApp) -> Vec<Value> {
@@ -646,7 +654,7 @@ async fn a_generated_council_reports_what_its_learners_own_compliance_says() {
     assert_eq!(learners.len(), 240);
     for day in [today(), plus(200), today() - Days::new(400)] {
         let report = app.report(&format!("?as_of={day}")).await;
-        let (counted, compliant) = counted_from_learners(&app, &learners, day).await;
+        let (counted, compliant, in_breach) = counted_from_learners(&app, &learners, day).await;
         assert!(counted > 100, "most learners have requirements");
         assert_eq!(
             (
@@ -656,6 +664,23 @@ async fn a_generated_council_reports_what_its_learners_own_compliance_says() {
             (&json!(counted), &json!(compliant)),
             "{day}"
         );
+        let chase: Value = app
+            .get(
+                &format!("/v1/reports/compliance/learners?as_of={day}&limit=500"),
+                &app.admin,
+            )
+            .await
+            .json()
+            .await
+            .expect("a page");
+        let mut listed: Vec<String> = chase["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|b| b["learner_id"].as_str().expect("an id").to_owned())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, in_breach, "the learners to chase on {day}");
     }
 }
 

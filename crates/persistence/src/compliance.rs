@@ -189,17 +189,25 @@ pub async fn in_breach(
     today: NaiveDate,
     page: PageRequest,
 ) -> Result<Page<Breach>, StoreError> {
-    let required = requirement::required_courses(db, scope.course_id).await?;
     if scope.day < today {
-        let breaches = past_standings(db, &required, scope)
+        // Everything a learner lacks is listed, as on the stored path; `course_id` only
+        // chooses whom.
+        let everything = requirement::required_courses(db, None).await?;
+        let lacks = |b: &Breach| {
+            b.items
+                .iter()
+                .any(|i| i.status.in_breach() && scope.course_id.is_none_or(|c| c == i.course_id))
+        };
+        let breaches = past_standings(db, &everything, scope)
             .await?
             .into_iter()
             .filter(|b| page.after.is_none_or(|after| b.learner.id > after))
-            .filter(|b| b.items.iter().any(|i| i.status.in_breach()))
+            .filter(lacks)
             .take(usize::try_from(page.limit + 1).unwrap_or(usize::MAX))
             .collect();
         return Ok(Page::from_rows(breaches, page.limit, |b| b.learner.id));
     }
+    let required = requirement::required_courses(db, scope.course_id).await?;
     let Some(mut sql) = current_items(db.get_database_backend(), &required, scope, page.after)
     else {
         return Ok(Page::from_rows(Vec::new(), page.limit, |b: &Breach| {
