@@ -13,6 +13,7 @@ pub mod course;
 pub mod delivery;
 pub mod error;
 pub mod feedback;
+pub mod governance;
 pub mod learner;
 pub mod mentoring;
 pub mod session;
