@@ -4,6 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::DomainError;
+use crate::calendar;
 use crate::course::Pillar;
 
 /// A financial year, named like "2024-25": 1 April 2024 to 31 March 2025.
@@ -25,20 +26,13 @@ impl FinancialYear {
 
     /// Reads "2024-25"; the second year must follow the first.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let invalid = || {
+        let starts_in = calendar::parse_span_name(raw, 2000..=2999).ok_or_else(|| {
             DomainError::invalid(
                 "financial_year",
                 "must name a year like 2024-25 (1 April 2024 to 31 March 2025)",
             )
-        };
-        let (first, second) = raw.trim().split_once('-').ok_or_else(invalid)?;
-        let starts_in: i32 = first.parse().map_err(|_| invalid())?;
-        let ends: i32 = second.parse().map_err(|_| invalid())?;
-        let valid = first.len() == 4
-            && second.len() == 2
-            && (2000..=2999).contains(&starts_in)
-            && ends == (starts_in + 1) % 100;
-        valid.then_some(Self { starts_in }).ok_or_else(invalid)
+        })?;
+        Ok(Self { starts_in })
     }
 
     /// The year `years` after this one (before it, when negative).
@@ -57,7 +51,7 @@ impl FinancialYear {
     }
 
     pub fn name(self) -> String {
-        format!("{}-{:02}", self.starts_in, (self.starts_in + 1) % 100)
+        calendar::span_name(self.starts_in)
     }
 }
 

@@ -17,9 +17,38 @@ pub fn london_day_start(date: NaiveDate) -> DateTime<Utc> {
         .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
 }
 
+/// A council year that spans two calendar years, named like "2025-26": the financial year
+/// and the municipal year are both named this way.
+pub fn span_name(starts_in: i32) -> String {
+    format!("{}-{:02}", starts_in, (starts_in + 1) % 100)
+}
+
+/// Reads a name like "2025-26" back to the year it starts in, if the second year follows the
+/// first and the first lies in `years`.
+pub fn parse_span_name(raw: &str, years: std::ops::RangeInclusive<i32>) -> Option<i32> {
+    let (first, second) = raw.trim().split_once('-')?;
+    let starts_in: i32 = first.parse().ok()?;
+    let ends: i32 = second.parse().ok()?;
+    let valid = first.len() == 4
+        && second.len() == 2
+        && years.contains(&starts_in)
+        && ends == (starts_in + 1) % 100;
+    valid.then_some(starts_in)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_name_reads_back_only_when_the_second_year_follows_the_first() {
+        assert_eq!(span_name(1999), "1999-00");
+        assert_eq!(parse_span_name(" 2025-26 ", 2000..=2999), Some(2025));
+        assert_eq!(parse_span_name("1999-00", 1900..=2999), Some(1999));
+        for bad in ["2025-27", "25-26", "2025-2026", "1999-00", "2025"] {
+            assert_eq!(parse_span_name(bad, 2000..=2999), None, "{bad}");
+        }
+    }
 
     #[test]
     fn just_after_midnight_in_british_summer_time_is_already_tomorrow() {

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, NaiveDate};
 
 use crate::DomainError;
+use crate::calendar;
 
 /// The day of the year a municipal year starts: the council's annual meeting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -66,22 +67,13 @@ impl MunicipalYear {
 
     /// Reads "2025-26"; the second year must follow the first.
     pub fn parse(raw: &str, start: YearStart) -> Result<Self, DomainError> {
-        let invalid = || {
+        let starts_in = calendar::parse_span_name(raw, 1900..=2998).ok_or_else(|| {
             DomainError::invalid(
                 "municipal_year",
                 "must name a year like 2025-26, the second year following the first",
             )
-        };
-        let (first, second) = raw.trim().split_once('-').ok_or_else(invalid)?;
-        let starts_in: i32 = first.parse().map_err(|_| invalid())?;
-        let ends: i32 = second.parse().map_err(|_| invalid())?;
-        let valid = first.len() == 4
-            && second.len() == 2
-            && (1900..=2998).contains(&starts_in)
-            && ends == (starts_in + 1) % 100;
-        valid
-            .then_some(Self { starts_in, start })
-            .ok_or_else(invalid)
+        })?;
+        Ok(Self { starts_in, start })
     }
 
     pub fn first_day(self) -> NaiveDate {
@@ -104,7 +96,7 @@ impl MunicipalYear {
     }
 
     pub fn name(self) -> String {
-        format!("{}-{:02}", self.starts_in, (self.starts_in + 1) % 100)
+        calendar::span_name(self.starts_in)
     }
 }
 
