@@ -410,6 +410,24 @@ async fn requirements_are_checked_and_only_admins_write_them() {
     .await;
     assert_eq!(body["errors"][0]["field"], "course_id");
 
+    let retired = app.published_course(course_body("OLD-GDPR")).await;
+    let retire = app
+        .post(
+            &format!("/v1/courses/{}/retire", id(&retired)),
+            &app.admin,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(retire.status(), StatusCode::OK);
+    let mut for_retired = good.clone();
+    for_retired["course_id"] = retired["id"].clone();
+    let body = problem(
+        app.post("/v1/requirements", &app.admin, &for_retired).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "course_id");
+
     let created = app.requirement(good).await;
     assert_eq!(created["effective_from"], json!(today()));
     let path = format!("/v1/requirements/{}", id(&created));
@@ -443,6 +461,17 @@ async fn requirements_are_checked_and_only_admins_write_them() {
         (&changed["due_within_days"], &changed["effective_until"]),
         (&json!(60), &json!("2030-03-31"))
     );
+    problem(
+        app.patch(
+            &path,
+            &app.admin,
+            Some("\"1\""),
+            &json!({"due_within_days": 90}),
+        )
+        .await,
+        StatusCode::PRECONDITION_FAILED,
+    )
+    .await;
     let standing = app.compliance(&learner, "").await;
     assert_eq!(standing["items"][0]["requirement_id"], created["id"]);
 
@@ -558,6 +587,13 @@ async fn learners_see_their_own_compliance_and_managers_chase_their_reports() {
         StatusCode::BAD_REQUEST,
     )
     .await;
+    let body = problem(
+        app.get("/v1/reports/compliance?as_of=3001-01-01", &app.admin)
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "as_of");
 }
 
 /// Counts learners and compliant learners, the report's way, from each learner's own

@@ -1,4 +1,4 @@
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Europe::London;
 
 /// The council reasons in calendar dates in London: "today" changes at midnight there, not in UTC.
@@ -16,6 +16,15 @@ pub fn london_day_start(date: NaiveDate) -> DateTime<Utc> {
         .earliest()
         .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
 }
+
+/// Whether a day is one the council's records can sensibly name: 1900 to 2999. Dates are
+/// kept as text on SQLite, so four-digit years also keep them in order there.
+pub fn is_plausible(day: NaiveDate) -> bool {
+    (1900..3000).contains(&day.year())
+}
+
+/// What to say of a day that is not plausible.
+pub const PLAUSIBLE: &str = "must be a day between 1900 and 2999";
 
 /// A council year that spans two calendar years, named like "2025-26": the financial year
 /// and the municipal year are both named this way.

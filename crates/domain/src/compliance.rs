@@ -6,12 +6,12 @@
 //! `due_within_days` after that. A completion counts until it expires, so a course with a
 //! validity is a refresher that falls due again on its own.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::error::Errors;
 use crate::learner::LearnerKind;
-use crate::{DomainError, text, vocabulary};
+use crate::{DomainError, calendar, text, vocabulary};
 
 vocabulary!(
     /// Which learners a requirement is for.
@@ -191,9 +191,9 @@ impl Rule {
             ("effective_until", draft.effective_until),
         ] {
             errors.check(
-                date.is_none_or(|d| (1900..3000).contains(&d.year())),
+                date.is_none_or(calendar::is_plausible),
                 field,
-                "must be a day between 1900 and 2999",
+                calendar::PLAUSIBLE,
             );
         }
         errors.check(

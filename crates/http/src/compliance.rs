@@ -3,7 +3,7 @@
 use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{NaiveDate, Utc};
-use pathway_domain::calendar::london_date;
+use pathway_domain::calendar::{self, london_date};
 use pathway_domain::compliance::{ComplianceStatus, Item, Tally, overall};
 use pathway_domain::learner::LearnerKind;
 use pathway_persistence::DatabaseConnection;
@@ -152,12 +152,8 @@ fn day_and_window(
         ));
     }
     let as_of = as_of.unwrap_or(today);
-    let plausible = NaiveDate::from_ymd_opt(1900, 1, 1)..NaiveDate::from_ymd_opt(3000, 1, 1);
-    if !(plausible.start.is_some_and(|s| as_of >= s) && plausible.end.is_some_and(|e| as_of < e)) {
-        return Err(ApiError::invalid(
-            "as_of",
-            "must be a day between 1900 and 2999",
-        ));
+    if !calendar::is_plausible(as_of) {
+        return Err(ApiError::invalid("as_of", calendar::PLAUSIBLE));
     }
     Ok((as_of, window_days))
 }
