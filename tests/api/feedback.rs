@@ -1,37 +1,10 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, course_body, problem, staff, token};
+use crate::helpers::{TestApp, delivered, problem, token};
 
 fn id(resource: &Value) -> &str {
     resource["id"].as_str().expect("an id")
-}
-
-/// A session of `code` run with three booked learners: two attended, one did not.
-async fn delivered(app: &TestApp, code: &str, provider: &str) -> (Value, Vec<Value>) {
-    let mut body = course_body(code);
-    body["provider"] = json!(provider);
-    let course = app.published_course(body).await;
-    let session = app.session(&course, 3).await;
-    let people = staff(app, 3).await;
-    for person in &people {
-        app.book(&session, person).await;
-    }
-    app.run(&session).await;
-    let marks: Vec<Value> = people
-        .iter()
-        .zip(["attended", "attended", "no_show"])
-        .map(|(p, a)| json!({"learner_id": p["id"], "attendance": a}))
-        .collect();
-    let marked = app
-        .post(
-            &format!("/v1/sessions/{}/attendance", id(&session)),
-            &app.admin,
-            &json!({"records": marks}),
-        )
-        .await;
-    assert_eq!(marked.status(), StatusCode::OK);
-    (session, people)
 }
 
 #[tokio::test]

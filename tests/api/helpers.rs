@@ -73,6 +73,8 @@ pub fn config(database_url: &str) -> Config {
         },
         cors_origins: vec![ALLOWED_ORIGIN.into()],
         supporters_for_panel: 3,
+        municipal_year_start: Default::default(),
+        panel_minimum_meetings: 2,
     }
 }
 
@@ -377,4 +379,34 @@ pub async fn staff(app: &TestApp, n: usize) -> Vec<Value> {
         );
     }
     learners
+}
+
+/// A session of `code` run with three booked learners: two attended, one did not.
+pub async fn delivered(app: &TestApp, code: &str, provider: &str) -> (Value, Vec<Value>) {
+    let mut body = course_body(code);
+    body["provider"] = json!(provider);
+    let course = app.published_course(body).await;
+    let session = app.session(&course, 3).await;
+    let people = staff(app, 3).await;
+    for person in &people {
+        app.book(&session, person).await;
+    }
+    app.run(&session).await;
+    let marks: Vec<Value> = people
+        .iter()
+        .zip(["attended", "attended", "no_show"])
+        .map(|(p, a)| json!({"learner_id": p["id"], "attendance": a}))
+        .collect();
+    let marked = app
+        .post(
+            &format!(
+                "/v1/sessions/{}/attendance",
+                session["id"].as_str().expect("an id")
+            ),
+            &app.admin,
+            &json!({"records": marks}),
+        )
+        .await;
+    assert_eq!(marked.status(), StatusCode::OK);
+    (session, people)
 }

@@ -8,6 +8,7 @@ mod compliance;
 mod courses;
 mod demo;
 mod feedback;
+mod governance;
 mod helpers;
 mod identity_provider;
 mod learners;

@@ -104,7 +104,10 @@ impl MunicipalYear {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cadence {
     pub year: MunicipalYear,
+    /// Meetings held in the year, up to and including today.
     pub meetings: u32,
+    /// Meetings in the year still to come; they count once held.
+    pub scheduled: u32,
     pub minimum: u32,
     pub met: bool,
     /// For the year in progress: meetings still to hold to reach the minimum, and the days
@@ -113,19 +116,27 @@ pub struct Cadence {
     pub days_left: Option<i64>,
 }
 
-/// The cadence of `year`, given the days the panel met (in any year) and today.
+/// The cadence of `year`, given the days of the panel's meetings (in any year, some perhaps
+/// still to come) and today.
 pub fn cadence(
     year: MunicipalYear,
     held_on: &[NaiveDate],
     minimum: u32,
     today: NaiveDate,
 ) -> Cadence {
-    let meetings = held_on.iter().filter(|day| year.contains(**day)).count();
-    let meetings = u32::try_from(meetings).unwrap_or(u32::MAX);
+    let count = |held: bool| {
+        let n = held_on
+            .iter()
+            .filter(|day| year.contains(**day) && (**day <= today) == held)
+            .count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    };
+    let meetings = count(true);
     let current = year.contains(today);
     Cadence {
         year,
         meetings,
+        scheduled: count(false),
         minimum,
         met: meetings >= minimum,
         remaining: current.then(|| minimum.saturating_sub(meetings)),
@@ -277,7 +288,12 @@ mod tests {
     #[test]
     fn a_year_with_one_meeting_is_short_and_the_current_year_counts_down() {
         let may = YearStart::default();
-        let meetings = [day("2025-06-10"), day("2026-06-15"), day("2026-11-02")];
+        let meetings = [
+            day("2025-06-10"),
+            day("2026-06-15"),
+            day("2026-11-02"),
+            day("2027-02-01"),
+        ];
         let past = cadence(
             MunicipalYear::parse("2025-26", may).expect("a year"),
             &meetings,
@@ -297,11 +313,13 @@ mod tests {
         assert_eq!(
             (
                 current.meetings,
+                current.scheduled,
                 current.met,
                 current.remaining,
                 current.days_left
             ),
-            (2, false, Some(1), Some(160))
+            (2, 1, false, Some(1), Some(160)),
+            "a meeting still to come does not count until it is held"
         );
         let done = cadence(
             MunicipalYear::parse("2026-27", may).expect("a year"),
@@ -310,8 +328,8 @@ mod tests {
             day("2027-04-30"),
         );
         assert_eq!(
-            (done.met, done.remaining, done.days_left),
-            (true, Some(0), Some(1))
+            (done.meetings, done.met, done.remaining, done.days_left),
+            (3, true, Some(0), Some(1))
         );
     }
 

@@ -278,3 +278,32 @@ impl FromRequest for Admin {
         ready(caller.and_then(|caller| caller.require(Role::Admin).map(|()| Admin(caller))))
     }
 }
+
+/// A caller who governs the programme: an admin, or a member of the advisory panel. Taking it
+/// as a handler argument refuses everyone else with 403.
+#[derive(Debug, Clone)]
+pub struct Governor(pub Caller);
+
+impl Governor {
+    pub fn holds(caller: &Caller) -> bool {
+        caller.has(Role::Admin) || caller.has(Role::PanelMember)
+    }
+}
+
+impl FromRequest for Governor {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload).into_inner();
+        ready(caller.and_then(|caller| {
+            if Governor::holds(&caller) {
+                Ok(Governor(caller))
+            } else {
+                Err(ApiError::Forbidden(
+                    "only admins and members of the advisory panel may do this",
+                ))
+            }
+        }))
+    }
+}

@@ -294,11 +294,9 @@ pub struct ComplianceReportView {
 
 impl ComplianceReportView {
     fn new(figures: &Figures, as_of: NaiveDate, window_days: u32) -> Self {
-        let mut total = Tally::default();
         let mut by_kind: Vec<(LearnerKind, Tally)> = Vec::new();
         let mut by_department = Vec::new();
         for (kind, department, tally) in &figures.by_group {
-            total.merge(tally);
             match by_kind.iter_mut().find(|(k, _)| k == kind) {
                 Some((_, sum)) => sum.merge(tally),
                 None => by_kind.push((*kind, *tally)),
@@ -313,7 +311,7 @@ impl ComplianceReportView {
         Self {
             as_of,
             window_days,
-            overall: (&total).into(),
+            overall: (&figures.overall()).into(),
             by_kind: by_kind
                 .iter()
                 .map(|(kind, tally)| KindFiguresView {

@@ -9,13 +9,16 @@ pub mod completion;
 pub mod compliance;
 pub mod course;
 pub mod error;
+pub mod evaluation;
 pub mod feedback;
 pub mod health;
 pub mod learner;
 pub mod mentoring;
 pub mod merge_patch;
+pub mod needs_assessment;
 pub mod openapi;
 pub mod page;
+pub mod panel;
 pub mod precondition;
 pub mod programme;
 pub mod report;
@@ -34,6 +37,7 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse, Resource, ResponseError};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use pathway_domain::governance::YearStart;
 use pathway_persistence::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
@@ -62,6 +66,10 @@ pub struct AppState {
 pub struct Rules {
     /// How many supporters make an additional training request ready for the panel.
     pub supporters_for_panel: u64,
+    /// The day the municipal year turns: the council's annual meeting.
+    pub municipal_year_start: YearStart,
+    /// How many times a municipal year the advisory panel must meet.
+    pub panel_minimum_meetings: u32,
 }
 
 impl AppState {
@@ -210,6 +218,74 @@ pub fn app(
         .service(
             resource("/v1/mentoring-partnerships/{id}/end", "POST")
                 .post(mentoring::end_partnership),
+        )
+        .service(
+            resource("/v1/panels", "GET, POST")
+                .get(panel::list_panels)
+                .post(panel::create_panel),
+        )
+        .service(
+            resource("/v1/panels/{id}", "GET, PATCH")
+                .get(panel::get_panel)
+                .patch(panel::patch_panel),
+        )
+        .service(
+            resource("/v1/panels/{id}/members", "GET, POST")
+                .get(panel::list_members)
+                .post(panel::add_member),
+        )
+        .service(
+            resource("/v1/panels/{id}/members/{member_id}", "PATCH").patch(panel::patch_member),
+        )
+        .service(
+            resource("/v1/panels/{id}/meetings", "GET, POST")
+                .get(panel::list_meetings)
+                .post(panel::create_meeting),
+        )
+        .service(
+            resource("/v1/panels/{id}/meetings/{meeting_id}", "GET, PATCH")
+                .get(panel::get_meeting)
+                .patch(panel::patch_meeting),
+        )
+        .service(resource("/v1/panels/{id}/compliance", "GET").get(panel::get_panel_compliance))
+        .service(
+            resource("/v1/panels/{id}/evaluations", "GET, POST")
+                .get(evaluation::list_evaluations)
+                .post(evaluation::create_evaluation),
+        )
+        .service(
+            resource("/v1/panels/{id}/evaluations/{evaluation_id}", "GET, PATCH")
+                .get(evaluation::get_evaluation)
+                .patch(evaluation::patch_evaluation),
+        )
+        .service(
+            resource("/v1/panels/{id}/evaluations/{evaluation_id}/agree", "POST")
+                .post(evaluation::agree_evaluation),
+        )
+        .service(
+            resource("/v1/panels/{id}/recommendation", "GET").get(evaluation::get_recommendation),
+        )
+        .service(
+            resource("/v1/needs-assessments", "GET, POST")
+                .get(needs_assessment::list_assessments)
+                .post(needs_assessment::create_assessment),
+        )
+        .service(
+            resource("/v1/needs-assessments/{id}", "GET, PATCH")
+                .get(needs_assessment::get_assessment)
+                .patch(needs_assessment::patch_assessment),
+        )
+        .service(
+            resource("/v1/needs-assessments/{id}/responses", "GET, POST")
+                .get(needs_assessment::list_responses)
+                .post(needs_assessment::respond),
+        )
+        .service(
+            resource("/v1/needs-assessments/{id}/responses/{learner_id}", "GET")
+                .get(needs_assessment::get_response),
+        )
+        .service(
+            resource("/v1/needs-assessments/{id}/summary", "GET").get(needs_assessment::summarise),
         )
         .service(resource("/v1/reports/delivery", "GET").get(report::delivery_report))
         .service(resource("/v1/reports/compliance", "GET").get(compliance::compliance_report))

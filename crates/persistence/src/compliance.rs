@@ -60,6 +60,17 @@ pub struct Figures {
     pub by_group: Vec<(LearnerKind, Option<String>, Tally)>,
 }
 
+impl Figures {
+    /// Every learner counted, by their worst status.
+    pub fn overall(&self) -> Tally {
+        let mut total = Tally::default();
+        for (_, _, tally) in &self.by_group {
+            total.merge(tally);
+        }
+        total
+    }
+}
+
 /// A course that is required of someone, as the report names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequiredCourseKey {

@@ -1,3 +1,4 @@
+use chrono::NaiveDate;
 use std::collections::HashMap;
 
 use pathway_domain::DomainError;
@@ -244,6 +245,29 @@ pub(crate) async fn by_ids(
         .all(db)
         .await?;
     hydrate(db, rows).await
+}
+
+/// The political groups of the elected members with the council on `day`, sorted.
+pub(crate) async fn political_groups_on(
+    db: &impl ConnectionTrait,
+    day: NaiveDate,
+) -> Result<Vec<String>, StoreError> {
+    let groups: Vec<Option<String>> = learners::Entity::find()
+        .select_only()
+        .column(learners::Column::PoliticalGroup)
+        .distinct()
+        .filter(learners::Column::Kind.eq(LearnerKind::ElectedMember.as_str()))
+        .filter(learners::Column::StartedOn.lte(day))
+        .filter(
+            learners::Column::LeftOn
+                .is_null()
+                .or(learners::Column::LeftOn.gt(day)),
+        )
+        .order_by_asc(learners::Column::PoliticalGroup)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(groups.into_iter().flatten().collect())
 }
 
 /// The ids of the learners `manager_id` manages, for narrowing other lists to a manager's reports.

@@ -2,6 +2,8 @@
 
 use std::env;
 
+use pathway_domain::governance::YearStart;
+
 const DEFAULT_DATABASE_URL: &str = "sqlite://pathway.db?mode=rwc";
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// Used only when `PATHWAY_ENV=development` and no secret is set, so a newcomer can run the
@@ -31,6 +33,10 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Supporters an additional training request needs to go to the panel.
     pub supporters_for_panel: u64,
+    /// The day the municipal year turns, default 1 May.
+    pub municipal_year_start: YearStart,
+    /// Meetings the advisory panel must hold each municipal year, default 2.
+    pub panel_minimum_meetings: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +56,8 @@ pub enum ConfigError {
     Key(#[from] pathway_http::auth::KeyError),
     #[error("{0} must be a whole number, not {1:?}")]
     Number(&'static str, String),
+    #[error("PATHWAY_MUNICIPAL_YEAR_START {0}")]
+    YearStart(pathway_domain::DomainError),
 }
 
 impl Config {
@@ -93,6 +101,16 @@ impl Config {
                 Some(raw) => raw
                     .parse()
                     .map_err(|_| ConfigError::Number("PATHWAY_PANEL_SUPPORTERS", raw))?,
+            },
+            municipal_year_start: match var("PATHWAY_MUNICIPAL_YEAR_START") {
+                None => YearStart::default(),
+                Some(raw) => YearStart::parse(&raw).map_err(ConfigError::YearStart)?,
+            },
+            panel_minimum_meetings: match var("PATHWAY_PANEL_MINIMUM_MEETINGS") {
+                None => 2,
+                Some(raw) => raw
+                    .parse()
+                    .map_err(|_| ConfigError::Number("PATHWAY_PANEL_MINIMUM_MEETINGS", raw))?,
             },
         };
         if environment == Environment::Production
@@ -192,6 +210,27 @@ mod tests {
         assert!(matches!(
             config(&[("PATHWAY_PANEL_SUPPORTERS", "many")]),
             Err(ConfigError::Number(..))
+        ));
+    }
+
+    #[test]
+    fn the_panel_meets_twice_a_municipal_year_from_1_may_unless_configured_otherwise() {
+        let defaults = config(&[]).expect("defaults");
+        assert_eq!(defaults.municipal_year_start, YearStart::default());
+        assert_eq!(defaults.panel_minimum_meetings, 2);
+        let configured = config(&[
+            ("PATHWAY_MUNICIPAL_YEAR_START", "05-21"),
+            ("PATHWAY_PANEL_MINIMUM_MEETINGS", "4"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            configured.municipal_year_start,
+            YearStart::parse("05-21").expect("a start")
+        );
+        assert_eq!(configured.panel_minimum_meetings, 4);
+        assert!(matches!(
+            config(&[("PATHWAY_MUNICIPAL_YEAR_START", "02-29")]),
+            Err(ConfigError::YearStart(_))
         ));
     }
 

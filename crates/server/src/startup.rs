@@ -34,6 +34,8 @@ impl Server {
         migrate(&db).await?;
         let rules = Rules {
             supporters_for_panel: config.supporters_for_panel,
+            municipal_year_start: config.municipal_year_start,
+            panel_minimum_meetings: config.panel_minimum_meetings,
         };
         let state = AppState::new(db, config.token_keys()?, config.cors_origins.clone(), rules);
         let listener = TcpListener::bind(&config.bind).map_err(|source| StartError::Bind {
