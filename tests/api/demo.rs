@@ -23,15 +23,19 @@ fn titles(matrix: &Value, category: &str, column: &str) -> Vec<String> {
 async fn demo_data_loads_once_with_the_catalogue_and_a_delivery_history() {
     let app = TestApp::spawn().await;
     let db = app.db().await;
-    let first = pathway_server::demo_data::load(&db).await.expect("loads");
+    let config = crate::helpers::config(&app.database_url);
+    let first = pathway_server::demo_data::load(&db, &config)
+        .await
+        .expect("loads");
     assert!(
         first.added >= 30
             && first.history_added
             && first.money_added
-            && first.requirements_added == 9,
+            && first.requirements_added == 9
+            && first.panel_added,
         "{first:?}"
     );
-    let second = pathway_server::demo_data::load(&db)
+    let second = pathway_server::demo_data::load(&db, &config)
         .await
         .expect("loads again");
     assert_eq!(
@@ -40,9 +44,10 @@ async fn demo_data_loads_once_with_the_catalogue_and_a_delivery_history() {
             second.already_there,
             second.history_added,
             second.money_added,
-            second.requirements_added
+            second.requirements_added,
+            second.panel_added
         ),
-        (0, first.added, false, false, 0)
+        (0, first.added, false, false, 0, false)
     );
     let figures: Value = app
         .get("/v1/reports/compliance", &app.admin)
@@ -211,4 +216,58 @@ async fn demo_data_loads_once_with_the_catalogue_and_a_delivery_history() {
         .await
         .expect("json");
     assert_eq!(ready["items"].as_array().map(Vec::len), Some(1));
+
+    governance(&app, &ready["items"][0]["id"]).await;
+}
+
+/// The demo panel: every political group seated, two meetings a year, an agreed evaluation
+/// citing the request sent to the panel, and a needs round answered.
+async fn governance(app: &TestApp, ready_request: &Value) {
+    let get = |path: String| async move {
+        let response = app.get(&path, &app.admin).await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "{path}");
+        response.json::<Value>().await.expect("json")
+    };
+    let panels = get("/v1/panels".into()).await;
+    let panel = panels["items"][0]["id"]
+        .as_str()
+        .expect("a panel")
+        .to_owned();
+    let compliance = get(format!("/v1/panels/{panel}/compliance")).await;
+    assert_eq!(
+        compliance["missing_political_groups"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        compliance["represented_political_groups"],
+        serde_json::json!(["Conservative", "Green", "Labour", "Liberal Democrat"])
+    );
+    let years = compliance["municipal_years"].as_array().expect("years");
+    assert_eq!(years.len(), 2, "{compliance}");
+    assert_eq!(years[0]["meetings"], 2);
+    assert_eq!(
+        years[1]["meetings"].as_u64().unwrap_or(0) + years[1]["scheduled"].as_u64().unwrap_or(0),
+        2
+    );
+    let agreed = get(format!("/v1/panels/{panel}/evaluations?status=agreed")).await;
+    let evaluation = &agreed["items"][0];
+    assert_eq!(
+        evaluation["recommendations"][0]["training_request_ids"][0],
+        *ready_request
+    );
+    assert!(
+        evaluation["evidence"]["delivery"]["sessions"].as_u64() > Some(0),
+        "{evaluation}"
+    );
+    let rounds = get("/v1/needs-assessments".into()).await;
+    let round = rounds["items"][0]["id"]
+        .as_str()
+        .expect("a round")
+        .to_owned();
+    let summary = get(format!("/v1/needs-assessments/{round}/summary")).await;
+    assert!(summary["responses"].as_u64() > Some(5), "{summary}");
+    assert_eq!(
+        summary["accessibility"]["other_needs"],
+        serde_json::json!(["A hearing loop in the committee room"])
+    );
 }

@@ -154,15 +154,16 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             telemetry::init(config.environment);
             let db = pathway_persistence::connect(&config.database_url).await?;
             pathway_persistence::migrate(&db).await?;
-            let loaded = demo_data::load(&db).await?;
+            let loaded = demo_data::load(&db, &config).await?;
             let said = |added: bool| if added { "added" } else { "already there" };
             println!(
-                "demo catalogue: {} courses added, {} already there; delivery history {}; budgets and requests {}; {} requirements added",
+                "demo catalogue: {} courses added, {} already there; delivery history {}; budgets and requests {}; {} requirements added; advisory panel {}",
                 loaded.added,
                 loaded.already_there,
                 said(loaded.history_added),
                 said(loaded.money_added),
-                loaded.requirements_added
+                loaded.requirements_added,
+                said(loaded.panel_added)
             );
         }
         Command::Serve => {
