@@ -349,6 +349,38 @@ fn every_body_in_the_contract_comes_with_an_example() {
     }
 }
 
+/// A client generating mocks from the examples gets values its own schema accepts: every
+/// uuid and date in a schema's example parses as one.
+#[test]
+fn examples_hold_valid_ids_and_dates() {
+    let spec: Value = serde_json::from_str(&pathway_http::openapi::json()).expect("json");
+    let mut checked = 0;
+    for (name, schema) in spec["components"]["schemas"].as_object().expect("schemas") {
+        let (Some(example), Some(properties)) = (
+            schema["example"].as_object(),
+            schema["properties"].as_object(),
+        ) else {
+            continue;
+        };
+        for (field, property) in properties {
+            let Some(value) = example.get(field).and_then(Value::as_str) else {
+                continue;
+            };
+            let valid = match property["format"].as_str() {
+                Some("uuid") => value.parse::<uuid::Uuid>().is_ok(),
+                Some("date") => value.parse::<chrono::NaiveDate>().is_ok(),
+                _ => continue,
+            };
+            assert!(
+                valid,
+                "{name}.{field}: the example {value:?} is not what the schema says"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} values checked");
+}
+
 #[test]
 fn every_reference_in_the_contract_resolves() {
     fn refs(value: &Value, found: &mut Vec<String>) {

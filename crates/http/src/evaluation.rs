@@ -125,7 +125,7 @@ impl From<&Appraisal> for EvaluationInput {
 /// An evaluation with the evidence it was drafted on.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "id": "019a8f40-0000-7000-8000-0000000000v1", "panel_id": "019a8f40-0000-7000-8000-0000000000p1",
+    "id": "019a8f40-0000-7000-8000-0000000000c1", "panel_id": "019a8f40-0000-7000-8000-0000000000f1",
     "status": "agreed", "scope": {"kind": "programme"}, "period_start": "2025-05-01", "period_end": "2026-04-30",
     "ratings": {"needs_met": 4, "uptake": 3, "accessibility": 4, "quality": 5},
     "findings": "Uptake of planning training was high; evening sessions were asked for.",
@@ -414,11 +414,11 @@ pub struct RecommendedView {
 /// A municipal year's agreed recommendations, ready to send to the Cabinet Member.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "panel_id": "019a8f40-0000-7000-8000-0000000000p1",
+    "panel_id": "019a8f40-0000-7000-8000-0000000000f1",
     "panel_name": "Member Development Cabinet Member Advisory Panel",
     "advises": "Cabinet Member for Policy and Leadership", "municipal_year": "2025-26",
     "recommendations": [{"kind": "add", "course_id": null, "course_title": null, "text": "Commission a course on chairing meetings",
-        "training_request_ids": [], "evaluation_id": "019a8f40-0000-7000-8000-0000000000v1", "agreed_on": "2026-03-10"}]
+        "training_request_ids": [], "evaluation_id": "019a8f40-0000-7000-8000-0000000000c1", "agreed_on": "2026-03-10"}]
 }))]
 pub struct RecommendationView {
     pub panel_id: Uuid,

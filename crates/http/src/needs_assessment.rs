@@ -73,7 +73,7 @@ impl From<&Round> for RoundInput {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "id": "019a8f40-0000-7000-8000-0000000000n1", "title": "Members' training needs 2026", "audience": "all",
+    "id": "019a8f40-0000-7000-8000-0000000000d1", "title": "Members' training needs 2026", "audience": "all",
     "opens_on": "2026-06-01", "closes_on": "2026-06-30", "subjects": ["Planning", "Scrutiny"], "open": false,
     "created_at": "2026-05-20T09:00:00Z", "updated_at": "2026-05-20T09:00:00Z"
 }))]
@@ -274,7 +274,7 @@ pub struct ResponseInput {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "assessment_id": "019a8f40-0000-7000-8000-0000000000n1", "learner_id": "019a8f3e-0000-7000-8000-000000000001",
+    "assessment_id": "019a8f40-0000-7000-8000-0000000000d1", "learner_id": "019a8f3e-0000-7000-8000-000000000001",
     "learner_kind": "elected_member",
     "choices": [{"subject": "Planning", "priority": 1}], "comments": "More sessions after 6pm, please.",
     "accessibility": {"times_of_day": ["evening"], "formats": ["online"], "other_needs": null},
@@ -489,7 +489,7 @@ pub struct AccessibilitySummaryView {
 /// What a round's responses add up to.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "assessment_id": "019a8f40-0000-7000-8000-0000000000n1", "counted_on": "2026-06-30", "responses": 3,
+    "assessment_id": "019a8f40-0000-7000-8000-0000000000d1", "counted_on": "2026-06-30", "responses": 3,
     "response_rates": [
         {"audience": "employee", "invited": 10, "responded": 1, "response_rate": 0.1},
         {"audience": "elected_member", "invited": 4, "responded": 2, "response_rate": 0.5}

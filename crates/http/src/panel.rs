@@ -65,7 +65,7 @@ impl From<&PanelDetails> for PanelInput {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "id": "019a8f40-0000-7000-8000-0000000000p1",
+    "id": "019a8f40-0000-7000-8000-0000000000f1",
     "name": "Member Development Cabinet Member Advisory Panel",
     "purpose": "Review members' training needs, recommend a programme, monitor its delivery and evaluate it",
     "advises": "Cabinet Member for Policy and Leadership",
@@ -243,7 +243,7 @@ pub struct SeatInput {
 /// A seat on a panel, with who holds it.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "id": "019a8f40-0000-7000-8000-0000000000m1", "panel_id": "019a8f40-0000-7000-8000-0000000000p1",
+    "id": "019a8f40-0000-7000-8000-0000000000f2", "panel_id": "019a8f40-0000-7000-8000-0000000000f1",
     "learner_id": "019a8f3e-0000-7000-8000-000000000001", "name": "Ann Lucas", "kind": "elected_member",
     "political_group": "Labour", "role": "chair", "joined_on": "2025-05-20", "left_on": null, "current": true
 }))]
@@ -438,7 +438,7 @@ impl From<&MeetingRecord> for MeetingInput {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "id": "019a8f40-0000-7000-8000-0000000000e1", "panel_id": "019a8f40-0000-7000-8000-0000000000p1",
+    "id": "019a8f40-0000-7000-8000-0000000000e1", "panel_id": "019a8f40-0000-7000-8000-0000000000f1",
     "municipal_year": "2025-26", "held_on": "2025-06-10",
     "agenda": ["Results of the members' training needs survey"],
     "attendees": ["019a8f3e-0000-7000-8000-000000000001"],
@@ -652,7 +652,7 @@ pub struct MunicipalYearView {
 /// Whether the panel meets as often as it must and has every political group on it.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "panel_id": "019a8f40-0000-7000-8000-0000000000p1", "as_of": "2026-11-23",
+    "panel_id": "019a8f40-0000-7000-8000-0000000000f1", "as_of": "2026-11-23",
     "municipal_years": [
         {"municipal_year": "2025-26", "first_day": "2025-05-01", "last_day": "2026-04-30", "meetings": 1, "scheduled": 0,
          "minimum": 2, "met": false, "remaining": null, "days_left": null},
