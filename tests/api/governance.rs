@@ -756,6 +756,22 @@ async fn the_evidence_snapshot_matches_the_delivery_compliance_and_budget_figure
         .ok(&format!("{evaluations}/{}", id(&programme)), &app.admin)
         .await;
     assert_eq!(again["evidence"], programme["evidence"]);
+
+    // Moving the period gathers the evidence again, for the new period.
+    let path = format!("{evaluations}/{}", id(&programme));
+    let tag = etag(&app.get(&path, &app.admin).await);
+    let moved = app
+        .patch(
+            &path,
+            &app.admin,
+            Some(&tag),
+            &json!({"period_start": "2001-04-01", "period_end": "2002-03-31"}),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let moved: Value = moved.json().await.expect("json");
+    assert_eq!(moved["evidence"]["delivery"]["sessions"], 0);
+    assert_eq!(moved["evidence"]["budget"][0]["financial_year"], "2001-02");
 }
 
 #[tokio::test]

@@ -142,28 +142,16 @@ pub async fn update(
 ) -> Result<Evaluation, StoreError> {
     check_references(db, &appraisal, context).await?;
     let before = get(db, panel_id, id).await?;
-    let moved = (
-        before.appraisal.scope,
-        before.appraisal.period_start,
-        before.appraisal.period_end,
-    ) != (
-        appraisal.scope,
-        appraisal.period_start,
-        appraisal.period_end,
-    );
-    let evidence = if moved {
-        Some(gather(db, &appraisal, context.today).await?)
-    } else {
+    let evidence = if reach(&before.appraisal) == reach(&appraisal) {
         None
+    } else {
+        Some(gather(db, &appraisal, context.today).await?)
     };
     let tx = begin_write(db).await?;
     let current = lock(&tx, panel_id, id, expected_version).await?;
     current.revise()?;
-    if current.appraisal.scope != before.appraisal.scope
-        || current.appraisal.period_start != before.appraisal.period_start
-        || current.appraisal.period_end != before.appraisal.period_end
-    {
-        // Someone redrafted the scope in between; the evidence gathered may be for the wrong one.
+    if reach(&current.appraisal) != reach(&before.appraisal) {
+        // Redrafted in between: the evidence above may be for another scope or period.
         return Err(StoreError::Stale(RESOURCE));
     }
     let mut row = evaluations::ActiveModel {
@@ -345,6 +333,15 @@ async fn lock(
         return Err(StoreError::Stale(RESOURCE));
     }
     to_evaluation(row)
+}
+
+/// What the evidence depends on: the scope and the period.
+fn reach(appraisal: &Appraisal) -> (EvaluationScope, NaiveDate, NaiveDate) {
+    (
+        appraisal.scope,
+        appraisal.period_start,
+        appraisal.period_end,
+    )
 }
 
 fn write_appraisal(appraisal: &Appraisal) -> Result<evaluations::ActiveModel, StoreError> {
