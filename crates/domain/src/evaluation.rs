@@ -130,11 +130,12 @@ impl Appraisal {
     pub fn parse(draft: EvaluationDraft) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
         let scope = errors.take(EvaluationScope::parse(draft.scope_kind, draft.course_id));
-        errors.check(
-            calendar::is_plausible(draft.period_start),
-            "period_start",
-            calendar::PLAUSIBLE,
-        );
+        for (field, day) in [
+            ("period_start", draft.period_start),
+            ("period_end", draft.period_end),
+        ] {
+            errors.check(calendar::is_plausible(day), field, calendar::PLAUSIBLE);
+        }
         errors.check(
             draft.period_end >= draft.period_start,
             "period_end",
@@ -490,6 +491,14 @@ mod tests {
         assert_eq!(
             Appraisal::parse(draft()).map(|a| a.scope),
             Ok(EvaluationScope::Programme)
+        );
+        let endless = Appraisal::parse(EvaluationDraft {
+            period_end: day("9999-12-31"),
+            ..draft()
+        });
+        assert!(
+            endless.is_err(),
+            "a period is read year by year: it must end"
         );
     }
 

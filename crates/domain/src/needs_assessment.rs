@@ -60,11 +60,9 @@ impl Round {
     pub fn parse(draft: RoundDraft) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
         let title = errors.take(text::required("title", &draft.title, 200));
-        errors.check(
-            calendar::is_plausible(draft.opens_on),
-            "opens_on",
-            calendar::PLAUSIBLE,
-        );
+        for (field, day) in [("opens_on", draft.opens_on), ("closes_on", draft.closes_on)] {
+            errors.check(calendar::is_plausible(day), field, calendar::PLAUSIBLE);
+        }
         errors.check(
             draft.closes_on >= draft.opens_on,
             "closes_on",

@@ -94,11 +94,13 @@ impl Seat {
                 "an elected member sits on the panel as chair, vice_chair or member"
             },
         );
-        errors.check(
-            calendar::is_plausible(joined_on),
-            "joined_on",
-            calendar::PLAUSIBLE,
-        );
+        for (field, day) in [("joined_on", Some(joined_on)), ("left_on", left_on)] {
+            errors.check(
+                day.is_none_or(calendar::is_plausible),
+                field,
+                calendar::PLAUSIBLE,
+            );
+        }
         errors.check(
             left_on.is_none_or(|left| left > joined_on),
             "left_on",
