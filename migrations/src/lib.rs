@@ -9,6 +9,7 @@ mod m20261122_000004_feedback_mentoring;
 mod m20261122_000005_training_requests_budgets;
 mod m20261122_000006_requirements_seat_history;
 mod m20261123_000007_governance;
+mod m20261123_000008_integrations;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_training_requests_budgets::Migration),
             Box::new(m20261122_000006_requirements_seat_history::Migration),
             Box::new(m20261123_000007_governance::Migration),
+            Box::new(m20261123_000008_integrations::Migration),
         ]
     }
 }

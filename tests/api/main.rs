@@ -11,6 +11,7 @@ mod feedback;
 mod governance;
 mod helpers;
 mod identity_provider;
+mod integrations;
 mod learners;
 mod mentoring;
 mod platform;

@@ -3,6 +3,7 @@
 //! Nothing here performs I/O: persistence and HTTP build on these types, so every rule can be
 //! tested on its own, boundary days included.
 
+pub mod api_client;
 pub mod audit;
 pub mod budget;
 pub mod calendar;
@@ -15,6 +16,7 @@ pub mod error;
 pub mod evaluation;
 pub mod feedback;
 pub mod governance;
+pub mod hr_sync;
 pub mod learner;
 pub mod mentoring;
 pub mod needs_assessment;

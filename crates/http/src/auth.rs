@@ -7,6 +7,7 @@ use actix_web::http::header;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use pathway_domain::api_client::Scope;
 use pathway_domain::audit::Actor;
 use pathway_domain::learner::Learner;
 use serde::{Deserialize, Serialize};
@@ -74,7 +75,19 @@ pub struct Claims {
 pub struct TokenKeys {
     decoding: DecodingKey,
     validation: Validation,
+    issuing: Option<Issuing>,
 }
+
+/// How Pathway signs and checks the tokens it gives integration clients itself.
+struct Issuing {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+/// The `iss` and `aud` of the tokens Pathway gives integration clients.
+pub const CLIENT_TOKEN_ISSUER: &str = "pathway";
+pub const CLIENT_TOKEN_AUDIENCE: &str = "pathway-integrations";
 
 /// Why a verification key could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -130,10 +143,50 @@ impl TokenKeys {
         Self {
             decoding,
             validation,
+            issuing: None,
         }
     }
 
+    /// Also issues HS256 tokens to integration clients, signed with `secret`, and accepts
+    /// them back.
+    pub fn issuing_with(mut self, secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 30;
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        validation.set_issuer(&[CLIENT_TOKEN_ISSUER]);
+        validation.set_audience(&[CLIENT_TOKEN_AUDIENCE]);
+        self.issuing = Some(Issuing {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        });
+        self
+    }
+
+    /// Signs a token for an integration client; `None` when no signing secret is configured.
+    pub fn issue(&self, subject: &str, scope: &str, lifetime_seconds: u64) -> Option<String> {
+        let issuing = self.issuing.as_ref()?;
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: subject.to_owned(),
+            roles: Vec::new(),
+            scope: Some(scope.to_owned()),
+            exp: now + lifetime_seconds,
+            nbf: None,
+            iat: Some(now),
+            iss: Some(CLIENT_TOKEN_ISSUER.to_owned()),
+            aud: Some(CLIENT_TOKEN_AUDIENCE.to_owned()),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &issuing.encoding).ok()
+    }
+
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        let own = self.issuing.as_ref().and_then(|issuing| {
+            decode::<Claims>(token, &issuing.decoding, &issuing.validation).ok()
+        });
+        if let Some(data) = own {
+            return Ok(data.claims);
+        }
         decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|error| {
@@ -178,6 +231,18 @@ impl Caller {
         }
     }
 
+    /// Refuses the request unless the caller's token carries `scope`, or the caller is an admin
+    /// doing by hand what an integration does.
+    pub fn may(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.has(Role::Admin) || self.scopes.iter().any(|s| s == scope.as_str()) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "this needs a token with the right scope (or an admin's)",
+            ))
+        }
+    }
+
     /// The learner a person's token stands for (`sub`), when it is one.
     pub fn learner_id(&self) -> Option<Uuid> {
         self.subject.parse().ok()
@@ -216,30 +281,64 @@ impl Caller {
     }
 }
 
+/// The subject of an integration client's token starts with this; a person's is their id.
+pub const CLIENT_SUBJECT_PREFIX: &str = "client:";
+
+impl Caller {
+    /// Whether the token is an integration client's rather than a person's.
+    pub fn is_client(&self) -> bool {
+        self.subject.starts_with(CLIENT_SUBJECT_PREFIX)
+    }
+
+    fn from_token(req: &HttpRequest) -> Result<Self, ApiError> {
+        let keys = req
+            .app_data::<Data<TokenKeys>>()
+            .expect("token keys are configured at start");
+        let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
+        let claims = keys.verify(bearer(req)?)?;
+        Ok(Caller {
+            subject: claims.sub,
+            roles: claims.roles.iter().filter_map(|r| r.parse().ok()).collect(),
+            scopes: claims
+                .scope
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            request_id,
+        })
+    }
+}
+
+/// A person: an integration client's token opens only the integration endpoints.
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let keys = req
-            .app_data::<Data<TokenKeys>>()
-            .expect("token keys are configured at start");
-        let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
-        ready(
-            bearer(req)
-                .and_then(|token| keys.verify(token))
-                .map(|claims| Caller {
-                    subject: claims.sub,
-                    roles: claims.roles.iter().filter_map(|r| r.parse().ok()).collect(),
-                    scopes: claims
-                        .scope
-                        .unwrap_or_default()
-                        .split_whitespace()
-                        .map(str::to_owned)
-                        .collect(),
-                    request_id,
-                }),
-        )
+        ready(Caller::from_token(req).and_then(|caller| {
+            if caller.is_client() {
+                Err(ApiError::Forbidden(
+                    "an integration client's token opens only the integration endpoints",
+                ))
+            } else {
+                Ok(caller)
+            }
+        }))
+    }
+}
+
+/// Whoever calls an integration endpoint: an integration client, or a person (an admin doing
+/// the same by hand). The endpoint still checks the scope with [`Caller::may`].
+#[derive(Debug, Clone)]
+pub struct Integration(pub Caller);
+
+impl FromRequest for Integration {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Caller::from_token(req).map(Integration))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Pathway's HTTP surface: thin handlers that authenticate, parse into domain commands, call
 //! storage, and answer in JSON or problem+json.
 
+pub mod api_client;
 pub mod audit;
 pub mod auth;
 pub mod budget;
@@ -12,10 +13,13 @@ pub mod error;
 pub mod evaluation;
 pub mod feedback;
 pub mod health;
+pub mod hr_sync;
+pub mod idempotency;
 pub mod learner;
 pub mod mentoring;
 pub mod merge_patch;
 pub mod needs_assessment;
+pub mod oauth;
 pub mod openapi;
 pub mod page;
 pub mod panel;
@@ -348,6 +352,24 @@ pub fn app(
         .service(resource("/v1/completions/{id}", "GET").get(completion::get_completion))
         .service(resource("/v1/training-matrix", "GET").get(training_matrix::get_training_matrix))
         .service(resource("/v1/audit-events", "GET").get(audit::list_audit_events))
+        .service(
+            resource("/v1/api-clients", "GET, POST")
+                .get(api_client::list_clients)
+                .post(api_client::create_client),
+        )
+        .service(resource("/v1/api-clients/{id}", "GET").get(api_client::get_client))
+        .service(resource("/v1/api-clients/{id}/revoke", "POST").post(api_client::revoke_client))
+        .service(resource("/oauth/token", "POST").post(oauth::issue_token))
+        .service(
+            resource("/v1/integrations/hr/learners/sync", "POST")
+                .app_data(web::PayloadConfig::default().limit(hr_sync::BODY_LIMIT))
+                .post(hr_sync::sync_learners),
+        )
+        .service(resource("/v1/integrations/hr/sync-runs", "POST").post(hr_sync::open_run))
+        .service(resource("/v1/integrations/hr/sync-runs/{id}", "GET").get(hr_sync::get_run))
+        .service(
+            resource("/v1/integrations/hr/sync-runs/{id}/close", "POST").post(hr_sync::close_run),
+        )
         .service(resource("/health/live", "GET").get(health::live))
         .service(resource("/health/ready", "GET").get(health::ready))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
@@ -390,11 +412,13 @@ fn cors(origins: &[String]) -> Cors {
 fn problem_for_bare_errors<B>(
     response: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if is_problem || !(response.status().is_client_error() || response.status().is_server_error()) {
+    // A handler's own JSON answer stands: problem+json, or the error format a standard
+    // prescribes (OAuth's at /oauth/token).
+    let is_json = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/problem+json")
+            || v.as_bytes().starts_with(b"application/json")
+    });
+    if is_json || !(response.status().is_client_error() || response.status().is_server_error()) {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));

@@ -1,12 +1,15 @@
 //! The contract: generated from the handlers' annotations, committed as openapi/openapi.json.
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use pathway_domain::api_client::Scope;
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    audit, budget, cohort, completion, compliance, course, error, evaluation, feedback, health,
-    learner, mentoring, needs_assessment, panel, programme, report, requirement, responses,
-    session, training_matrix, training_request,
+    api_client, audit, budget, cohort, completion, compliance, course, error, evaluation, feedback,
+    health, hr_sync, learner, mentoring, needs_assessment, oauth, panel, programme, report,
+    requirement, responses, session, training_matrix, training_request,
 };
 
 #[derive(OpenApi)]
@@ -115,11 +118,25 @@ use crate::{
         completion::list_completions,
         completion::get_completion,
         audit::list_audit_events,
+        api_client::create_client,
+        api_client::list_clients,
+        api_client::get_client,
+        api_client::revoke_client,
+        oauth::issue_token,
+        hr_sync::sync_learners,
+        hr_sync::open_run,
+        hr_sync::get_run,
+        hr_sync::close_run,
         health::live,
         health::ready,
     ),
     components(
-        schemas(error::Problem, error::FieldProblem, feedback::GroupBy),
+        schemas(
+            error::Problem,
+            error::FieldProblem,
+            feedback::GroupBy,
+            pathway_domain::hr_sync::SyncMode
+        ),
         responses(
             responses::BadRequest,
             responses::Unauthorized,
@@ -147,6 +164,7 @@ use crate::{
         (name = "reports", description = "Figures for the organisation, in JSON or CSV"),
         (name = "training requests", description = "The pro-forma for training outside the offer, its workflow and supporters"),
         (name = "budgets", description = "Money per financial year by pillar: allocated, committed, spent"),
+        (name = "integrations", description = "For HR systems and e-learning platforms: API clients, their OAuth tokens, and the bulk HR sync"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health probes for orchestrators"),
     )
@@ -167,6 +185,25 @@ impl Modify for BearerToken {
                     .description(Some("A JWT with `sub`, `roles` and optionally `scope`; `pathway token` makes one in development."))
                     .build(),
             ),
+        );
+        let scopes = Scopes::from_iter(Scope::ALL.iter().map(|scope| {
+            let what = match scope {
+                Scope::LearnersSync => "Keep learners current: SCIM and the bulk HR sync",
+                Scope::CompletionsWrite => "Report completions: signed callbacks",
+                Scope::XapiWrite => "Send xAPI statements",
+                Scope::XapiRead => "Read xAPI statements",
+            };
+            (scope.as_str(), what)
+        }));
+        components.add_security_scheme(
+            "client_credentials",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "/oauth/token",
+                    scopes,
+                ))],
+                "Integration clients registered at /v1/api-clients get tokens at /oauth/token.",
+            )),
         );
     }
 }

@@ -4,6 +4,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::db::now;
 use crate::page::PageRequest;
+use crate::sql::insert;
 use crate::{Page, StoreError};
 
 pub(crate) mod entity {
@@ -51,6 +52,43 @@ pub(crate) async fn record(
     .insert(tx)
     .await?;
     Ok(())
+}
+
+/// Records one action on many resources at once, as a bulk sync does.
+pub(crate) async fn record_many(
+    tx: &impl ConnectionTrait,
+    actor: &Actor,
+    action: &str,
+    resource_type: &str,
+    resource_ids: &[Uuid],
+) -> Result<(), StoreError> {
+    let at = now();
+    let rows = resource_ids.iter().map(|id| {
+        vec![
+            Uuid::now_v7().into(),
+            at.into(),
+            actor.subject.clone().into(),
+            action.into(),
+            resource_type.into(),
+            (*id).into(),
+            actor.request_id.clone().into(),
+        ]
+    });
+    insert(
+        tx,
+        "audit_events",
+        &[
+            "id",
+            "occurred_at",
+            "actor",
+            "action",
+            "resource_type",
+            "resource_id",
+            "request_id",
+        ],
+        rows,
+    )
+    .await
 }
 
 /// Narrows the audit trail; every field is optional.

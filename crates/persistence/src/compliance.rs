@@ -95,7 +95,7 @@ pub async fn of_learner(
     }
     let (learner, seats) = learner::with_seats(db, id, true).await?;
     let required = requirement::required_courses(db, None).await?;
-    let completions = attainments(db, Some(id), None).await?;
+    let completions = attainments(db, Some(&[id]), None).await?;
     let items = assess(
         &subject(&learner, &seats),
         &required,
@@ -315,10 +315,12 @@ async fn stored_standings(
 }
 
 /// Whose rows in `compliance_items` to work out again after a change.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum Refresh {
     /// One learner: their details, seats or completions changed.
     Learner(Uuid),
+    /// Many learners at once: a bulk HR sync.
+    Learners(Vec<Uuid>),
     /// One requirement, created or changed (a deleted one takes its rows with it).
     Requirement(Uuid),
     /// The requirements of a course whose title or go-live date changed.
@@ -339,41 +341,47 @@ pub(crate) async fn refresh(db: &impl ConnectionTrait, what: Refresh) -> Result<
             .await?;
     }
     let mut required = requirement::required_courses(db, None).await?;
-    required.retain(|r| match what {
-        Refresh::Requirement(id) => r.requirement.id == id,
-        Refresh::Course(id) => r.requirement.rule.course_id == id,
-        Refresh::Learner(_) | Refresh::Everyone => true,
+    required.retain(|r| match &what {
+        Refresh::Requirement(id) => r.requirement.id == *id,
+        Refresh::Course(id) => r.requirement.rule.course_id == *id,
+        Refresh::Learner(_) | Refresh::Learners(_) | Refresh::Everyone => true,
     });
-    let (people, done) = match what {
-        Refresh::Learner(id) => {
-            let one = learner::with_seats(db, id, false).await?;
-            (vec![one], attainments(db, Some(id), None).await?)
-        }
+    let some: Option<&[Uuid]> = match &what {
+        Refresh::Learner(id) => Some(std::slice::from_ref(id)),
+        Refresh::Learners(ids) => Some(ids),
+        Refresh::Requirement(_) | Refresh::Course(_) | Refresh::Everyone => None,
+    };
+    let course = match &what {
         Refresh::Requirement(_) | Refresh::Course(_) => {
-            let course = required.first().map(|r| r.requirement.rule.course_id);
-            (
-                learner::everyone(db, false).await?,
-                attainments(db, None, course).await?,
-            )
+            required.first().map(|r| r.requirement.rule.course_id)
         }
-        Refresh::Everyone => (
-            learner::everyone(db, false).await?,
-            attainments(db, None, None).await?,
-        ),
+        _ => None,
     };
-    let (column, id) = match what {
-        Refresh::Learner(id) => ("learner_id", Some(id)),
-        Refresh::Requirement(id) => ("requirement_id", Some(id)),
-        Refresh::Course(id) => ("course_id", Some(id)),
-        Refresh::Everyone => ("learner_id", None),
+    let people = match some {
+        Some(ids) => learner::with_seats_of(db, ids).await?,
+        None => learner::everyone(db, false).await?,
     };
-    let mut clear = Sql::new(db.get_database_backend());
-    clear.push("DELETE FROM compliance_items");
-    if let Some(id) = id {
-        let id = clear.bind(id);
-        clear.push(&format!(" WHERE {column} = {id}"));
+    let done = attainments(db, some, course).await?;
+    let (column, ids): (&str, Vec<Uuid>) = match &what {
+        Refresh::Learner(id) => ("learner_id", vec![*id]),
+        Refresh::Learners(ids) => ("learner_id", ids.clone()),
+        Refresh::Requirement(id) => ("requirement_id", vec![*id]),
+        Refresh::Course(id) => ("course_id", vec![*id]),
+        Refresh::Everyone => ("learner_id", Vec::new()),
+    };
+    if ids.is_empty() {
+        db.execute_unprepared("DELETE FROM compliance_items")
+            .await?;
     }
-    db.execute_raw(clear.statement()).await?;
+    for chunk in ids.chunks(1000) {
+        let mut clear = Sql::new(db.get_database_backend());
+        let placeholders: Vec<String> = chunk.iter().map(|id| clear.bind(*id)).collect();
+        clear.push(&format!(
+            "DELETE FROM compliance_items WHERE {column} IN ({})",
+            placeholders.join(", ")
+        ));
+        db.execute_raw(clear.statement()).await?;
+    }
 
     let rows = people.iter().flat_map(|(learner, seats)| {
         let subject = subject(learner, seats);
@@ -546,13 +554,30 @@ fn subject<'a>(learner: &'a Learner, seats: &'a [Seat]) -> Subject<'a> {
 /// Completions by learner, as (course, attainment): one learner's, or one course's, or all.
 async fn attainments(
     db: &impl ConnectionTrait,
-    learner_id: Option<Uuid>,
+    learners: Option<&[Uuid]>,
     course_id: Option<Uuid>,
 ) -> Result<HashMap<Uuid, Vec<(Uuid, Attainment)>>, StoreError> {
+    let mut by_learner: HashMap<Uuid, Vec<(Uuid, Attainment)>> = HashMap::new();
+    match learners {
+        Some(ids) => {
+            for chunk in ids.chunks(1000) {
+                attainments_of(db, Some(chunk), course_id, &mut by_learner).await?;
+            }
+        }
+        None => attainments_of(db, None, course_id, &mut by_learner).await?,
+    }
+    Ok(by_learner)
+}
+
+async fn attainments_of(
+    db: &impl ConnectionTrait,
+    learners: Option<&[Uuid]>,
+    course_id: Option<Uuid>,
+    by_learner: &mut HashMap<Uuid, Vec<(Uuid, Attainment)>>,
+) -> Result<(), StoreError> {
     // Read in slices in id order: a council's whole record is a million rows, and holding
     // them all as driver rows at once would take far more memory than the result.
     const SLICE: u64 = 20_000;
-    let mut by_learner: HashMap<Uuid, Vec<(Uuid, Attainment)>> = HashMap::new();
     let mut after: Option<Uuid> = None;
     loop {
         let mut query = completions::Entity::find()
@@ -564,8 +589,8 @@ async fn attainments(
             .column(completions::Column::ExpiresOn)
             .order_by_asc(completions::Column::Id)
             .limit(SLICE);
-        if let Some(id) = learner_id {
-            query = query.filter(completions::Column::LearnerId.eq(id));
+        if let Some(ids) = learners {
+            query = query.filter(completions::Column::LearnerId.is_in(ids.iter().copied()));
         }
         if let Some(id) = course_id {
             query = query.filter(completions::Column::CourseId.eq(id));
@@ -587,7 +612,7 @@ async fn attainments(
             ));
         }
         if !full {
-            return Ok(by_learner);
+            return Ok(());
         }
     }
 }

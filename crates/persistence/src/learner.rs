@@ -314,19 +314,167 @@ pub async fn leave(
 ) -> Result<Learner, StoreError> {
     let tx = begin_write(db).await?;
     let current = lock(&tx, id, expected_version).await?;
+    depart(
+        &tx,
+        &current,
+        left_on.unwrap_or_else(|| london_date(now())),
+        actor,
+    )
+    .await?;
+    compliance::refresh(&tx, Refresh::Learner(id)).await?;
+    tx.commit().await?;
+    get(db, id).await
+}
+
+/// Records a leaver whose row the caller holds, and gives up their places on sessions; the
+/// caller refreshes their compliance.
+async fn depart(
+    tx: &DatabaseTransaction,
+    current: &learners::Model,
+    left_on: NaiveDate,
+    actor: &Actor,
+) -> Result<(), StoreError> {
     let learner = to_learner(current.clone(), &[])?;
-    let (status, left_on) = learner.leave(left_on.unwrap_or_else(|| london_date(now())))?;
+    let (status, left_on) = learner.leave(left_on)?;
     let changes = learners::ActiveModel {
         status: Set(status.as_str().to_owned()),
         left_on: Set(Some(left_on)),
         ..Default::default()
     };
-    bump(&tx, &current, changes).await?;
-    audit::record(&tx, actor, "learner.left", RESOURCE, id).await?;
-    session::release_seats_of(&tx, id, left_on, actor).await?;
-    compliance::refresh(&tx, Refresh::Learner(id)).await?;
-    tx.commit().await?;
-    get(db, id).await
+    bump(tx, current, changes).await?;
+    audit::record(tx, actor, "learner.left", RESOURCE, current.id).await?;
+    session::release_seats_of(tx, current.id, left_on, actor).await
+}
+
+/// Employees matched by their HR references or emails, for a bulk sync.
+pub(crate) async fn employees_matching(
+    tx: &DatabaseTransaction,
+    refs: &[&str],
+    emails: &[&str],
+) -> Result<Vec<Learner>, StoreError> {
+    let mut found: HashMap<Uuid, learners::Model> = HashMap::new();
+    for chunk in refs.chunks(1000) {
+        let rows = learners::Entity::find()
+            .filter(learners::Column::ExternalRef.is_in(chunk.iter().copied()))
+            .all(tx)
+            .await?;
+        found.extend(rows.into_iter().map(|r| (r.id, r)));
+    }
+    for chunk in emails.chunks(1000) {
+        let rows = learners::Entity::find()
+            .filter(learners::Column::Email.is_in(chunk.iter().copied()))
+            .all(tx)
+            .await?;
+        found.extend(rows.into_iter().map(|r| (r.id, r)));
+    }
+    hydrate(tx, found.into_values().collect()).await
+}
+
+/// The columns of a learner row, in the order [`row`] gives the values.
+pub(crate) const COLUMNS: [&str; 17] = [
+    "id",
+    "kind",
+    "given_name",
+    "family_name",
+    "email",
+    "external_ref",
+    "department",
+    "job_title",
+    "manager_id",
+    "political_group",
+    "ward",
+    "started_on",
+    "status",
+    "left_on",
+    "created_at",
+    "updated_at",
+    "version",
+];
+
+/// A new learner's row for a bulk insert (no seats: employees hold none).
+pub(crate) fn row(
+    id: Uuid,
+    profile: &LearnerProfile,
+    left_on: Option<NaiveDate>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Vec<Value> {
+    let status = if left_on.is_some() {
+        LearnerStatus::Left
+    } else {
+        LearnerStatus::Active
+    };
+    vec![
+        id.into(),
+        profile.kind.as_str().into(),
+        profile.given_name.clone().into(),
+        profile.family_name.clone().into(),
+        profile.email.as_str().into(),
+        profile.external_ref.clone().into(),
+        profile.department.clone().into(),
+        profile.job_title.clone().into(),
+        profile.manager_id.into(),
+        profile.political_group.clone().into(),
+        profile.ward.clone().into(),
+        profile.started_on.into(),
+        status.as_str().into(),
+        left_on.into(),
+        at.into(),
+        at.into(),
+        1.into(),
+    ]
+}
+
+/// Writes an employee's changed details from a sync, and their leaving when HR says so.
+pub(crate) async fn resync(
+    tx: &DatabaseTransaction,
+    learner: &Learner,
+    profile: &LearnerProfile,
+    left_on: Option<NaiveDate>,
+    actor: &Actor,
+) -> Result<(), StoreError> {
+    let current = learners::Entity::find_by_id(learner.id)
+        .lock_exclusive()
+        .one(tx)
+        .await?
+        .ok_or(StoreError::NotFound(RESOURCE))?;
+    let current = if &learner.profile == profile {
+        current
+    } else {
+        let saved = bump(tx, &current, write_profile(profile)).await?;
+        audit::record(tx, actor, "learner.updated", RESOURCE, learner.id).await?;
+        saved
+    };
+    match left_on {
+        Some(day) if learner.status == LearnerStatus::Active => {
+            depart(tx, &current, day, actor).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Records as left every employee with an HR reference who is still here but not among
+/// `seen` (a query of references): in a full sync, those HR no longer has. Returns their ids.
+pub(crate) async fn depart_absent(
+    tx: &DatabaseTransaction,
+    seen: sea_orm::sea_query::SelectStatement,
+    left_on: NaiveDate,
+    actor: &Actor,
+) -> Result<Vec<Uuid>, StoreError> {
+    let leavers = learners::Entity::find()
+        .filter(learners::Column::Kind.eq(LearnerKind::Employee.as_str()))
+        .filter(learners::Column::Status.eq(LearnerStatus::Active.as_str()))
+        .filter(learners::Column::ExternalRef.is_not_null())
+        .filter(learners::Column::ExternalRef.not_in_subquery(seen))
+        .all(tx)
+        .await?;
+    let mut ids = Vec::with_capacity(leavers.len());
+    for row in leavers {
+        // A starter HR withdrew before their first day leaves on it.
+        let day = Ord::max(left_on, row.started_on);
+        depart(tx, &row, day, actor).await?;
+        ids.push(row.id);
+    }
+    Ok(ids)
 }
 
 /// Reads a learner for update, holding its row until the transaction ends (PostgreSQL), and
@@ -484,6 +632,35 @@ pub(crate) async fn with_seats(
         );
     }
     Ok((to_learner(row, &held)?, seats))
+}
+
+/// These learners with the seats they hold now, in id order.
+pub(crate) async fn with_seats_of(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<(Learner, Vec<Seat>)>, StoreError> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        let rows = learners::Entity::find()
+            .filter(learners::Column::Id.is_in(chunk.iter().copied()))
+            .order_by_asc(learners::Column::Id)
+            .all(db)
+            .await?;
+        let mut held: HashMap<Uuid, Vec<memberships::Model>> = HashMap::new();
+        for m in memberships::Entity::find()
+            .filter(memberships::Column::LearnerId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?
+        {
+            held.entry(m.learner_id).or_default().push(m);
+        }
+        for row in rows {
+            let held = held.remove(&row.id).unwrap_or_default();
+            let seats = held.iter().map(held_seat).collect::<Result<Vec<_>, _>>()?;
+            found.push((to_learner(row, &held)?, seats));
+        }
+    }
+    Ok(found)
 }
 
 /// Every learner with every seat they hold and, when `with_history`, every seat they gave

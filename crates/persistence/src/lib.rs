@@ -1,6 +1,7 @@
 //! Pathway's storage: rows in, domain types out, and every mutation in one transaction with
 //! its audit event.
 
+pub mod api_client;
 pub mod audit;
 pub mod budget;
 pub mod cohort;
@@ -11,6 +12,8 @@ pub mod db;
 pub mod error;
 pub mod evaluation;
 pub mod feedback;
+pub mod hr_sync;
+pub mod idempotency;
 mod json;
 pub mod learner;
 pub mod mentoring;
@@ -19,6 +22,7 @@ pub mod page;
 pub mod panel;
 pub mod programme;
 pub mod requirement;
+pub mod secret;
 pub mod session;
 mod sql;
 pub mod synthetic;

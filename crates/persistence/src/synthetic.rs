@@ -11,10 +11,10 @@ use pathway_domain::compliance::SelectorKind;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use sea_orm::{Value, prelude::Uuid};
 
-use crate::StoreError;
 use crate::compliance::{self, Refresh};
 use crate::db::now;
 use crate::sql::insert;
+use crate::{StoreError, learner};
 
 /// How big a council to make.
 #[derive(Debug, Clone, Copy)]
@@ -175,31 +175,7 @@ pub async fn generate(
 
     let learners = people(&mut rng, council, today);
     let rows = learners.iter().map(|p| p.row(at));
-    insert(
-        &tx,
-        "learners",
-        &[
-            "id",
-            "kind",
-            "given_name",
-            "family_name",
-            "email",
-            "external_ref",
-            "department",
-            "job_title",
-            "manager_id",
-            "political_group",
-            "ward",
-            "started_on",
-            "status",
-            "left_on",
-            "created_at",
-            "updated_at",
-            "version",
-        ],
-        rows,
-    )
-    .await?;
+    insert(&tx, "learners", &learner::COLUMNS, rows).await?;
     let seats = learners.iter().flat_map(|p| {
         p.seats.iter().map(move |(kind, name, started_on)| {
             vec![

@@ -142,7 +142,12 @@ impl Config {
                 path: path.clone(),
                 source,
             })?;
-            return Ok(TokenKeys::public_key(&pem, issuer, audience)?);
+            let keys = TokenKeys::public_key(&pem, issuer, audience)?;
+            // Integration clients' tokens are Pathway's own: they need a secret to sign with.
+            return Ok(match self.signing_secret() {
+                Some(secret) => keys.issuing_with(secret.as_bytes()),
+                None => keys,
+            });
         }
         let secret = self.signing_secret().ok_or(ConfigError::MissingKey)?;
         if self.jwt.secret.is_none() {
@@ -150,11 +155,10 @@ impl Config {
                 "PATHWAY_JWT_SECRET is not set: using the development secret; never do this in production"
             );
         }
-        Ok(TokenKeys::shared_secret(
-            secret.as_bytes(),
-            issuer,
-            audience,
-        ))
+        Ok(
+            TokenKeys::shared_secret(secret.as_bytes(), issuer, audience)
+                .issuing_with(secret.as_bytes()),
+        )
     }
 }
 

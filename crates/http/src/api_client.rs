@@ -1,0 +1,183 @@
+//! `/v1/api-clients`: admins register the systems that integrate with Pathway.
+
+use actix_web::HttpResponse;
+use actix_web::web::{self, Data, Json, Path, Query};
+use chrono::{DateTime, Utc};
+use pathway_domain::api_client::{ApiClient, ClientDetails, ClientDraft, Scope};
+use pathway_persistence::api_client as store;
+use pathway_persistence::{DatabaseConnection, secret};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Admin;
+use crate::error::ApiError;
+use crate::page::{self, PageView};
+use crate::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
+};
+
+/// A client to register.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "iTrent HR", "scopes": ["learners:sync"]}))]
+pub struct ClientInput {
+    pub name: String,
+    /// What its tokens may do: `learners:sync`, `completions:write`, `xapi:write`, `xapi:read`.
+    pub scopes: Vec<Scope>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "client_id": "019a8f40-0000-7000-8000-0000000000a7", "name": "iTrent HR", "scopes": ["learners:sync"],
+    "created_at": "2026-11-23T09:00:00Z", "revoked_at": null
+}))]
+pub struct ClientView {
+    /// The client's id: `client_id` at `POST /oauth/token`, and the Basic auth user name.
+    pub client_id: Uuid,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub created_at: DateTime<Utc>,
+    /// When it stopped getting tokens; null while it may.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiClient> for ClientView {
+    fn from(client: ApiClient) -> Self {
+        Self {
+            client_id: client.id,
+            name: client.details.name,
+            scopes: client.details.scopes,
+            created_at: client.created_at,
+            revoked_at: client.revoked_at,
+        }
+    }
+}
+
+/// A newly registered client, with its secret: shown this once and never again.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "client_id": "019a8f40-0000-7000-8000-0000000000a7", "name": "iTrent HR", "scopes": ["learners:sync"],
+    "created_at": "2026-11-23T09:00:00Z", "revoked_at": null,
+    "client_secret": "b0S3pS0m3R4nd0mS3cr3tTh4tIsF0rty-Thr33Ch4rs"
+}))]
+pub struct RegisteredClientView {
+    #[serde(flatten)]
+    pub client: ClientView,
+    /// Store it in the client system's secret store now: Pathway keeps only a hash.
+    pub client_secret: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page size, 1 to 500.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Register an integration client; the answer holds its secret, shown only this once.
+#[utoipa::path(post, path = "/v1/api-clients", tag = "integrations",
+    request_body = ClientInput,
+    responses(
+        (status = 201, description = "Registered; `client_secret` is in this answer only", body = RegisteredClientView, headers(("Location" = String, description = "Where the new resource is"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_client(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    body: Json<ClientInput>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.into_inner();
+    let details = ClientDetails::parse(ClientDraft {
+        name: input.name,
+        scopes: input.scopes,
+    })?;
+    let client_secret = secret::generate();
+    let to_hash = client_secret.clone();
+    let hash = web::block(move || secret::hash(&to_hash))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let client = store::create(&db, details, hash, &caller.actor()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/api-clients/{}", client.id)))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(RegisteredClientView {
+            client: client.into(),
+            client_secret,
+        }))
+}
+
+/// List integration clients, oldest first; secrets are never shown.
+#[utoipa::path(get, path = "/v1/api-clients", tag = "integrations",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of clients", body = PageView<ClientView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_clients(
+    _: Admin,
+    db: Data<DatabaseConnection>,
+    query: Query<ListQuery>,
+) -> Result<Json<PageView<ClientView>>, ApiError> {
+    let page = page::request(query.limit, query.cursor.as_deref())?;
+    Ok(Json(PageView::from_page(
+        store::list(&db, page).await?,
+        ClientView::from,
+    )))
+}
+
+/// Read one integration client.
+#[utoipa::path(get, path = "/v1/api-clients/{id}", tag = "integrations",
+    params(("id" = Uuid, Path, description = "The client's id")),
+    responses(
+        (status = 200, description = "The client", body = ClientView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_client(
+    _: Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+) -> Result<Json<ClientView>, ApiError> {
+    Ok(Json(
+        store::get(db.get_ref(), id.into_inner()).await?.into(),
+    ))
+}
+
+/// Revoke a client: from now on it gets no tokens. Revoking again changes nothing.
+#[utoipa::path(post, path = "/v1/api-clients/{id}/revoke", tag = "integrations",
+    params(("id" = Uuid, Path, description = "The client's id")),
+    responses(
+        (status = 200, description = "Revoked", body = ClientView),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+    security(("bearer" = [])))]
+pub async fn revoke_client(
+    Admin(caller): Admin,
+    db: Data<DatabaseConnection>,
+    id: Path<Uuid>,
+) -> Result<Json<ClientView>, ApiError> {
+    Ok(Json(
+        store::revoke(&db, id.into_inner(), &caller.actor())
+            .await?
+            .into(),
+    ))
+}

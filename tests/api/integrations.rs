@@ -1,0 +1,519 @@
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, problem, token};
+
+impl TestApp {
+    /// Registers a client as an admin; returns its id and secret.
+    async fn client(&self, scopes: &[&str]) -> (String, String) {
+        let response = self
+            .post(
+                "/v1/api-clients",
+                &self.admin,
+                &json!({"name": "iTrent HR", "scopes": scopes}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.expect("json");
+        (
+            body["client_id"].as_str().expect("an id").to_owned(),
+            body["client_secret"].as_str().expect("a secret").to_owned(),
+        )
+    }
+
+    async fn token_request(&self, basic: Option<(&str, &str)>, form: &str) -> Response {
+        let mut request = self
+            .request(Method::POST, "/oauth/token", None)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_owned());
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        request.send().await.expect("answered")
+    }
+
+    async fn client_token(&self, scopes: &[&str]) -> String {
+        let (id, secret) = self.client(scopes).await;
+        let response = self
+            .token_request(Some((&id, &secret)), "grant_type=client_credentials")
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.expect("json");
+        body["access_token"].as_str().expect("a token").to_owned()
+    }
+
+    async fn sync(&self, caller: &str, query: &str, body: &Value) -> Value {
+        let response = self
+            .post(
+                &format!("/v1/integrations/hr/learners/sync{query}"),
+                caller,
+                body,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{body}");
+        response.json().await.expect("json")
+    }
+
+    async fn by_name(&self, name: &str) -> Value {
+        let found: Value = self
+            .get(&format!("/v1/learners?q={name}"), &self.admin)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(
+            found["items"].as_array().map(Vec::len),
+            Some(1),
+            "{name}: {found}"
+        );
+        found["items"][0].clone()
+    }
+}
+
+async fn oauth_error(response: Response, status: StatusCode, error: &str) -> Value {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("an OAuth error");
+    assert_eq!(body["error"], error, "{body}");
+    body
+}
+
+fn row(reference: &str, given: &str, manager: Option<&str>) -> Value {
+    json!({"external_ref": reference, "given_name": given, "family_name": "Staff",
+        "email": format!("{}@council.gov.uk", given.to_lowercase()), "department": "Finance",
+        "manager_ref": manager, "started_on": "2024-04-01"})
+}
+
+fn counts(result: &Value) -> [u64; 5] {
+    ["created", "updated", "unchanged", "left", "failed"].map(|k| result[k].as_u64().unwrap_or(99))
+}
+
+#[tokio::test]
+async fn clients_get_tokens_for_their_scopes_and_revoked_ones_get_none() {
+    let app = TestApp::spawn().await;
+    let person = token("019a8f3e-0000-7000-8000-000000000001", &["learner"]);
+    problem(
+        app.post(
+            "/v1/api-clients",
+            &person,
+            &json!({"name": "x", "scopes": ["xapi:read"]}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    problem(
+        app.post(
+            "/v1/api-clients",
+            &app.admin,
+            &json!({"name": "x", "scopes": []}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let (id, secret) = app.client(&["learners:sync", "xapi:read"]).await;
+    let listed: Value = app
+        .get("/v1/api-clients", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["items"][0]["client_id"], id.as_str());
+    assert!(
+        listed["items"][0].get("client_secret").is_none(),
+        "{listed}"
+    );
+
+    let granted = app
+        .token_request(Some((&id, &secret)), "grant_type=client_credentials")
+        .await;
+    assert_eq!(granted.status(), StatusCode::OK);
+    assert_eq!(
+        granted
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    let granted: Value = granted.json().await.expect("json");
+    assert_eq!(
+        (
+            &granted["token_type"],
+            &granted["scope"],
+            &granted["expires_in"]
+        ),
+        (
+            &json!("Bearer"),
+            &json!("learners:sync xapi:read"),
+            &json!(900)
+        )
+    );
+    let narrowed: Value = app
+        .token_request(
+            None,
+            &format!("grant_type=client_credentials&scope=xapi%3Aread&client_id={id}&client_secret={secret}"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(narrowed["scope"], "xapi:read");
+
+    oauth_error(
+        app.token_request(
+            Some((&id, &secret)),
+            "grant_type=client_credentials&scope=xapi:write",
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_scope",
+    )
+    .await;
+    let wrong = app
+        .token_request(
+            Some((&id, "not-the-secret")),
+            "grant_type=client_credentials",
+        )
+        .await;
+    assert!(wrong.headers().contains_key("www-authenticate"));
+    oauth_error(wrong, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    oauth_error(
+        app.token_request(
+            Some(("019a8f40-0000-7000-8000-0000000000a7", &secret)),
+            "grant_type=client_credentials",
+        )
+        .await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    )
+    .await;
+    oauth_error(
+        app.token_request(Some((&id, &secret)), "grant_type=password")
+            .await,
+        StatusCode::BAD_REQUEST,
+        "unsupported_grant_type",
+    )
+    .await;
+    let as_json = app
+        .request(Method::POST, "/oauth/token", None)
+        .basic_auth(&id, Some(&secret))
+        .json(&json!({"grant_type": "client_credentials"}))
+        .send()
+        .await
+        .expect("answered");
+    oauth_error(as_json, StatusCode::BAD_REQUEST, "invalid_request").await;
+
+    // A client's token opens the integration endpoints its scopes allow, and nothing else.
+    let sync_token = granted["access_token"].as_str().expect("a token");
+    let opened = app
+        .post("/v1/integrations/hr/sync-runs", sync_token, &json!({}))
+        .await;
+    assert_eq!(opened.status(), StatusCode::CREATED);
+    problem(
+        app.get("/v1/panels", sync_token).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let reader = narrowed["access_token"].as_str().expect("a token");
+    problem(
+        app.post("/v1/integrations/hr/sync-runs", reader, &json!({}))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+
+    let revoked = app
+        .post(
+            &format!("/v1/api-clients/{id}/revoke"),
+            &app.admin,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let revoked: Value = revoked.json().await.expect("json");
+    assert!(revoked["revoked_at"].is_string());
+    oauth_error(
+        app.token_request(Some((&id, &secret)), "grant_type=client_credentials")
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_hr_sync_upserts_by_reference_reports_bad_rows_and_keeps_compliance_current() {
+    let app = TestApp::spawn().await;
+    let hr = app.client_token(&["learners:sync"]).await;
+    let course = app
+        .published_course(crate::helpers::course_body("GDPR"))
+        .await;
+    let requirement = app
+        .post(
+            "/v1/requirements",
+            &app.admin,
+            &json!({"course_id": course["id"], "selector": {"kind": "employees"}, "due_within_days": 30}),
+        )
+        .await;
+    assert_eq!(requirement.status(), StatusCode::CREATED);
+
+    let mut bad_email = row("E3", "Cara", None);
+    bad_email["email"] = json!("not an email");
+    let batch = json!({"learners": [
+        row("E1", "Ann", Some("M1")),
+        row("M1", "Mo", None),
+        bad_email,
+        row("E4", "Dev", Some("NOBODY")),
+    ]});
+    let first = app.sync(&hr, "", &batch).await;
+    assert_eq!(counts(&first), [2, 0, 0, 0, 2]);
+    assert_eq!(
+        first["errors"],
+        json!([
+            {"row": 3, "external_ref": "E3", "errors": [{"field": "email", "message": "must be an email address like name@council.gov.uk"}]},
+            {"row": 4, "external_ref": "E4", "errors": [{"field": "manager_ref", "message": "names no employee in this call or already in Pathway"}]}
+        ])
+    );
+    let ann = app.by_name("Ann").await;
+    let mo = app.by_name("Mo").await;
+    assert_eq!(
+        ann["manager_id"], mo["id"],
+        "a manager later in the same call"
+    );
+    let standing: Value = app
+        .get(
+            &format!(
+                "/v1/learners/{}/compliance",
+                ann["id"].as_str().expect("id")
+            ),
+            &app.admin,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        standing["items"].as_array().map(Vec::len),
+        Some(1),
+        "{standing}"
+    );
+
+    let again = app.sync(&hr, "", &batch).await;
+    assert_eq!(counts(&again), [0, 0, 2, 0, 2]);
+    let mut moved = row("E1", "Ann", Some("M1"));
+    moved["department"] = json!("Housing");
+    moved["left_on"] = json!(null);
+    let changed = app
+        .sync(&hr, "", &json!({"learners": [moved, {"external_ref": "M1", "given_name": "Mo", "family_name": "Staff",
+            "email": "mo@council.gov.uk", "department": "Finance", "started_on": "2024-04-01", "left_on": "2026-10-31"}]}))
+        .await;
+    assert_eq!(counts(&changed), [0, 1, 0, 1, 0], "Mo left; {changed}");
+    let ann = app.by_name("Ann").await;
+    assert_eq!(ann["department"], "Housing");
+    assert_eq!(app.by_name("Mo").await["status"], "left");
+
+    let csv = "external_ref,given_name,family_name,email,department,job_title,manager_ref,started_on\n\
+        C1,Bea,Staff,bea@council.gov.uk,Legal,Solicitor,E1,2025-01-06\n\
+        C2,Cy,Staff,cy@council.gov.uk,Legal,Paralegal,,06/01/2025\n";
+    let from_csv: Value = app
+        .request(Method::POST, "/v1/integrations/hr/learners/sync", Some(&hr))
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(counts(&from_csv), [1, 0, 0, 0, 1], "{from_csv}");
+    assert_eq!(from_csv["errors"][0]["row"], 2);
+    assert_eq!(from_csv["errors"][0]["errors"][0]["field"], "started_on");
+    assert_eq!(app.by_name("Bea").await["manager_id"], ann["id"]);
+    let bad_header = app
+        .request(Method::POST, "/v1/integrations/hr/learners/sync", Some(&hr))
+        .header("content-type", "text/csv")
+        .body("ref,name\nX,Y\n")
+        .send()
+        .await
+        .expect("answered");
+    problem(bad_header, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let xml = app
+        .request(Method::POST, "/v1/integrations/hr/learners/sync", Some(&hr))
+        .header("content-type", "application/xml")
+        .body("<learners/>")
+        .send()
+        .await
+        .expect("answered");
+    problem(xml, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    let person = token(ann["id"].as_str().expect("id"), &["learner"]);
+    problem(
+        app.post("/v1/integrations/hr/learners/sync", &person, &batch)
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_retry_with_the_same_idempotency_key_applies_nothing_twice() {
+    let app = TestApp::spawn().await;
+    let hr = app.client_token(&["learners:sync"]).await;
+    let send = |key: &'static str, body: Value| {
+        let app = &app;
+        let hr = hr.clone();
+        async move {
+            app.request(Method::POST, "/v1/integrations/hr/learners/sync", Some(&hr))
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+                .await
+                .expect("answered")
+        }
+    };
+    let batch = json!({"learners": [row("E1", "Ann", None), row("E2", "Ben", None)]});
+    let first = send("sync-2026-11-23", batch.clone()).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.expect("json");
+    assert_eq!(counts(&first), [2, 0, 0, 0, 0]);
+    let retry = send("sync-2026-11-23", batch.clone()).await;
+    assert_eq!(retry.status(), StatusCode::OK);
+    assert_eq!(
+        retry
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    let retry: Value = retry.json().await.expect("json");
+    assert_eq!(
+        retry, first,
+        "the first answer, not a second sync's (which would say unchanged)"
+    );
+    problem(
+        send(
+            "sync-2026-11-23",
+            json!({"learners": [row("E3", "Cat", None)]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let fresh: Value = send("sync-2026-11-24", batch)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(counts(&fresh), [0, 0, 2, 0, 0]);
+    let events: Value = app
+        .get("/v1/audit-events?action=learner.created", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(events["items"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn a_full_run_marks_as_left_those_hr_no_longer_has() {
+    let app = TestApp::spawn().await;
+    let hr = app.client_token(&["learners:sync"]).await;
+    let other = app.client_token(&["learners:sync"]).await;
+    let by_hand = app.employee("Hand", "hand@council.gov.uk").await;
+    let everyone =
+        json!({"learners": [row("A", "Amy", None), row("B", "Bob", None), row("C", "Cal", None)]});
+    app.sync(&hr, "", &everyone).await;
+
+    let empty: Value = app
+        .post("/v1/integrations/hr/sync-runs", &hr, &json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let close_empty = format!(
+        "/v1/integrations/hr/sync-runs/{}/close",
+        empty["id"].as_str().expect("id")
+    );
+    problem(
+        app.post(&close_empty, &hr, &json!({})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+
+    let run: Value = app
+        .post("/v1/integrations/hr/sync-runs", &hr, &json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let run_id = run["id"].as_str().expect("id");
+    let join = format!("?run_id={run_id}");
+    app.sync(&hr, &join, &json!({"learners": [row("A", "Amy", None)]}))
+        .await;
+    app.sync(
+        &hr,
+        &join,
+        &json!({"learners": [row("B", "Bob", None), row("A", "Amy", None)]}),
+    )
+    .await;
+    problem(
+        app.post(
+            &format!("/v1/integrations/hr/learners/sync{join}"),
+            &other,
+            &everyone,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        app.post(
+            &format!("/v1/integrations/hr/learners/sync{join}&mode=delta"),
+            &hr,
+            &everyone,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        app.by_name("Cal").await["status"],
+        "active",
+        "nothing leaves before the close"
+    );
+    let closed = app
+        .post(
+            &format!("/v1/integrations/hr/sync-runs/{run_id}/close"),
+            &hr,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(closed.status(), StatusCode::OK);
+    let closed: Value = closed.json().await.expect("json");
+    assert_eq!(counts(&closed), [0, 0, 3, 1, 0], "{closed}");
+    assert!(closed["closed_at"].is_string());
+    assert_eq!(app.by_name("Cal").await["status"], "left");
+    assert_eq!(app.by_name("Amy").await["status"], "active");
+    assert_eq!(app.by_name("Hand").await["status"], "active", "{by_hand}");
+    problem(
+        app.post(
+            &format!("/v1/integrations/hr/learners/sync{join}"),
+            &hr,
+            &everyone,
+        )
+        .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+
+    // One call can be the whole set too.
+    let whole = app
+        .sync(
+            &hr,
+            "?mode=full",
+            &json!({"learners": [row("A", "Amy", None)]}),
+        )
+        .await;
+    assert_eq!(counts(&whole), [0, 0, 1, 1, 0]);
+    assert_eq!(app.by_name("Bob").await["status"], "left");
+}
