@@ -75,6 +75,20 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Signed callbacks already applied, by provider and webhook-id: a replay is
+        // acknowledged and does nothing.
+        manager
+            .create_table(
+                Table::create()
+                    .table("callback_deliveries")
+                    .col(string("provider"))
+                    .col(string("webhook_id"))
+                    .col(timestamp_with_time_zone("received_at"))
+                    .col(uuid_null("completion_id"))
+                    .primary_key(Index::create().col("provider").col("webhook_id"))
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 

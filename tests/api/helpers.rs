@@ -15,6 +15,9 @@ use uuid::Uuid;
 
 pub const SECRET: &str = "end-to-end-test-secret";
 pub const ALLOWED_ORIGIN: &str = "https://learning.council.example";
+/// The e-learning platform the tests' server takes signed callbacks from.
+pub const CALLBACK_PROVIDER: &str = "learnpool";
+pub const CALLBACK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 pub struct TestApp {
     pub address: String,
@@ -75,6 +78,7 @@ pub fn config(database_url: &str) -> Config {
         supporters_for_panel: 3,
         municipal_year_start: Default::default(),
         panel_minimum_meetings: 2,
+        callback_secrets: vec![(CALLBACK_PROVIDER.into(), CALLBACK_SECRET.into())],
     }
 }
 

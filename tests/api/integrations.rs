@@ -1,7 +1,7 @@
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem, token};
+use crate::helpers::{CALLBACK_PROVIDER, CALLBACK_SECRET, TestApp, problem, token};
 
 impl TestApp {
     /// Registers a client as an admin; returns its id and secret.
@@ -516,4 +516,183 @@ async fn a_full_run_marks_as_left_those_hr_no_longer_has() {
         .await;
     assert_eq!(counts(&whole), [0, 0, 1, 1, 0]);
     assert_eq!(app.by_name("Bob").await["status"], "left");
+}
+
+/// Signs as a Standard Webhooks sender does.
+fn signed(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use hmac::{Hmac, Mac};
+    let key = STANDARD
+        .decode(secret.strip_prefix("whsec_").expect("a whsec_ secret"))
+        .expect("base64");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).expect("a key");
+    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
+    format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+}
+
+impl TestApp {
+    async fn callback(&self, provider: &str, headers: &[(&str, String)], body: &str) -> Response {
+        let mut request = self
+            .request(
+                Method::POST,
+                &format!("/v1/integrations/elearning/callbacks/{provider}"),
+                None,
+            )
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        request.send().await.expect("answered")
+    }
+
+    async fn signed_callback(&self, id: &str, body: &str) -> Response {
+        let now = chrono::Utc::now().timestamp();
+        let headers = [
+            ("webhook-id", id.to_owned()),
+            ("webhook-timestamp", now.to_string()),
+            ("webhook-signature", signed(CALLBACK_SECRET, id, now, body)),
+        ];
+        self.callback(CALLBACK_PROVIDER, &headers, body).await
+    }
+
+    async fn completions_of(&self, learner: &Value) -> Vec<Value> {
+        let listed: Value = self
+            .get(
+                &format!(
+                    "/v1/completions?learner_id={}",
+                    learner["id"].as_str().expect("id")
+                ),
+                &self.admin,
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        listed["items"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+async fn status_of(response: Response) -> String {
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.expect("json");
+    body["status"].as_str().expect("a status").to_owned()
+}
+
+#[tokio::test]
+async fn signed_callbacks_record_completions_once_and_forged_or_stale_ones_nothing() {
+    let app = TestApp::spawn().await;
+    app.published_course(crate::helpers::course_body("GDPR"))
+        .await;
+    let hr = app.client_token(&["learners:sync"]).await;
+    app.sync(&hr, "", &json!({"learners": [row("E100", "Ann", None)]}))
+        .await;
+    let ann = app.by_name("Ann").await;
+    let today = chrono::Utc::now();
+    let body =
+        json!({"learner_ref": "E100", "course_ref": "GDPR", "completed_at": today, "score": 92})
+            .to_string();
+
+    // Forged (another secret), stale, unsigned, or from an unknown provider: 401, nothing kept.
+    let now = today.timestamp();
+    let forged = [
+        ("webhook-id", "msg_1".to_owned()),
+        ("webhook-timestamp", now.to_string()),
+        (
+            "webhook-signature",
+            signed(
+                "whsec_c2VjcmV0LW9mLXNvbWVvbmUtZWxzZQ==",
+                "msg_1",
+                now,
+                &body,
+            ),
+        ),
+    ];
+    problem(
+        app.callback(CALLBACK_PROVIDER, &forged, &body).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let stale = [
+        ("webhook-id", "msg_1".to_owned()),
+        ("webhook-timestamp", (now - 600).to_string()),
+        (
+            "webhook-signature",
+            signed(CALLBACK_SECRET, "msg_1", now - 600, &body),
+        ),
+    ];
+    problem(
+        app.callback(CALLBACK_PROVIDER, &stale, &body).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    problem(
+        app.callback(CALLBACK_PROVIDER, &forged[..2], &body).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let signed_right = [
+        ("webhook-id", "msg_1".to_owned()),
+        ("webhook-timestamp", now.to_string()),
+        (
+            "webhook-signature",
+            signed(CALLBACK_SECRET, "msg_1", now, &body),
+        ),
+    ];
+    problem(
+        app.callback("elsewhere", &signed_right, &body).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let tampered = body.replace("92", "100");
+    problem(
+        app.callback(CALLBACK_PROVIDER, &signed_right, &tampered)
+            .await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert!(app.completions_of(&ann).await.is_empty(), "nothing stored");
+
+    // The genuine delivery, after those refusals with its id: recorded once.
+    assert_eq!(
+        status_of(app.callback(CALLBACK_PROVIDER, &signed_right, &body).await).await,
+        "recorded"
+    );
+    assert_eq!(
+        status_of(app.signed_callback("msg_1", &body).await).await,
+        "duplicate"
+    );
+    assert_eq!(
+        status_of(app.signed_callback("msg_2", &body).await).await,
+        "already_recorded"
+    );
+    let recorded = app.completions_of(&ann).await;
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(
+        (&recorded[0]["source"], &recorded[0]["score"]),
+        (&json!("elearning"), &json!(92))
+    );
+
+    // A learner Pathway does not know yet: refused and not kept, so the retry succeeds later.
+    let newcomer =
+        json!({"learner_ref": "ben@council.gov.uk", "course_ref": "GDPR", "completed_at": today})
+            .to_string();
+    problem(
+        app.signed_callback("msg_3", &newcomer).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let ben = app.employee("Ben", "ben@council.gov.uk").await;
+    assert_eq!(
+        status_of(app.signed_callback("msg_3", &newcomer).await).await,
+        "recorded"
+    );
+    assert_eq!(app.completions_of(&ben).await.len(), 1);
+    let future = json!({"learner_ref": "E100", "course_ref": "GDPR", "completed_at": today + chrono::Duration::days(3)}).to_string();
+    problem(
+        app.signed_callback("msg_4", &future).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
 }

@@ -22,6 +22,7 @@ pub mod mentoring;
 pub mod needs_assessment;
 pub mod panel;
 pub mod session;
+pub mod signed_callback;
 pub mod text;
 pub mod training_matrix;
 pub mod training_request;

@@ -5,6 +5,7 @@ pub mod api_client;
 pub mod audit;
 pub mod auth;
 pub mod budget;
+pub mod callback;
 pub mod cohort;
 pub mod completion;
 pub mod compliance;
@@ -63,6 +64,7 @@ pub struct AppState {
     /// Origins allowed to call from a browser; none by default.
     pub cors_origins: Vec<String>,
     pub rules: Data<Rules>,
+    pub callback_secrets: Data<callback::CallbackSecrets>,
 }
 
 /// The council's configurable numbers.
@@ -82,6 +84,7 @@ impl AppState {
         keys: TokenKeys,
         cors_origins: Vec<String>,
         rules: Rules,
+        callback_secrets: callback::CallbackSecrets,
     ) -> Self {
         let metrics = PrometheusMetricsBuilder::new("pathway")
             .endpoint("/metrics")
@@ -96,6 +99,7 @@ impl AppState {
             metrics,
             cors_origins,
             rules: Data::new(rules),
+            callback_secrets: Data::new(callback_secrets),
         }
     }
 }
@@ -116,6 +120,7 @@ pub fn app(
         .app_data(Data::new(state.db))
         .app_data(state.keys)
         .app_data(state.rules)
+        .app_data(state.callback_secrets)
         .app_data(
             web::JsonConfig::default()
                 .limit(BODY_LIMIT)
@@ -361,6 +366,10 @@ pub fn app(
         .service(resource("/v1/api-clients/{id}/revoke", "POST").post(api_client::revoke_client))
         .service(resource("/oauth/token", "POST").post(oauth::issue_token))
         .service(
+            resource("/v1/integrations/elearning/callbacks/{provider}", "POST")
+                .post(callback::receive),
+        )
+        .service(
             resource("/v1/integrations/hr/learners/sync", "POST")
                 .app_data(web::PayloadConfig::default().limit(hr_sync::BODY_LIMIT))
                 .post(hr_sync::sync_learners),
@@ -414,10 +423,13 @@ fn problem_for_bare_errors<B>(
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
     // A handler's own JSON answer stands: problem+json, or the error format a standard
     // prescribes (OAuth's at /oauth/token).
-    let is_json = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
-        v.as_bytes().starts_with(b"application/problem+json")
-            || v.as_bytes().starts_with(b"application/json")
-    });
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/problem+json")
+                || v.as_bytes().starts_with(b"application/json")
+        });
     if is_json || !(response.status().is_client_error() || response.status().is_server_error()) {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),

@@ -7,9 +7,9 @@ use utoipa::openapi::security::{
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    api_client, audit, budget, cohort, completion, compliance, course, error, evaluation, feedback,
-    health, hr_sync, learner, mentoring, needs_assessment, oauth, panel, programme, report,
-    requirement, responses, session, training_matrix, training_request,
+    api_client, audit, budget, callback, cohort, completion, compliance, course, error, evaluation,
+    feedback, health, hr_sync, learner, mentoring, needs_assessment, oauth, panel, programme,
+    report, requirement, responses, session, training_matrix, training_request,
 };
 
 #[derive(OpenApi)]
@@ -123,6 +123,7 @@ use crate::{
         api_client::get_client,
         api_client::revoke_client,
         oauth::issue_token,
+        callback::receive,
         hr_sync::sync_learners,
         hr_sync::open_run,
         hr_sync::get_run,
@@ -164,7 +165,7 @@ use crate::{
         (name = "reports", description = "Figures for the organisation, in JSON or CSV"),
         (name = "training requests", description = "The pro-forma for training outside the offer, its workflow and supporters"),
         (name = "budgets", description = "Money per financial year by pillar: allocated, committed, spent"),
-        (name = "integrations", description = "For HR systems and e-learning platforms: API clients, their OAuth tokens, and the bulk HR sync"),
+        (name = "integrations", description = "For HR systems and e-learning platforms: API clients, their OAuth tokens, the bulk HR sync, and signed completion callbacks"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health probes for orchestrators"),
     )

@@ -375,7 +375,7 @@ pub(crate) async fn refresh(db: &impl ConnectionTrait, what: Refresh) -> Result<
     }
     for chunk in ids.chunks(1000) {
         let mut clear = Sql::new(db.get_database_backend());
-        let placeholders: Vec<String> = chunk.iter().map(|id| clear.bind(*id)).collect();
+        let placeholders: Vec<String> = chunk.iter().map(|id| clear.bind_in_order(*id)).collect();
         clear.push(&format!(
             "DELETE FROM compliance_items WHERE {column} IN ({})",
             placeholders.join(", ")

@@ -240,10 +240,9 @@ async fn remember(tx: &DatabaseTransaction, run_id: Uuid, refs: &[&str]) -> Resu
     // A reference may come again in a later call of the run (a retry): it is kept once.
     for chunk in refs.chunks(1000) {
         let mut sql = Sql::new(tx.get_database_backend());
-        let run = sql.bind(run_id);
         let values: Vec<String> = chunk
             .iter()
-            .map(|r| format!("({run}, {})", sql.bind(*r)))
+            .map(|r| format!("({}, {})", sql.bind_in_order(run_id), sql.bind_in_order(*r)))
             .collect();
         sql.push(&format!(
             "INSERT INTO sync_run_refs (run_id, external_ref) VALUES {} ON CONFLICT DO NOTHING",

@@ -159,6 +159,21 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Learner, StoreEr
 }
 
 /// The learner with this email address, if there is one.
+/// The learner an HR system knows by `external_ref`.
+pub(crate) async fn find_by_external_ref(
+    db: &impl ConnectionTrait,
+    external_ref: &str,
+) -> Result<Option<Learner>, StoreError> {
+    let Some(row) = learners::Entity::find()
+        .filter(learners::Column::ExternalRef.eq(external_ref))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(hydrate(db, vec![row]).await?.pop())
+}
+
 pub async fn find_by_email(
     db: &impl ConnectionTrait,
     email: &Email,

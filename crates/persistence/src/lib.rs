@@ -4,6 +4,7 @@
 pub mod api_client;
 pub mod audit;
 pub mod budget;
+pub mod callback;
 pub mod cohort;
 pub mod completion;
 pub mod compliance;

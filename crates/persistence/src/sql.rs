@@ -31,6 +31,18 @@ impl Sql {
         format!("${}", self.values.len())
     }
 
+    /// Binds a value used once, in the order bound, and returns its placeholder. SQLite gets
+    /// `?`: sqlx looks each `$N` up by name, which is quadratic in the number of values, and a
+    /// bulk insert binds thousands. Never mix with [`Sql::bind`] in one statement.
+    pub(crate) fn bind_in_order(&mut self, value: impl Into<Value>) -> String {
+        if self.backend == DbBackend::Sqlite {
+            self.values.push(value.into());
+            "?".to_owned()
+        } else {
+            self.bind(value)
+        }
+    }
+
     pub(crate) fn push(&mut self, text: &str) {
         self.text.push_str(text);
     }
@@ -55,7 +67,7 @@ pub(crate) async fn insert(
             columns.join(", ")
         ));
         for (n, row) in rows.by_ref().take(BATCH).enumerate() {
-            let placeholders: Vec<String> = row.into_iter().map(|v| sql.bind(v)).collect();
+            let placeholders: Vec<String> = row.into_iter().map(|v| sql.bind_in_order(v)).collect();
             let separator = if n == 0 { "" } else { ", " };
             sql.push(&format!("{separator}({})", placeholders.join(", ")));
         }

@@ -37,6 +37,8 @@ pub struct Config {
     pub municipal_year_start: YearStart,
     /// Meetings the advisory panel must hold each municipal year, default 2.
     pub panel_minimum_meetings: u32,
+    /// Each e-learning provider's `whsec_` secret for signed callbacks.
+    pub callback_secrets: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,8 +58,36 @@ pub enum ConfigError {
     Key(#[from] pathway_http::auth::KeyError),
     #[error("{0} must be a whole number, not {1:?}")]
     Number(&'static str, String),
+    #[error("PATHWAY_CALLBACK_SECRETS must be provider=whsec_... pairs separated by commas: {0}")]
+    CallbackSecrets(String),
     #[error("PATHWAY_MUNICIPAL_YEAR_START {0}")]
     YearStart(pathway_domain::DomainError),
+}
+
+/// Reads `learnpool=whsec_...,skillgate=whsec_...`.
+fn callback_secrets(raw: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, secret) = pair
+                .split_once('=')
+                .ok_or_else(|| ConfigError::CallbackSecrets(format!("{pair:?} has no =")))?;
+            let (name, secret) = (name.trim(), secret.trim());
+            let fine = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && secret.starts_with("whsec_");
+            if fine {
+                Ok((name.to_owned(), secret.to_owned()))
+            } else {
+                Err(ConfigError::CallbackSecrets(format!(
+                    "{name:?} needs a name of letters, digits, - or _ and a whsec_ secret"
+                )))
+            }
+        })
+        .collect()
 }
 
 impl Config {
@@ -105,6 +135,10 @@ impl Config {
             municipal_year_start: match var("PATHWAY_MUNICIPAL_YEAR_START") {
                 None => YearStart::default(),
                 Some(raw) => YearStart::parse(&raw).map_err(ConfigError::YearStart)?,
+            },
+            callback_secrets: match var("PATHWAY_CALLBACK_SECRETS") {
+                None => Vec::new(),
+                Some(raw) => callback_secrets(&raw)?,
             },
             panel_minimum_meetings: match var("PATHWAY_PANEL_MINIMUM_MEETINGS") {
                 None => 2,
@@ -236,6 +270,37 @@ mod tests {
             config(&[("PATHWAY_MUNICIPAL_YEAR_START", "02-29")]),
             Err(ConfigError::YearStart(_))
         ));
+    }
+
+    #[test]
+    fn callback_secrets_are_provider_and_whsec_pairs() {
+        let config = config(&[(
+            "PATHWAY_CALLBACK_SECRETS",
+            "learnpool=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, skill-gate=whsec_abc",
+        )])
+        .expect("valid");
+        assert_eq!(
+            config.callback_secrets,
+            [
+                (
+                    "learnpool".to_owned(),
+                    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()
+                ),
+                ("skill-gate".to_owned(), "whsec_abc".to_owned())
+            ]
+        );
+        assert!(matches!(
+            config_error("PATHWAY_CALLBACK_SECRETS", "learnpool:whsec_abc"),
+            ConfigError::CallbackSecrets(_)
+        ));
+        assert!(matches!(
+            config_error("PATHWAY_CALLBACK_SECRETS", "learnpool=abc"),
+            ConfigError::CallbackSecrets(_)
+        ));
+    }
+
+    fn config_error(name: &str, value: &str) -> ConfigError {
+        config(&[(name, value)]).expect_err("refused")
     }
 
     #[test]

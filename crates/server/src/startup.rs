@@ -2,6 +2,7 @@ use std::net::TcpListener;
 
 use actix_web::HttpServer;
 use actix_web::dev::ServerHandle;
+use pathway_http::callback::CallbackSecrets;
 use pathway_http::{AppState, Rules, app};
 use pathway_persistence::{connect, migrate};
 
@@ -37,7 +38,13 @@ impl Server {
             municipal_year_start: config.municipal_year_start,
             panel_minimum_meetings: config.panel_minimum_meetings,
         };
-        let state = AppState::new(db, config.token_keys()?, config.cors_origins.clone(), rules);
+        let state = AppState::new(
+            db,
+            config.token_keys()?,
+            config.cors_origins.clone(),
+            rules,
+            CallbackSecrets(config.callback_secrets.clone()),
+        );
         let listener = TcpListener::bind(&config.bind).map_err(|source| StartError::Bind {
             bind: config.bind.clone(),
             source,

@@ -1,0 +1,132 @@
+//! Completions e-learning platforms report by signed callback, each delivery applied once.
+
+use chrono::NaiveDate;
+use pathway_domain::DomainError;
+use pathway_domain::audit::Actor;
+use pathway_domain::completion::{Completion, CompletionSource};
+use pathway_domain::course::CourseCode;
+use pathway_domain::text::Email;
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, SqlErr};
+
+use crate::completion::{self, NewCompletion};
+use crate::db::{begin_write, now};
+use crate::{StoreError, course, learner};
+
+mod deliveries {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "callback_deliveries")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub provider: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub webhook_id: String,
+        pub received_at: DateTimeUtc,
+        pub completion_id: Option<Uuid>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A completion as a callback reports it.
+#[derive(Debug, Clone)]
+pub struct Reported {
+    /// The learner's HR reference, or their email address.
+    pub learner_ref: String,
+    /// The course's code.
+    pub course_ref: String,
+    pub completed_on: NaiveDate,
+    pub score: Option<i32>,
+}
+
+/// What a delivery did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// The completion recorded (none when the learner already had it from this provider's
+    /// same event).
+    Applied(Option<Completion>),
+    /// The delivery was seen before: acknowledged, and nothing done again.
+    Replayed,
+}
+
+/// Applies a verified delivery once: its id is stored in the same transaction as the
+/// completion, so a replay, even through another server process, finds it and does nothing.
+/// A learner or course Pathway does not know is refused, and nothing is kept, so the
+/// platform's retry succeeds once the mapping exists.
+#[tracing::instrument(skip(db, reported, actor))]
+pub async fn deliver(
+    db: &DatabaseConnection,
+    provider: &str,
+    webhook_id: &str,
+    reported: Reported,
+    actor: &Actor,
+) -> Result<Delivery, StoreError> {
+    let tx = begin_write(db).await?;
+    let stored = deliveries::ActiveModel {
+        provider: Set(provider.to_owned()),
+        webhook_id: Set(webhook_id.to_owned()),
+        received_at: Set(now()),
+        completion_id: Set(None),
+    }
+    .insert(&tx)
+    .await;
+    match stored {
+        Ok(_) => {}
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Ok(Delivery::Replayed);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let reference = reported.learner_ref.trim();
+    let by_ref = learner::find_by_external_ref(&tx, reference).await?;
+    let found = match (by_ref, Email::parse(reference)) {
+        (Some(learner), _) => Some(learner),
+        (None, Ok(email)) => learner::find_by_email(&tx, &email).await?,
+        (None, Err(_)) => None,
+    };
+    let learner = found.ok_or_else(|| {
+        DomainError::invalid(
+            "learner_ref",
+            "matches no learner's HR reference or email address",
+        )
+    })?;
+    let code = CourseCode::parse(reported.course_ref.trim())
+        .map_err(|_| DomainError::invalid("course_ref", "is not a course code"))?;
+    let course = course::find_by_code(&tx, &code)
+        .await?
+        .ok_or_else(|| DomainError::invalid("course_ref", "matches no course's code"))?;
+    let recorded = completion::record(
+        &tx,
+        NewCompletion {
+            learner_id: learner.id,
+            course: &course,
+            completed_on: reported.completed_on,
+            source: CompletionSource::Elearning,
+            source_key: format!(
+                "callback:{provider}:{}:{}:{}",
+                learner.id, course.id, reported.completed_on
+            ),
+            score: reported.score,
+            evidence: Some(format!("{provider} callback {webhook_id}")),
+        },
+        actor,
+    )
+    .await?;
+    if let Some(done) = &recorded {
+        deliveries::ActiveModel {
+            provider: sea_orm::ActiveValue::Unchanged(provider.to_owned()),
+            webhook_id: sea_orm::ActiveValue::Unchanged(webhook_id.to_owned()),
+            completion_id: Set(Some(done.id)),
+            ..Default::default()
+        }
+        .update(&tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Delivery::Applied(recorded))
+}
