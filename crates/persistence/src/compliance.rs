@@ -21,7 +21,7 @@ use sea_orm::{DbBackend, QueryOrder, QuerySelect, Value};
 
 use crate::completion::entity as completions;
 use crate::page::PageRequest;
-use crate::sql::{Sql, insert};
+use crate::sql::{IN_LIST, Sql, insert};
 use crate::{Page, StoreError, learner, requirement};
 
 /// Which learners and courses a compliance figure covers, and on which day.
@@ -373,7 +373,7 @@ pub(crate) async fn refresh(db: &impl ConnectionTrait, what: Refresh) -> Result<
         db.execute_unprepared("DELETE FROM compliance_items")
             .await?;
     }
-    for chunk in ids.chunks(1000) {
+    for chunk in ids.chunks(IN_LIST) {
         let mut clear = Sql::new(db.get_database_backend());
         let placeholders: Vec<String> = chunk.iter().map(|id| clear.bind_in_order(*id)).collect();
         clear.push(&format!(
@@ -560,7 +560,7 @@ async fn attainments(
     let mut by_learner: HashMap<Uuid, Vec<(Uuid, Attainment)>> = HashMap::new();
     match learners {
         Some(ids) => {
-            for chunk in ids.chunks(1000) {
+            for chunk in ids.chunks(IN_LIST) {
                 attainments_of(db, Some(chunk), course_id, &mut by_learner).await?;
             }
         }

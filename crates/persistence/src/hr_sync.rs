@@ -17,7 +17,7 @@ use sea_orm::{
 
 use crate::compliance::{self, Refresh};
 use crate::db::{begin_write, now};
-use crate::sql::{Sql, insert};
+use crate::sql::{IN_LIST, Sql, insert};
 use crate::{StoreError, audit, learner};
 
 mod runs {
@@ -238,7 +238,7 @@ async fn find_run(tx: &DatabaseTransaction, id: Uuid, caller: &str) -> Result<Ru
 
 async fn remember(tx: &DatabaseTransaction, run_id: Uuid, refs: &[&str]) -> Result<(), StoreError> {
     // A reference may come again in a later call of the run (a retry): it is kept once.
-    for chunk in refs.chunks(1000) {
+    for chunk in refs.chunks(IN_LIST) {
         let mut sql = Sql::new(tx.get_database_backend());
         let values: Vec<String> = chunk
             .iter()

@@ -17,6 +17,7 @@ use sea_orm::{
 use crate::compliance::{self, Refresh};
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
+use crate::sql::IN_LIST;
 use crate::{Page, StoreError, audit, session};
 
 mod learners {
@@ -368,14 +369,14 @@ pub(crate) async fn employees_matching(
     emails: &[&str],
 ) -> Result<Vec<Learner>, StoreError> {
     let mut found: HashMap<Uuid, learners::Model> = HashMap::new();
-    for chunk in refs.chunks(1000) {
+    for chunk in refs.chunks(IN_LIST) {
         let rows = learners::Entity::find()
             .filter(learners::Column::ExternalRef.is_in(chunk.iter().copied()))
             .all(tx)
             .await?;
         found.extend(rows.into_iter().map(|r| (r.id, r)));
     }
-    for chunk in emails.chunks(1000) {
+    for chunk in emails.chunks(IN_LIST) {
         let rows = learners::Entity::find()
             .filter(learners::Column::Email.is_in(chunk.iter().copied()))
             .all(tx)
@@ -655,7 +656,7 @@ pub(crate) async fn with_seats_of(
     ids: &[Uuid],
 ) -> Result<Vec<(Learner, Vec<Seat>)>, StoreError> {
     let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(1000) {
+    for chunk in ids.chunks(IN_LIST) {
         let rows = learners::Entity::find()
             .filter(learners::Column::Id.is_in(chunk.iter().copied()))
             .order_by_asc(learners::Column::Id)

@@ -5,8 +5,20 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
 use crate::StoreError;
 
-/// Rows per INSERT: well inside both databases' limits on bound values.
-const BATCH: usize = 1000;
+/// Ids per `IN (...)` list: one statement for a whole sync call's learners, inside both
+/// databases' limits on bound values.
+pub(crate) const IN_LIST: usize = 10_000;
+
+/// Values per INSERT: inside PostgreSQL's limit of 65,535 and SQLite's of 32,766.
+fn values_per_insert(backend: DbBackend) -> usize {
+    match backend {
+        // As few statements as the limit allows: sqlx 0.9.0 leaves Nagle's algorithm on, so
+        // every statement that spans several TCP segments waits ~40 ms for a delayed ACK
+        // (sqlx issue 4335), and a round trip costs more than the values in it anyway.
+        DbBackend::Postgres => 60_000,
+        _ => 30_000,
+    }
+}
 
 /// Raw SQL with numbered placeholders (`$1`), which SQLite reads as PostgreSQL does, so a
 /// value bound once may be used in several places.
@@ -60,13 +72,14 @@ pub(crate) async fn insert(
     rows: impl Iterator<Item = Vec<Value>>,
 ) -> Result<(), StoreError> {
     let mut rows = rows.peekable();
+    let batch = (values_per_insert(db.get_database_backend()) / columns.len().max(1)).max(1);
     while rows.peek().is_some() {
         let mut sql = Sql::new(db.get_database_backend());
         sql.push(&format!(
             "INSERT INTO {table} ({}) VALUES ",
             columns.join(", ")
         ));
-        for (n, row) in rows.by_ref().take(BATCH).enumerate() {
+        for (n, row) in rows.by_ref().take(batch).enumerate() {
             let placeholders: Vec<String> = row.into_iter().map(|v| sql.bind_in_order(v)).collect();
             let separator = if n == 0 { "" } else { ", " };
             sql.push(&format!("{separator}({})", placeholders.join(", ")));
