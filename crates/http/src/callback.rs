@@ -6,7 +6,7 @@ use actix_web::web::{Bytes, Data, Json, Path};
 use chrono::{DateTime, Utc};
 use pathway_domain::audit::Actor;
 use pathway_domain::calendar::london_date;
-use pathway_domain::signed_callback::{self, Headers};
+use pathway_domain::signed_callback::{self, Headers, Refusal};
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::callback::{self as store, Delivery, Reported};
 use serde::{Deserialize, Serialize};
@@ -96,7 +96,15 @@ pub async fn receive(
     let webhook_id = signed_callback::verify(secret, headers, &body, Utc::now().timestamp())
         .map_err(|refusal| {
             tracing::info!(%provider, %refusal, "callback refused");
-            ApiError::Unauthenticated("the callback's signature does not verify")
+            ApiError::Unauthenticated(match refusal {
+                Refusal::Missing(_) => {
+                    "sign with the webhook-id, webhook-timestamp and webhook-signature headers"
+                }
+                Refusal::BadTimestamp | Refusal::Stale => {
+                    "webhook-timestamp must be within five minutes of now"
+                }
+                Refusal::NoMatch | Refusal::BadSecret => "the callback's signature does not verify",
+            })
         })?;
     let payload: CallbackPayload = serde_json::from_slice(&body)
         .map_err(|e| ApiError::Malformed(format!("the body cannot be read: {e}")))?;
