@@ -696,3 +696,44 @@ async fn signed_callbacks_record_completions_once_and_forged_or_stale_ones_nothi
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_client_with_completions_write_records_evidence_once_per_key() {
+    let app = TestApp::spawn().await;
+    let course = app
+        .published_course(crate::helpers::course_body("GDPR"))
+        .await;
+    let learner = app.employee("Ann", "ann@council.gov.uk").await;
+    let platform = app.client_token(&["completions:write"]).await;
+    let hr = app.client_token(&["learners:sync"]).await;
+    let body = json!({"learner_id": learner["id"], "course_id": course["id"],
+        "completed_on": chrono::Utc::now().date_naive() - chrono::Duration::days(1), "score": 88});
+    let post = |caller: String, key: &'static str| {
+        let app = &app;
+        let body = body.clone();
+        async move {
+            app.request(Method::POST, "/v1/completions", Some(&caller))
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+                .await
+                .expect("answered")
+        }
+    };
+    problem(post(hr.clone(), "k1").await, StatusCode::FORBIDDEN).await;
+    let first = post(platform.clone(), "k1").await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.expect("json");
+    let retry = post(platform.clone(), "k1").await;
+    assert_eq!(
+        retry.status(),
+        StatusCode::CREATED,
+        "the first answer again"
+    );
+    assert_eq!(
+        retry.json::<Value>().await.expect("json")["id"],
+        first["id"]
+    );
+    problem(post(platform, "k2").await, StatusCode::CONFLICT).await;
+    assert_eq!(app.completions_of(&learner).await.len(), 1);
+}

@@ -1,8 +1,9 @@
 //! `/v1/completions`: the learning record.
 
-use actix_web::HttpResponse;
-use actix_web::web::{Data, Json, Path, Query};
+use actix_web::web::{Bytes, Data, Json, Path, Query};
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
+use pathway_domain::api_client::Scope;
 use pathway_domain::calendar::london_date;
 use pathway_domain::completion::{Completion, CompletionSource, Evidence, EvidenceDraft};
 use pathway_persistence::DatabaseConnection;
@@ -12,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::{Admin, Caller, Role};
-use crate::error::{ApiError, Problem};
+use crate::auth::{Caller, Integration, Role};
+use crate::error::{ApiError, Problem, json_body};
+use crate::idempotency;
 use crate::page::{self, PageView};
 use crate::responses::{
     BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -92,8 +94,12 @@ pub struct CompletionListQuery {
     pub completed_until: Option<NaiveDate>,
 }
 
-/// Record a completion from external evidence (a certificate, an LGA event).
+/// Record a completion from external evidence (a certificate, an LGA event, a platform).
+///
+/// Admins, and integration clients with the `completions:write` scope. Send an
+/// `Idempotency-Key` so a retry records nothing twice.
 #[utoipa::path(post, path = "/v1/completions", tag = "completions",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer")),
     request_body = EvidenceInput,
     responses(
         (status = 201, description = "Recorded", body = CompletionView, headers(("Location" = String, description = "Where the new record is"))),
@@ -105,25 +111,30 @@ pub struct CompletionListQuery {
         (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable),
     ),
-    security(("bearer" = [])))]
+    security(("bearer" = []), ("client_credentials" = ["completions:write"])))]
 pub async fn record_completion(
-    Admin(caller): Admin,
+    Integration(caller): Integration,
     db: Data<DatabaseConnection>,
-    body: Json<EvidenceInput>,
+    req: HttpRequest,
+    body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let draft = EvidenceDraft {
-        learner_id: body.learner_id,
-        course_id: body.course_id,
-        completed_on: body.completed_on,
-        score: body.score,
-        evidence: body.evidence,
-    };
-    let evidence = Evidence::parse(draft, london_date(Utc::now()))?;
-    let completion = store::record_evidence(&db, evidence, &caller.actor()).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/v1/completions/{}", completion.id)))
-        .json(CompletionView::from(completion)))
+    caller.may(Scope::CompletionsWrite)?;
+    idempotency::once(&req, &db, &caller, &body, || async {
+        let input: EvidenceInput = json_body(&req, &body)?;
+        let draft = EvidenceDraft {
+            learner_id: input.learner_id,
+            course_id: input.course_id,
+            completed_on: input.completed_on,
+            score: input.score,
+            evidence: input.evidence,
+        };
+        let evidence = Evidence::parse(draft, london_date(Utc::now()))?;
+        let completion = store::record_evidence(&db, evidence, &caller.actor()).await?;
+        Ok(HttpResponse::Created()
+            .insert_header(("Location", format!("/v1/completions/{}", completion.id)))
+            .json(CompletionView::from(completion)))
+    })
+    .await
 }
 
 /// The learning record, oldest first. Learners see their own; managers also their reports'.

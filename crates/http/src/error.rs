@@ -210,6 +210,25 @@ pub fn json_error(error: &serde_json::Error) -> ApiError {
     }
 }
 
+/// Reads a JSON body taken as bytes (by handlers that also fingerprint it for idempotency),
+/// with the same answers as the JSON extractor: 415, 400 for bad JSON, 422 for bad values.
+pub fn json_body<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the body as application/json".into(),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| json_error(&e))
+}
+
 pub fn json_payload_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     match error {
         JsonPayloadError::Deserialize(e) => json_error(&e),

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Integration;
-use crate::error::{ApiError, FieldProblem, Problem};
+use crate::error::{ApiError, FieldProblem, Problem, json_body};
 use crate::idempotency;
 use crate::responses::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 
@@ -254,17 +254,18 @@ fn read(req: &HttpRequest, body: &[u8]) -> Result<Vec<HrRecord>, ApiError> {
         .unwrap_or("");
     let records: Vec<HrRecord> = if content_type.starts_with("text/csv") {
         csv_rows(body)?
-    } else if content_type.starts_with("application/json") {
-        serde_json::from_slice::<SyncBody>(body)
-            .map_err(|e| ApiError::Malformed(format!("the JSON body cannot be read: {e}")))?
+    } else {
+        json_body::<SyncBody>(req, body)
+            .map_err(|e| match e {
+                ApiError::UnsupportedMediaType(_) => {
+                    ApiError::UnsupportedMediaType("send application/json or text/csv".into())
+                }
+                other => other,
+            })?
             .learners
             .into_iter()
             .map(HrRecord::from)
             .collect()
-    } else {
-        return Err(ApiError::UnsupportedMediaType(
-            "send application/json or text/csv".into(),
-        ));
     };
     if records.len() > MAX_ROWS {
         return Err(ApiError::invalid(
@@ -315,6 +316,7 @@ fn csv_rows(body: &[u8]) -> Result<Vec<HrRecord>, ApiError> {
 
 /// Open a run: a full sync sent in several calls, each with `run_id`.
 #[utoipa::path(post, path = "/v1/integrations/hr/sync-runs", tag = "integrations",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key gets the same run")),
     responses(
         (status = 201, description = "Opened", body = RunView, headers(("Location" = String, description = "Where the run is"))),
         (status = 401, response = Unauthorized),
@@ -324,15 +326,19 @@ fn csv_rows(body: &[u8]) -> Result<Vec<HrRecord>, ApiError> {
 pub async fn open_run(
     Integration(caller): Integration,
     db: Data<DatabaseConnection>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     caller.may(Scope::LearnersSync)?;
-    let run = store::open(&db, &caller.actor()).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/v1/integrations/hr/sync-runs/{}", run.id),
-        ))
-        .json(RunView::from(run)))
+    idempotency::once(&req, &db, &caller, &[], || async {
+        let run = store::open(&db, &caller.actor()).await?;
+        Ok(HttpResponse::Created()
+            .insert_header((
+                header::LOCATION,
+                format!("/v1/integrations/hr/sync-runs/{}", run.id),
+            ))
+            .json(RunView::from(run)))
+    })
+    .await
 }
 
 /// Read a run of yours, with what its calls did so far.
