@@ -405,6 +405,18 @@ async fn a_retry_with_the_same_idempotency_key_applies_nothing_twice() {
         .await
         .expect("json");
     assert_eq!(counts(&fresh), [0, 0, 2, 0, 0]);
+    let mut undated = row("E1", "Ann", None);
+    undated["started_on"] = json!(null);
+    let kept: Value = send("sync-2026-11-25", json!({"learners": [undated]}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        counts(&kept),
+        [0, 0, 1, 0, 0],
+        "a row without a start day keeps the one known"
+    );
     let events: Value = app
         .get("/v1/audit-events?action=learner.created", &app.admin)
         .await

@@ -425,11 +425,21 @@ async fn apply(
         };
         let employee = manager_id
             .and_then(|manager_id| record.employee(manager_id, today))
-            .and_then(|employee| match existing {
-                Some(learner) => Ok(Employee {
-                    profile: learner.revise(employee.profile)?,
-                    ..employee
-                }),
+            .and_then(|mut employee| match existing {
+                Some(learner) => {
+                    // A row without a start day leaves the one Pathway has (it would be today).
+                    if record
+                        .started_on
+                        .as_deref()
+                        .is_none_or(|d| d.trim().is_empty())
+                    {
+                        employee.profile.started_on = learner.profile.started_on;
+                    }
+                    Ok(Employee {
+                        profile: learner.revise(employee.profile)?,
+                        ..employee
+                    })
+                }
                 None => Ok(employee),
             });
         match employee {
