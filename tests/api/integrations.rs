@@ -749,3 +749,70 @@ async fn a_client_with_completions_write_records_evidence_once_per_key() {
     problem(post(platform, "k2").await, StatusCode::CONFLICT).await;
     assert_eq!(app.completions_of(&learner).await.len(), 1);
 }
+
+#[tokio::test]
+async fn syncs_racing_through_two_processes_create_each_employee_once() {
+    let app = TestApp::spawn().await;
+    let hr = app.client_token(&["learners:sync"]).await;
+    let servers = [app.another_process().await, app.another_process().await];
+    // Six calls at once, each overlapping the next by half: 70 different employees.
+    let calls = (0..6).map(|k| {
+        let rows: Vec<Value> = (k * 10..k * 10 + 20)
+            .map(|n| row(&format!("E{n:03}"), &format!("Person{n}"), None))
+            .collect();
+        let url = format!(
+            "{}/v1/integrations/hr/learners/sync",
+            servers[k % 2].address
+        );
+        let (app, hr) = (&app, hr.clone());
+        async move {
+            let response = app
+                .client
+                .post(url)
+                .bearer_auth(hr)
+                .json(&json!({ "learners": rows }))
+                .send()
+                .await
+                .expect("answered");
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.expect("json")
+        }
+    });
+    let results = futures_util::future::join_all(calls).await;
+    let created: u64 = results.iter().map(|r| counts(r)[0]).sum();
+    let unchanged: u64 = results.iter().map(|r| counts(r)[2]).sum();
+    assert_eq!((created, unchanged), (70, 50), "{results:?}");
+    let everyone: Value = app
+        .get("/v1/learners?limit=500", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(everyone["items"].as_array().map(Vec::len), Some(70));
+
+    // One retry sent to both processes at once does the work once.
+    let retries = servers.iter().map(|server| {
+        let url = format!("{}/v1/integrations/hr/learners/sync", server.address);
+        let (app, hr) = (&app, hr.clone());
+        async move {
+            app.client
+                .post(url)
+                .bearer_auth(hr)
+                .header("idempotency-key", "same-retry")
+                .json(&json!({"learners": [row("E900", "Retry", None)]}))
+                .send()
+                .await
+                .expect("answered")
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(retries).await;
+    assert!(
+        statuses.contains(&StatusCode::OK)
+            && statuses
+                .iter()
+                .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    assert_eq!(app.by_name("Retry").await["external_ref"], "E900");
+}
