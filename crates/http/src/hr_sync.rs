@@ -319,8 +319,11 @@ fn csv_rows(body: &[u8]) -> Result<Vec<HrRecord>, ApiError> {
     params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key gets the same run")),
     responses(
         (status = 201, description = "Opened", body = RunView, headers(("Location" = String, description = "Where the run is"))),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
+        (status = 409, description = "A request with this Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
 pub async fn open_run(
@@ -369,10 +372,12 @@ pub async fn get_run(
     ),
     responses(
         (status = 200, description = "Closed; `left` counts those marked as left", body = RunView),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
-        (status = 409, description = "Already closed, or it named nobody", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already closed, it named nobody, or a request with this Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
 pub async fn close_run(

@@ -1,6 +1,6 @@
-use chrono::NaiveDate;
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use pathway_domain::DomainError;
 use pathway_domain::audit::Actor;
 use pathway_domain::calendar::london_date;
@@ -159,7 +159,6 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Learner, StoreEr
     learners.pop().ok_or(StoreError::NotFound(RESOURCE))
 }
 
-/// The learner with this email address, if there is one.
 /// The learner an HR system knows by `external_ref`.
 pub(crate) async fn find_by_external_ref(
     db: &impl ConnectionTrait,
@@ -175,6 +174,7 @@ pub(crate) async fn find_by_external_ref(
     Ok(hydrate(db, vec![row]).await?.pop())
 }
 
+/// The learner with this email address, if there is one.
 pub async fn find_by_email(
     db: &impl ConnectionTrait,
     email: &Email,
@@ -362,7 +362,7 @@ async fn depart(
     session::release_seats_of(tx, current.id, left_on, actor).await
 }
 
-/// Employees matched by their HR references or emails, for a bulk sync.
+/// Learners matched by HR reference or email, for a bulk sync to tell apart.
 pub(crate) async fn employees_matching(
     tx: &DatabaseTransaction,
     refs: &[&str],
