@@ -44,3 +44,21 @@ pub(crate) async fn index(
     }
     manager.create_index(index).await
 }
+
+/// A foreign key named `<table>_<column>_fk`; `cascade` removes the child with its parent.
+pub(crate) fn reference(
+    table: &str,
+    column: &str,
+    parent: &str,
+    cascade: bool,
+) -> ForeignKeyCreateStatement {
+    let mut key = ForeignKey::create()
+        .name(format!("{table}_{column}_fk"))
+        .from(table.to_owned(), column.to_owned())
+        .to(parent.to_owned(), "id")
+        .to_owned();
+    if cascade {
+        key.on_delete(ForeignKeyAction::Cascade);
+    }
+    key
+}

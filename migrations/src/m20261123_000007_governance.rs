@@ -1,22 +1,9 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::index;
+use crate::{index, reference};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-/// A foreign key named `<table>_<column>_fk`; `cascade` removes the child with its parent.
-fn reference(table: &str, column: &str, parent: &str, cascade: bool) -> ForeignKeyCreateStatement {
-    let mut key = ForeignKey::create()
-        .name(format!("{table}_{column}_fk"))
-        .from(table.to_owned(), column.to_owned())
-        .to(parent.to_owned(), "id")
-        .to_owned();
-    if cascade {
-        key.on_delete(ForeignKeyAction::Cascade);
-    }
-    key
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -1,5 +1,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::reference;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -65,13 +67,7 @@ impl MigrationTrait for Migration {
                     .col(uuid("run_id"))
                     .col(string("external_ref"))
                     .primary_key(Index::create().col("run_id").col("external_ref"))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("sync_run_refs_run_id_fk")
-                            .from("sync_run_refs", "run_id")
-                            .to("sync_runs", "id")
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut reference("sync_run_refs", "run_id", "sync_runs", true))
                     .to_owned(),
             )
             .await?;

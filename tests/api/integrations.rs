@@ -707,6 +707,15 @@ async fn signed_callbacks_record_completions_once_and_forged_or_stale_ones_nothi
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
+    let overscored =
+        json!({"learner_ref": "E100", "course_ref": "GDPR", "completed_at": today, "score": 150})
+            .to_string();
+    let refused = problem(
+        app.signed_callback("msg_5", &overscored).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["field"], "score", "{refused}");
 }
 
 #[tokio::test]

@@ -100,6 +100,25 @@ impl MunicipalYear {
     }
 }
 
+/// The municipal years a panel's cadence is reported for: from the year it was set up, or
+/// first met if earlier, to the current year, or the year of a meeting already scheduled
+/// beyond it; oldest first.
+pub fn years_to_review(
+    set_up: NaiveDate,
+    held_on: &[NaiveDate],
+    today: NaiveDate,
+    start: YearStart,
+) -> Vec<MunicipalYear> {
+    let first = held_on.iter().copied().fold(set_up, NaiveDate::min);
+    let last = held_on.iter().copied().fold(today, NaiveDate::max);
+    let last = MunicipalYear::containing(last, start);
+    std::iter::successors(Some(MunicipalYear::containing(first, start)), |y| {
+        Some(y.next())
+    })
+    .take_while(|y| *y <= last)
+    .collect()
+}
+
 /// How a municipal year's meetings stand against the minimum the panel must hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cadence {
@@ -330,6 +349,29 @@ mod tests {
         assert_eq!(
             (done.meetings, done.met, done.remaining, done.days_left),
             (3, true, Some(0), Some(1))
+        );
+    }
+
+    #[test]
+    fn the_years_reviewed_run_from_set_up_or_the_first_meeting_to_now_or_the_last() {
+        let may = YearStart::default();
+        let names = |set_up: &str, held: &[&str], today: &str| {
+            let held: Vec<NaiveDate> = held.iter().map(|d| day(d)).collect();
+            years_to_review(day(set_up), &held, day(today), may)
+                .into_iter()
+                .map(MunicipalYear::name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names("2026-11-23", &[], "2026-11-23"), ["2026-27"]);
+        assert_eq!(
+            names("2026-11-23", &["2025-06-10"], "2026-11-23"),
+            ["2025-26", "2026-27"],
+            "a meeting recorded from before the panel was"
+        );
+        assert_eq!(
+            names("2025-05-20", &["2027-06-01"], "2026-11-23"),
+            ["2025-26", "2026-27", "2027-28"],
+            "a meeting scheduled next year"
         );
     }
 

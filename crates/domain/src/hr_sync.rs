@@ -149,16 +149,6 @@ pub struct Counts {
     pub failed: u64,
 }
 
-impl Counts {
-    pub fn add(&mut self, other: Counts) {
-        self.created += other.created;
-        self.updated += other.updated;
-        self.unchanged += other.unchanged;
-        self.left += other.left;
-        self.failed += other.failed;
-    }
-}
-
 /// Orders new employees so each comes after a manager who is new in the same batch; rows
 /// whose managers form a loop are returned apart, as they can never be written.
 pub fn managers_first<'a>(new: &[(&'a str, Option<&'a str>)]) -> (Vec<&'a str>, Vec<&'a str>) {

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
 use crate::page::{self, PageView};
-use crate::report::wants_csv;
+use crate::report::accepts;
 use crate::responses::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 
 const DEFAULT_WINDOW_DAYS: u32 = 30;
@@ -366,7 +366,7 @@ pub async fn compliance_report(
     let scope = query.scope(None)?;
     let figures = store::figures(db.get_ref(), &scope, london_date(Utc::now())).await?;
     let report = ComplianceReportView::new(&figures, scope.day, scope.window_days);
-    if wants_csv(&req) {
+    if accepts(&req, "text/csv") {
         csv(&report)
     } else {
         Ok(HttpResponse::Ok().json(report))

@@ -1,6 +1,6 @@
 //! `/v1/panels/{id}/evaluations` and the programme recommendation they add up to.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -20,6 +20,7 @@ use crate::Rules;
 use crate::auth::{Caller, Governor};
 use crate::error::{ApiError, Problem};
 use crate::page::{self, PageView};
+use crate::report::accepts;
 use crate::responses::{
     BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
     Unauthorized, Unprocessable, UnsupportedMediaType,
@@ -483,7 +484,7 @@ pub async fn get_recommendation(
         municipal_year: year.name(),
         items,
     };
-    if wants_markdown(&req) {
+    if accepts(&req, "text/markdown") {
         return Ok(HttpResponse::Ok()
             .content_type("text/markdown; charset=utf-8")
             .body(document.to_markdown()));
@@ -507,12 +508,4 @@ pub async fn get_recommendation(
             })
             .collect(),
     }))
-}
-
-/// Whether the client asked for Markdown rather than JSON.
-fn wants_markdown(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/markdown"))
 }

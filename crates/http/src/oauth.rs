@@ -172,8 +172,8 @@ pub async fn issue_token(
         })
 }
 
-/// The client `client_id` names, if `client_secret` is its secret and it is not revoked. The
-/// answer for a refusal is ready to send.
+/// The client `client_id` names, if `client_secret` is its secret. The answer for a refusal
+/// is ready to send.
 pub(crate) async fn authenticate(
     db: &DatabaseConnection,
     client_id: &str,
@@ -199,12 +199,8 @@ pub(crate) async fn authenticate(
         .await
         .unwrap_or(false);
     match found {
-        Some((client, _)) if matches && client.revoked_at.is_none() => Ok(client),
-        Some((client, _)) if matches && client.revoked_at.is_some() => Err(refuse(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "the client is revoked",
-        )),
+        // Whether it may still have tokens is the grant's to say.
+        Some((client, _)) if matches => Ok(client),
         _ => Err(refuse(
             StatusCode::UNAUTHORIZED,
             "invalid_client",

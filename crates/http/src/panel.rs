@@ -6,7 +6,7 @@ use actix_web::web::{Bytes, Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
-use pathway_domain::governance::{MunicipalYear, cadence, composition};
+use pathway_domain::governance::{MunicipalYear, cadence, composition, years_to_review};
 use pathway_domain::learner::LearnerKind;
 use pathway_domain::panel::{
     Meeting, MeetingDraft, MeetingRecord, Panel, PanelDetails, PanelDraft, PanelMember, PanelRole,
@@ -696,19 +696,13 @@ pub async fn get_panel_compliance(
     let panel = store::get(db.get_ref(), id.into_inner()).await?;
     let days = store::meeting_days(db.get_ref(), panel.id).await?;
     let (seats, council) = store::composition_on(db.get_ref(), panel.id, today).await?;
-    let start = rules.municipal_year_start;
-    let first = days
-        .iter()
-        .copied()
-        .chain([london_date(panel.created_at)])
-        .min()
-        .unwrap_or(today);
-    let last = days.iter().copied().chain([today]).max().unwrap_or(today);
-    let last_year = MunicipalYear::containing(last, start);
-    let years = std::iter::successors(Some(MunicipalYear::containing(first, start)), |y| {
-        Some(y.next())
-    })
-    .take_while(|y| *y <= last_year)
+    let years = years_to_review(
+        london_date(panel.created_at),
+        &days,
+        today,
+        rules.municipal_year_start,
+    )
+    .into_iter()
     .map(|year| {
         let c = cadence(year, &days, rules.panel_minimum_meetings, today);
         MunicipalYearView {

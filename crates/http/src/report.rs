@@ -98,7 +98,7 @@ pub async fn delivery_report(
         to: query.to,
         courses,
     };
-    if wants_csv(&req) {
+    if accepts(&req, "text/csv") {
         csv(&report)
     } else {
         Ok(HttpResponse::Ok().json(report))
@@ -119,12 +119,12 @@ fn view(row: CourseDelivery, code: String, title: String) -> CourseDeliveryView 
     }
 }
 
-/// Whether the client asked for CSV rather than JSON.
-pub fn wants_csv(req: &HttpRequest) -> bool {
+/// Whether the client asked for `media` (CSV, Markdown) rather than JSON.
+pub fn accepts(req: &HttpRequest, media: &str) -> bool {
     req.headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/csv"))
+        .is_some_and(|accept| accept.contains(media))
 }
 
 fn csv(report: &DeliveryReportView) -> Result<HttpResponse, ApiError> {

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use pathway_domain::DomainError;
 use pathway_domain::audit::Actor;
-use pathway_domain::completion::{Completion, CompletionSource};
+use pathway_domain::completion::{Completion, CompletionSource, Evidence, EvidenceDraft};
 use pathway_domain::course::CourseCode;
 use pathway_domain::text::Email;
 use sea_orm::entity::prelude::*;
@@ -64,6 +64,7 @@ pub async fn deliver(
     provider: &str,
     webhook_id: &str,
     reported: Reported,
+    today: NaiveDate,
     actor: &Actor,
 ) -> Result<Delivery, StoreError> {
     let tx = begin_write(db).await?;
@@ -100,19 +101,30 @@ pub async fn deliver(
     let course = course::find_by_code(&tx, &code)
         .await?
         .ok_or_else(|| DomainError::invalid("course_ref", "matches no course's code"))?;
+    // The rules of evidence an admin records: done, not planned, and a percentage.
+    let evidence = Evidence::parse(
+        EvidenceDraft {
+            learner_id: learner.id,
+            course_id: course.id,
+            completed_on: reported.completed_on,
+            score: reported.score,
+            evidence: Some(format!("{provider} callback {webhook_id}")),
+        },
+        today,
+    )?;
     let recorded = completion::record(
         &tx,
         NewCompletion {
             learner_id: learner.id,
             course: &course,
-            completed_on: reported.completed_on,
+            completed_on: evidence.completed_on,
             source: CompletionSource::Elearning,
             source_key: format!(
                 "callback:{provider}:{}:{}:{}",
-                learner.id, course.id, reported.completed_on
+                learner.id, course.id, evidence.completed_on
             ),
-            score: reported.score,
-            evidence: Some(format!("{provider} callback {webhook_id}")),
+            score: evidence.score,
+            evidence: evidence.evidence,
         },
         actor,
     )
