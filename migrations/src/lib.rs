@@ -10,6 +10,7 @@ mod m20261122_000005_training_requests_budgets;
 mod m20261122_000006_requirements_seat_history;
 mod m20261123_000007_governance;
 mod m20261123_000008_integrations;
+mod m20261123_000009_scim_xapi;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_requirements_seat_history::Migration),
             Box::new(m20261123_000007_governance::Migration),
             Box::new(m20261123_000008_integrations::Migration),
+            Box::new(m20261123_000009_scim_xapi::Migration),
         ]
     }
 }

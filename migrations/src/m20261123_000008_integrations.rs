@@ -90,6 +90,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            "callback_deliveries",
             "sync_run_refs",
             "sync_runs",
             "idempotency_keys",

@@ -5,7 +5,7 @@ use crate::helpers::{CALLBACK_PROVIDER, CALLBACK_SECRET, TestApp, problem, token
 
 impl TestApp {
     /// Registers a client as an admin; returns its id and secret.
-    async fn client(&self, scopes: &[&str]) -> (String, String) {
+    pub(crate) async fn client(&self, scopes: &[&str]) -> (String, String) {
         let response = self
             .post(
                 "/v1/api-clients",
@@ -32,7 +32,7 @@ impl TestApp {
         request.send().await.expect("answered")
     }
 
-    async fn client_token(&self, scopes: &[&str]) -> String {
+    pub(crate) async fn client_token(&self, scopes: &[&str]) -> String {
         let (id, secret) = self.client(scopes).await;
         let response = self
             .token_request(Some((&id, &secret)), "grant_type=client_credentials")

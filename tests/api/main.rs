@@ -15,5 +15,6 @@ mod integrations;
 mod learners;
 mod mentoring;
 mod platform;
+mod scim;
 mod sessions;
 mod training_requests;

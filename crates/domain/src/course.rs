@@ -130,6 +130,7 @@ pub struct CourseDraft {
     pub validity_months: Option<i32>,
     pub go_live_on: Option<NaiveDate>,
     pub equality_impact_assessment: EqualityImpactAssessment,
+    pub xapi_activity_id: Option<String>,
 }
 
 /// The part of a course that clients write, once every rule holds.
@@ -152,6 +153,8 @@ pub struct CourseDetails {
     pub validity_months: Option<i32>,
     pub go_live_on: Option<NaiveDate>,
     pub equality_impact_assessment: EqualityImpactAssessment,
+    /// The xAPI activity id an e-learning platform reports this course's completion against.
+    pub xapi_activity_id: Option<String>,
 }
 
 /// Ten years: longer than any refresher cycle in the strategy, short enough to catch typos.
@@ -181,6 +184,18 @@ impl CourseDetails {
             "validity_months",
             "must be between 1 and 120, or null for a course that never expires",
         );
+        let xapi_activity_id = errors.take(text::optional(
+            "xapi_activity_id",
+            draft.xapi_activity_id.as_deref(),
+            2000,
+        ));
+        if let Some(Some(id)) = &xapi_activity_id {
+            errors.check(
+                crate::xapi::is_iri(id),
+                "xapi_activity_id",
+                "must be an absolute IRI, such as https://...",
+            );
+        }
         let assessment =
             EqualityImpactAssessment::parse(draft.equality_impact_assessment, &mut errors);
         let details = (|| {
@@ -199,6 +214,7 @@ impl CourseDetails {
                 validity_months: draft.validity_months,
                 go_live_on: draft.go_live_on,
                 equality_impact_assessment: assessment?,
+                xapi_activity_id: xapi_activity_id?,
             })
         })();
         errors.finish(details)
@@ -220,6 +236,7 @@ impl CourseDetails {
             validity_months: self.validity_months,
             go_live_on: self.go_live_on,
             equality_impact_assessment: self.equality_impact_assessment.clone(),
+            xapi_activity_id: self.xapi_activity_id.clone(),
         }
     }
 }
@@ -307,6 +324,7 @@ pub(crate) mod tests {
             validity_months: Some(12),
             go_live_on: None,
             equality_impact_assessment: EqualityImpactAssessment::NOT_STARTED,
+            xapi_activity_id: None,
         }
     }
 

@@ -209,6 +209,15 @@ impl Learner {
         }
         Ok((LearnerStatus::Left, left_on))
     }
+
+    /// Brings a leaver back (a rehire the identity provider reports): their records were
+    /// kept, so they carry on from them.
+    pub fn rejoin(&self) -> Result<LearnerStatus, DomainError> {
+        if self.status == LearnerStatus::Active {
+            return Err(DomainError::Conflict("the learner has not left".into()));
+        }
+        Ok(LearnerStatus::Active)
+    }
 }
 
 #[cfg(test)]

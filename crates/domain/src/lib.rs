@@ -26,5 +26,6 @@ pub mod signed_callback;
 pub mod text;
 pub mod training_matrix;
 pub mod training_request;
+pub mod xapi;
 
 pub use error::{DomainError, FieldError};

@@ -107,6 +107,11 @@ pub struct CourseInput {
     pub go_live_on: Option<NaiveDate>,
     #[serde(default = "not_started")]
     pub equality_impact_assessment: AssessmentBody,
+    /// The xAPI activity id an e-learning platform reports this course against: a
+    /// `completed` or `passed` statement about it records a completion. Unique.
+    #[serde(default)]
+    #[schema(example = "https://learnpool.example/courses/gdpr-refresher")]
+    pub xapi_activity_id: Option<String>,
 }
 
 impl CourseInput {
@@ -126,6 +131,7 @@ impl CourseInput {
             validity_months: self.validity_months,
             go_live_on: self.go_live_on,
             equality_impact_assessment: self.equality_impact_assessment.into(),
+            xapi_activity_id: self.xapi_activity_id,
         })?)
     }
 }
@@ -148,6 +154,7 @@ impl From<&CourseDetails> for CourseInput {
             validity_months: draft.validity_months,
             go_live_on: draft.go_live_on,
             equality_impact_assessment: draft.equality_impact_assessment.into(),
+            xapi_activity_id: draft.xapi_activity_id,
         }
     }
 }
@@ -161,6 +168,7 @@ impl From<&CourseDetails> for CourseInput {
     "qualification": null, "cost_pence": 0, "validity_months": 12, "go_live_on": "2026-04-01",
     "status": "published",
     "equality_impact_assessment": {"status": "completed", "completed_on": "2026-03-01", "summary": "No adverse impact."},
+    "xapi_activity_id": "https://learnpool.example/courses/gdpr-refresher",
     "created_at": "2026-02-10T10:00:00Z", "updated_at": "2026-03-02T08:15:00Z"
 }))]
 pub struct CourseView {
@@ -180,6 +188,7 @@ pub struct CourseView {
     pub go_live_on: Option<NaiveDate>,
     pub status: CourseStatus,
     pub equality_impact_assessment: AssessmentBody,
+    pub xapi_activity_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -204,6 +213,7 @@ impl From<Course> for CourseView {
             go_live_on: d.go_live_on,
             status: course.status,
             equality_impact_assessment: d.equality_impact_assessment.into(),
+            xapi_activity_id: d.xapi_activity_id,
             created_at: course.created_at,
             updated_at: course.updated_at,
         }

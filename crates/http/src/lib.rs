@@ -30,6 +30,7 @@ pub mod report;
 pub mod request_id;
 pub mod requirement;
 pub mod responses;
+pub mod scim;
 pub mod session;
 pub mod training_matrix;
 pub mod training_request;
@@ -379,6 +380,38 @@ pub fn app(
         .service(
             resource("/v1/integrations/hr/sync-runs/{id}/close", "POST").post(hr_sync::close_run),
         )
+        .service(
+            web::scope("/scim/v2")
+                .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
+                .service(
+                    scim::resource("/Users", "GET, POST")
+                        .get(scim::list_users)
+                        .post(scim::create_user),
+                )
+                .service(
+                    scim::resource("/Users/{id}", "GET, PUT, PATCH, DELETE")
+                        .get(scim::get_user)
+                        .put(scim::replace_user)
+                        .patch(scim::patch_user)
+                        .delete(scim::delete_user),
+                )
+                .service(
+                    scim::resource("/ServiceProviderConfig", "GET")
+                        .get(scim::discovery::service_provider_config),
+                )
+                .service(
+                    scim::resource("/ResourceTypes", "GET")
+                        .get(scim::discovery::list_resource_types),
+                )
+                .service(
+                    scim::resource("/ResourceTypes/{id}", "GET")
+                        .get(scim::discovery::get_resource_type),
+                )
+                .service(scim::resource("/Schemas", "GET").get(scim::discovery::list_schemas))
+                .service(scim::resource("/Schemas/{id}", "GET").get(scim::discovery::get_schema))
+                .service(scim::resource("/.search", "POST").post(scim::search_all))
+                .default_service(web::to(scim::no_such_endpoint)),
+        )
         .service(resource("/health/live", "GET").get(health::live))
         .service(resource("/health/ready", "GET").get(health::ready))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
@@ -429,6 +462,7 @@ fn problem_for_bare_errors<B>(
         .is_some_and(|v| {
             v.as_bytes().starts_with(b"application/problem+json")
                 || v.as_bytes().starts_with(b"application/json")
+                || v.as_bytes().starts_with(scim::MEDIA_TYPE.as_bytes())
         });
     if is_json || !(response.status().is_client_error() || response.status().is_server_error()) {
         return Ok(ErrorHandlerResponse::Response(

@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 use crate::{
     api_client, audit, budget, callback, cohort, completion, compliance, course, error, evaluation,
     feedback, health, hr_sync, learner, mentoring, needs_assessment, oauth, panel, programme,
-    report, requirement, responses, session, training_matrix, training_request,
+    report, requirement, responses, scim, session, training_matrix, training_request,
 };
 
 #[derive(OpenApi)]
@@ -128,6 +128,17 @@ use crate::{
         hr_sync::open_run,
         hr_sync::get_run,
         hr_sync::close_run,
+        scim::list_users,
+        scim::create_user,
+        scim::get_user,
+        scim::replace_user,
+        scim::patch_user,
+        scim::delete_user,
+        scim::discovery::service_provider_config,
+        scim::discovery::list_resource_types,
+        scim::discovery::get_resource_type,
+        scim::discovery::list_schemas,
+        scim::discovery::get_schema,
         health::live,
         health::ready,
     ),
@@ -166,6 +177,7 @@ use crate::{
         (name = "training requests", description = "The pro-forma for training outside the offer, its workflow and supporters"),
         (name = "budgets", description = "Money per financial year by pillar: allocated, committed, spent"),
         (name = "integrations", description = "For HR systems and e-learning platforms: API clients, their OAuth tokens, the bulk HR sync, and signed completion callbacks"),
+        (name = "scim", description = "SCIM 2.0 (RFC 7643, 7644) for identity providers: learners as Users with the enterprise extension. Errors here are SCIM's own `application/scim+json` format"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health probes for orchestrators"),
     )

@@ -67,6 +67,21 @@ pub(crate) async fn record(
     new: NewCompletion<'_>,
     actor: &Actor,
 ) -> Result<Option<Completion>, StoreError> {
+    let learner_id = new.learner_id;
+    let recorded = insert(tx, new, actor).await?;
+    if recorded.is_some() {
+        compliance::refresh(tx, Refresh::Learner(learner_id)).await?;
+    }
+    Ok(recorded)
+}
+
+/// As [`record`], leaving the learner's compliance for the caller to refresh: for callers
+/// recording many completions at once.
+pub(crate) async fn insert(
+    tx: &impl ConnectionTrait,
+    new: NewCompletion<'_>,
+    actor: &Actor,
+) -> Result<Option<Completion>, StoreError> {
     if exists(tx, &new.source_key).await? {
         return Ok(None);
     }
@@ -89,7 +104,6 @@ pub(crate) async fn record(
     .await
     .map_err(StoreError::duplicate(RESOURCE, &["source_key"]))?;
     audit::record(tx, actor, "completion.recorded", RESOURCE, row.id).await?;
-    compliance::refresh(tx, Refresh::Learner(row.learner_id)).await?;
     to_completion(row).map(Some)
 }
 
@@ -112,16 +126,29 @@ pub(crate) async fn withdraw(
     source_key: &str,
     actor: &Actor,
 ) -> Result<(), StoreError> {
+    if let Some(learner_id) = withdraw_without_refresh(tx, source_key, actor).await? {
+        compliance::refresh(tx, Refresh::Learner(learner_id)).await?;
+    }
+    Ok(())
+}
+
+/// As [`withdraw`], leaving the learner's compliance for the caller to refresh. Returns the
+/// learner whose completion it was.
+pub(crate) async fn withdraw_without_refresh(
+    tx: &impl ConnectionTrait,
+    source_key: &str,
+    actor: &Actor,
+) -> Result<Option<Uuid>, StoreError> {
     let Some(row) = entity::Entity::find()
         .filter(Column::SourceKey.eq(source_key))
         .one(tx)
         .await?
     else {
-        return Ok(());
+        return Ok(None);
     };
     entity::Entity::delete_by_id(row.id).exec(tx).await?;
-    compliance::refresh(tx, Refresh::Learner(row.learner_id)).await?;
-    audit::record(tx, actor, "completion.withdrawn", RESOURCE, row.id).await
+    audit::record(tx, actor, "completion.withdrawn", RESOURCE, row.id).await?;
+    Ok(Some(row.learner_id))
 }
 
 /// Records a completion from external evidence, once per learner, course and day.

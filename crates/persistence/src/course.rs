@@ -15,6 +15,8 @@ use sea_orm::{
 use crate::compliance::{self, Refresh};
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
+use crate::sql::IN_LIST;
+use crate::xapi::{self, Waiting};
 use crate::{Page, StoreError, audit};
 
 mod courses {
@@ -42,6 +44,7 @@ mod courses {
         pub eia_status: String,
         pub eia_completed_on: Option<Date>,
         pub eia_summary: Option<String>,
+        pub xapi_activity_id: Option<String>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub version: i32,
@@ -56,7 +59,7 @@ mod courses {
 use courses::Column;
 
 const RESOURCE: &str = "course";
-const UNIQUE_FIELDS: &[&str] = &["code"];
+const UNIQUE_FIELDS: &[&str] = &["xapi_activity_id", "code"];
 
 /// Narrows the catalogue; every field is optional.
 #[derive(Debug, Clone, Default)]
@@ -89,8 +92,10 @@ pub async fn create(
     .await
     .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))?;
     audit::record(&tx, actor, "course.created", RESOURCE, row.id).await?;
+    let course = to_course(row)?;
+    apply_waiting_statements(&tx, &course, actor).await?;
     tx.commit().await?;
-    to_course(row)
+    Ok(course)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Course, StoreError> {
@@ -269,8 +274,47 @@ async fn change(
         // course by its title.
         compliance::refresh(&tx, Refresh::Course(id)).await?;
     }
+    let course = to_course(saved)?;
+    if course.details.xapi_activity_id.as_deref() != current.xapi_activity_id.as_deref() {
+        apply_waiting_statements(&tx, &course, actor).await?;
+    }
     tx.commit().await?;
-    to_course(saved)
+    Ok(course)
+}
+
+/// Completions e-learning platforms reported against the course's activity id before the
+/// course had it.
+async fn apply_waiting_statements(
+    tx: &DatabaseTransaction,
+    course: &Course,
+    actor: &Actor,
+) -> Result<(), StoreError> {
+    let learners = xapi::apply_waiting(tx, Waiting::Course(course), actor).await?;
+    if !learners.is_empty() {
+        compliance::refresh(tx, Refresh::Learners(learners.into_iter().collect())).await?;
+    }
+    Ok(())
+}
+
+/// The courses with these xAPI activity ids, by activity id.
+pub(crate) async fn by_activity_ids(
+    db: &impl ConnectionTrait,
+    activity_ids: &[String],
+) -> Result<HashMap<String, Course>, StoreError> {
+    let mut found = HashMap::new();
+    for chunk in activity_ids.chunks(IN_LIST) {
+        for row in courses::Entity::find()
+            .filter(Column::XapiActivityId.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            let course = to_course(row)?;
+            if let Some(activity) = course.details.xapi_activity_id.clone() {
+                found.insert(activity, course);
+            }
+        }
+    }
+    Ok(found)
 }
 
 async fn lock(tx: &DatabaseTransaction, id: Uuid) -> Result<courses::Model, StoreError> {
@@ -300,6 +344,7 @@ fn write_details(details: &CourseDetails) -> courses::ActiveModel {
         eia_status: Set(assessment.status.as_str().to_owned()),
         eia_completed_on: Set(assessment.completed_on),
         eia_summary: Set(assessment.summary.clone()),
+        xapi_activity_id: Set(details.xapi_activity_id.clone()),
         ..Default::default()
     }
 }
@@ -327,6 +372,7 @@ fn to_course(row: courses::Model) -> Result<Course, StoreError> {
                 completed_on: row.eia_completed_on,
                 summary: row.eia_summary,
             },
+            xapi_activity_id: row.xapi_activity_id,
         },
         status: row.status.parse().map_err(&corrupt)?,
         created_at: row.created_at,

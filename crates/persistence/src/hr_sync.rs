@@ -18,6 +18,7 @@ use sea_orm::{
 use crate::compliance::{self, Refresh};
 use crate::db::{begin_write, now};
 use crate::sql::{IN_LIST, Sql, insert};
+use crate::xapi::{self, Waiting};
 use crate::{StoreError, audit, learner};
 
 mod runs {
@@ -169,7 +170,7 @@ pub async fn close(
 
 /// Syncs queue behind each other on PostgreSQL (SQLite writes one at a time anyway): two
 /// calls naming the same new employee must not both create them.
-async fn serialise(tx: &DatabaseTransaction) -> Result<(), StoreError> {
+pub(crate) async fn serialise(tx: &DatabaseTransaction) -> Result<(), StoreError> {
     if tx.get_database_backend() == DbBackend::Postgres {
         tx.execute_unprepared("SELECT pg_advisory_xact_lock(7403)")
             .await?;
@@ -525,6 +526,7 @@ async fn apply(
             counts.unchanged += 1;
         }
     }
+    xapi::apply_waiting(tx, Waiting::Learners(&touched), actor).await?;
     compliance::refresh(tx, Refresh::Learners(touched)).await?;
     counts.created = u64::try_from(created_ids.len()).unwrap_or(u64::MAX);
     counts.left += u64::try_from(

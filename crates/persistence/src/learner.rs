@@ -18,9 +18,10 @@ use crate::compliance::{self, Refresh};
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
 use crate::sql::IN_LIST;
+use crate::xapi::{self, Waiting};
 use crate::{Page, StoreError, audit, session};
 
-mod learners {
+pub(crate) mod learners {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -44,6 +45,10 @@ mod learners {
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub version: i32,
+        /// What an identity provider calls the learner over SCIM (see the `scim` module).
+        pub scim_user_name: Option<String>,
+        pub scim_external_id: Option<String>,
+        pub scim_removed_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -137,6 +142,7 @@ pub async fn create(
     .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))?;
     sync_memberships(&tx, row.id, &profile).await?;
     audit::record(&tx, actor, "learner.created", RESOURCE, row.id).await?;
+    xapi::apply_waiting(&tx, Waiting::Learners(&[row.id]), actor).await?;
     compliance::refresh(&tx, Refresh::Learner(row.id)).await?;
     tx.commit().await?;
     Ok(Learner {
@@ -312,6 +318,7 @@ pub async fn update(
     let saved = bump(&tx, &current, write_profile(&profile)).await?;
     sync_memberships(&tx, id, &profile).await?;
     audit::record(&tx, actor, "learner.updated", RESOURCE, id).await?;
+    xapi::apply_waiting(&tx, Waiting::Learners(&[id]), actor).await?;
     compliance::refresh(&tx, Refresh::Learner(id)).await?;
     tx.commit().await?;
     get(db, saved.id).await
@@ -344,7 +351,7 @@ pub async fn leave(
 
 /// Records a leaver whose row the caller holds, and gives up their places on sessions; the
 /// caller refreshes their compliance.
-async fn depart(
+pub(crate) async fn depart(
     tx: &DatabaseTransaction,
     current: &learners::Model,
     left_on: NaiveDate,
@@ -495,7 +502,7 @@ pub(crate) async fn depart_absent(
 
 /// Reads a learner for update, holding its row until the transaction ends (PostgreSQL), and
 /// refuses when the client's copy is stale.
-async fn lock(
+pub(crate) async fn lock(
     tx: &DatabaseTransaction,
     id: Uuid,
     expected_version: Option<i32>,
@@ -512,7 +519,7 @@ async fn lock(
 }
 
 /// Saves a changed row as its next version.
-async fn bump(
+pub(crate) async fn bump(
     tx: &DatabaseTransaction,
     current: &learners::Model,
     changes: learners::ActiveModel,
@@ -529,7 +536,7 @@ async fn bump(
 }
 
 /// A manager is an existing employee: the line management the strategy's appraisals rely on.
-async fn check_manager(
+pub(crate) async fn check_manager(
     tx: &DatabaseTransaction,
     manager_id: Option<Uuid>,
 ) -> Result<(), StoreError> {
@@ -548,7 +555,7 @@ async fn check_manager(
     }
 }
 
-fn write_profile(profile: &LearnerProfile) -> learners::ActiveModel {
+pub(crate) fn write_profile(profile: &LearnerProfile) -> learners::ActiveModel {
     learners::ActiveModel {
         kind: Set(profile.kind.as_str().to_owned()),
         given_name: Set(profile.given_name.clone()),
@@ -566,7 +573,7 @@ fn write_profile(profile: &LearnerProfile) -> learners::ActiveModel {
 }
 
 /// Keeps membership rows in step with the profile. Seats that remain keep the day they began.
-async fn sync_memberships(
+pub(crate) async fn sync_memberships(
     tx: &DatabaseTransaction,
     learner_id: Uuid,
     profile: &LearnerProfile,
@@ -742,7 +749,7 @@ fn past_seat(m: history::Model) -> Result<Seat, StoreError> {
 }
 
 /// Joins learner rows with their committee seats and responsibilities, in one query.
-async fn hydrate(
+pub(crate) async fn hydrate(
     db: &impl ConnectionTrait,
     rows: Vec<learners::Model>,
 ) -> Result<Vec<Learner>, StoreError> {

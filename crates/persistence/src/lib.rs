@@ -23,11 +23,13 @@ pub mod page;
 pub mod panel;
 pub mod programme;
 pub mod requirement;
+pub mod scim;
 pub mod secret;
 pub mod session;
 mod sql;
 pub mod synthetic;
 pub mod training_request;
+pub mod xapi;
 
 pub use db::{connect, migrate};
 pub use error::StoreError;

@@ -97,6 +97,7 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<(usize, usiz
                 completed_on: assessed_on,
                 summary: Some("No disproportionate impact on any protected group; materials offered in accessible formats.".into()),
             },
+            xapi_activity_id: None,
         })?;
         match store::create(db, details, actor).await {
             Ok(course) => {

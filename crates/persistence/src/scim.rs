@@ -1,0 +1,278 @@
+//! Learners as an identity provider sees them over SCIM: one record, two views. SCIM adds a
+//! `userName` and an `externalId` of the provider's own, and deletion that hides a learner
+//! from SCIM while Pathway keeps their training record.
+
+use pathway_domain::DomainError;
+use pathway_domain::audit::Actor;
+use pathway_domain::calendar::london_date;
+use pathway_domain::learner::{Learner, LearnerProfile, LearnerStatus};
+use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveValue::Set, Condition, DatabaseTransaction, PaginatorTrait, QueryOrder, QuerySelect,
+};
+
+use crate::compliance::{self, Refresh};
+use crate::db::{begin_write, now};
+use crate::learner::{self, learners};
+use crate::xapi::{self, Waiting};
+use crate::{StoreError, audit, hr_sync};
+
+const RESOURCE: &str = "user";
+
+/// A learner with what SCIM says about them.
+#[derive(Debug, Clone)]
+pub struct ScimUser {
+    pub learner: Learner,
+    /// The provider's name for them; their email address until it gives one.
+    pub user_name: String,
+    pub external_id: Option<String>,
+    /// The manager's name, shown beside the manager's id.
+    pub manager_name: Option<String>,
+}
+
+/// What a provider writes beside the learner's profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimIdentity {
+    pub user_name: String,
+    pub external_id: Option<String>,
+    /// False: the learner has left. True brings a leaver back.
+    pub active: bool,
+}
+
+/// The one-attribute equality filters providers send to find a user before creating one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScimFilter {
+    UserName(String),
+    ExternalId(String),
+    Email(String),
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<ScimUser, StoreError> {
+    let row = learners::Entity::find_by_id(id)
+        .filter(learners::Column::ScimRemovedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound(RESOURCE))?;
+    Ok(users(db, vec![row]).await?.remove(0))
+}
+
+/// One page of users, `offset` from the start in creation order, and how many match in all.
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: Option<ScimFilter>,
+    offset: u64,
+    limit: u64,
+) -> Result<(u64, Vec<ScimUser>), StoreError> {
+    use learners::Column;
+    let lower = |column: Column| Expr::expr(Func::lower(Expr::col(column)));
+    let mut query = learners::Entity::find().filter(Column::ScimRemovedAt.is_null());
+    query = match filter {
+        None => query,
+        Some(ScimFilter::UserName(name)) => query.filter(user_name_is(&name)),
+        Some(ScimFilter::ExternalId(id)) => query.filter(Column::ScimExternalId.eq(id)),
+        Some(ScimFilter::Email(email)) => {
+            query.filter(lower(Column::Email).eq(email.trim().to_lowercase()))
+        }
+    };
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_asc(Column::CreatedAt)
+        .order_by_asc(Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((total, users(db, rows).await?))
+}
+
+/// A learner the provider names for the first time.
+#[tracing::instrument(skip_all)]
+pub async fn create(
+    db: &DatabaseConnection,
+    profile: LearnerProfile,
+    identity: ScimIdentity,
+    actor: &Actor,
+) -> Result<ScimUser, StoreError> {
+    let tx = begin_write(db).await?;
+    hr_sync::serialise(&tx).await?;
+    check_user_name(&tx, &identity.user_name, None).await?;
+    learner::check_manager(&tx, profile.manager_id).await?;
+    let at = now();
+    let row = learners::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        status: Set(LearnerStatus::Active.as_str().to_owned()),
+        left_on: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+        version: Set(1),
+        scim_user_name: Set(Some(identity.user_name.clone())),
+        scim_external_id: Set(identity.external_id.clone()),
+        scim_removed_at: Set(None),
+        ..learner::write_profile(&profile)
+    }
+    .insert(&tx)
+    .await
+    .map_err(StoreError::duplicate("learner", &["email", "external_ref"]))?;
+    audit::record(&tx, actor, "learner.created", "learner", row.id).await?;
+    if !identity.active {
+        learner::depart(&tx, &row, london_date(at), actor).await?;
+    }
+    settle(&tx, row.id, actor).await?;
+    let user = get(&tx, row.id).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Replaces what the provider says about a learner (PUT, or PATCH once applied).
+#[tracing::instrument(skip(db, profile, identity, actor))]
+pub async fn replace(
+    db: &DatabaseConnection,
+    id: Uuid,
+    profile: LearnerProfile,
+    identity: ScimIdentity,
+    actor: &Actor,
+) -> Result<ScimUser, StoreError> {
+    let tx = begin_write(db).await?;
+    hr_sync::serialise(&tx).await?;
+    let current = locked(&tx, id).await?;
+    check_user_name(&tx, &identity.user_name, Some(id)).await?;
+    let known = learner::hydrate(&tx, vec![current.clone()])
+        .await?
+        .remove(0);
+    let profile = known.revise(profile)?;
+    learner::check_manager(&tx, profile.manager_id).await?;
+    let changes = learners::ActiveModel {
+        scim_user_name: Set(Some(identity.user_name.clone())),
+        scim_external_id: Set(identity.external_id.clone()),
+        ..learner::write_profile(&profile)
+    };
+    let mut saved = learner::bump(&tx, &current, changes).await?;
+    audit::record(&tx, actor, "learner.updated", "learner", id).await?;
+    match (identity.active, known.status) {
+        (false, LearnerStatus::Active) => {
+            let day = Ord::max(london_date(now()), profile.started_on);
+            learner::depart(&tx, &saved, day, actor).await?;
+        }
+        (true, LearnerStatus::Left) => {
+            let status = known.rejoin()?;
+            let back = learners::ActiveModel {
+                status: Set(status.as_str().to_owned()),
+                left_on: Set(None),
+                ..Default::default()
+            };
+            saved = learner::bump(&tx, &saved, back).await?;
+            audit::record(&tx, actor, "learner.rejoined", "learner", id).await?;
+        }
+        _ => {}
+    }
+    settle(&tx, saved.id, actor).await?;
+    let user = get(&tx, id).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// The provider deleted the user: they have left (if they had not), and SCIM no longer
+/// shows them. Their training record stays, as for any leaver.
+#[tracing::instrument(skip(db, actor))]
+pub async fn remove(db: &DatabaseConnection, id: Uuid, actor: &Actor) -> Result<(), StoreError> {
+    let tx = begin_write(db).await?;
+    let current = locked(&tx, id).await?;
+    let current = if current.status == LearnerStatus::Active.as_str() {
+        let day = Ord::max(london_date(now()), current.started_on);
+        learner::depart(&tx, &current, day, actor).await?;
+        locked(&tx, id).await?
+    } else {
+        current
+    };
+    let hidden = learners::ActiveModel {
+        scim_removed_at: Set(Some(now())),
+        ..Default::default()
+    };
+    learner::bump(&tx, &current, hidden).await?;
+    audit::record(&tx, actor, "learner.deprovisioned", "learner", id).await?;
+    compliance::refresh(&tx, Refresh::Learner(id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Applies the e-learning statements that were waiting for the learner, and refreshes their
+/// compliance.
+async fn settle(tx: &DatabaseTransaction, id: Uuid, actor: &Actor) -> Result<(), StoreError> {
+    xapi::apply_waiting(tx, Waiting::Learners(&[id]), actor).await?;
+    compliance::refresh(tx, Refresh::Learner(id)).await
+}
+
+async fn locked(tx: &DatabaseTransaction, id: Uuid) -> Result<learners::Model, StoreError> {
+    let row = learner::lock(tx, id, None).await?;
+    if row.scim_removed_at.is_some() {
+        return Err(StoreError::NotFound(RESOURCE));
+    }
+    Ok(row)
+}
+
+/// A learner the provider never named goes by their email address.
+fn user_name_is(name: &str) -> Condition {
+    use learners::Column;
+    let name = name.trim().to_lowercase();
+    let lower = |column: Column| Expr::expr(Func::lower(Expr::col(column)));
+    Condition::any()
+        .add(lower(Column::ScimUserName).eq(name.clone()))
+        .add(
+            Condition::all()
+                .add(Column::ScimUserName.is_null())
+                .add(lower(Column::Email).eq(name)),
+        )
+}
+
+/// userName is unique among the users SCIM shows, in any case (RFC 7643 s4.1.1).
+async fn check_user_name(
+    tx: &DatabaseTransaction,
+    name: &str,
+    except: Option<Uuid>,
+) -> Result<(), StoreError> {
+    let mut query = learners::Entity::find()
+        .filter(learners::Column::ScimRemovedAt.is_null())
+        .filter(user_name_is(name));
+    if let Some(id) = except {
+        query = query.filter(learners::Column::Id.ne(id));
+    }
+    if query.one(tx).await?.is_some() {
+        return Err(DomainError::Conflict(format!("the userName {name} is already taken")).into());
+    }
+    Ok(())
+}
+
+async fn users(
+    db: &impl ConnectionTrait,
+    rows: Vec<learners::Model>,
+) -> Result<Vec<ScimUser>, StoreError> {
+    let identities: Vec<(Option<String>, Option<String>)> = rows
+        .iter()
+        .map(|r| (r.scim_user_name.clone(), r.scim_external_id.clone()))
+        .collect();
+    let managers: Vec<Uuid> = rows.iter().filter_map(|r| r.manager_id).collect();
+    let managers = learners::Entity::find()
+        .filter(learners::Column::Id.is_in(managers))
+        .all(db)
+        .await?;
+    let learners = learner::hydrate(db, rows).await?;
+    Ok(learners
+        .into_iter()
+        .zip(identities)
+        .map(|(learner, (user_name, external_id))| {
+            let manager_name = learner.profile.manager_id.and_then(|id| {
+                managers
+                    .iter()
+                    .find(|m| m.id == id)
+                    .map(|m| format!("{} {}", m.given_name, m.family_name))
+            });
+            ScimUser {
+                user_name: user_name.unwrap_or_else(|| learner.profile.email.as_str().to_owned()),
+                external_id,
+                manager_name,
+                learner,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,437 @@
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, token};
+
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+impl TestApp {
+    async fn scim(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Response {
+        let mut request = self.request(method, &format!("/scim/v2{path}"), Some(token));
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/scim+json")
+                .body(body.to_string());
+        }
+        request.send().await.expect("answered")
+    }
+
+    async fn scim_ok(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
+        let response = self.scim(method, path, token, body).await;
+        assert!(response.status().is_success(), "{}", response.status());
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/scim+json",
+            "SCIM answers in its own media type"
+        );
+        response.json().await.expect("json")
+    }
+}
+
+/// A SCIM error: the status, SCIM's schema and media type, and the scimType when given.
+async fn scim_error(response: Response, status: StatusCode, scim_type: Option<&str>) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["content-type"], "application/scim+json");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        body["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
+    );
+    assert_eq!(body["status"], status.as_u16().to_string());
+    assert_eq!(body["scimType"].as_str(), scim_type, "{body}");
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    body
+}
+
+fn amira(manager: Option<&str>) -> Value {
+    let mut enterprise = json!({"employeeNumber": "E10442", "department": "Adult Social Care"});
+    if let Some(manager) = manager {
+        enterprise["manager"] = json!({"value": manager});
+    }
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+        "externalId": "aad-7f3e", "userName": "Amira.Khan@council.gov.uk",
+        "name": {"givenName": "Amira", "familyName": "Khan"}, "title": "Head of Service",
+        "emails": [{"value": "amira.k@council.gov.uk", "type": "home"}, {"value": "amira.khan@council.gov.uk", "type": "work", "primary": true}],
+        "active": true, "phoneNumbers": [{"value": "01632 960000"}],
+        ENTERPRISE: enterprise
+    })
+}
+
+#[tokio::test]
+async fn scim_users_are_learners_one_record_two_views() {
+    let app = TestApp::spawn().await;
+    let idp = app.client_token(&["learners:sync"]).await;
+    let boss = app.employee("Grace", "grace.jones@council.gov.uk").await;
+    let boss_id = boss["id"].as_str().expect("an id");
+
+    let created = app
+        .scim(Method::POST, "/Users", &idp, Some(amira(Some(boss_id))))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let location = created.headers()["location"]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    let user: Value = created.json().await.expect("json");
+    let id = user["id"].as_str().expect("an id").to_owned();
+    assert!(location.ends_with(&format!("/scim/v2/Users/{id}")));
+    assert_eq!(user["meta"]["location"], location);
+    assert_eq!(
+        user["emails"],
+        json!([{"value": "amira.khan@council.gov.uk"}]),
+        "the primary address is kept"
+    );
+    assert_eq!(user[ENTERPRISE]["manager"]["value"], boss_id);
+    assert!(
+        user.get("phoneNumbers").is_none(),
+        "attributes Pathway does not keep are ignored"
+    );
+
+    // The same person, as the rest of Pathway sees them.
+    let learner: Value = app
+        .get(&format!("/v1/learners/{id}"), &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(learner["kind"], "employee");
+    assert_eq!(learner["given_name"], "Amira");
+    assert_eq!(learner["email"], "amira.khan@council.gov.uk");
+    assert_eq!(learner["external_ref"], "E10442");
+    assert_eq!(learner["department"], "Adult Social Care");
+    assert_eq!(learner["job_title"], "Head of Service");
+    assert_eq!(learner["manager_id"], boss_id);
+    assert_eq!(learner["status"], "active");
+
+    // The filters a provider sends before creating, in any case.
+    for filter in [
+        r#"userName eq "amira.khan@COUNCIL.gov.uk""#,
+        r#"externalId eq "aad-7f3e""#,
+        r#"emails.value eq "Amira.Khan@council.gov.uk""#,
+    ] {
+        let found = app
+            .scim_ok(
+                Method::GET,
+                &format!("/Users?filter={}", urlencode(filter)),
+                &idp,
+                None,
+            )
+            .await;
+        assert_eq!(found["totalResults"], 1, "{filter}");
+        assert_eq!(found["Resources"][0]["id"], id, "{filter}");
+    }
+    // A learner entered by hand is a user too, known by their email address.
+    let hand = app
+        .scim_ok(
+            Method::GET,
+            &format!(
+                "/Users?filter={}",
+                urlencode(r#"userName eq "grace.jones@council.gov.uk""#)
+            ),
+            &idp,
+            None,
+        )
+        .await;
+    assert_eq!(hand["Resources"][0]["id"], boss_id);
+    assert!(hand["Resources"][0].get("externalId").is_none());
+
+    // Paging: startIndex counts from 1.
+    let page = app
+        .scim_ok(Method::GET, "/Users?startIndex=2&count=1", &idp, None)
+        .await;
+    assert_eq!(page["totalResults"], 2);
+    assert_eq!(page["startIndex"], 2);
+    assert_eq!(page["itemsPerPage"], 1);
+    assert_eq!(
+        page["Resources"][0]["id"], id,
+        "created second, listed second"
+    );
+    let projected = app
+        .scim_ok(
+            Method::GET,
+            &format!("/Users/{id}?attributes=name.familyName"),
+            &idp,
+            None,
+        )
+        .await;
+    assert_eq!(projected["name"], json!({"familyName": "Khan"}));
+    assert!(projected.get("userName").is_none() && projected.get("id").is_some());
+
+    // PUT replaces: what is left out is cleared; PATCH changes one thing.
+    let mut replacement = amira(None);
+    replacement
+        .as_object_mut()
+        .expect("object")
+        .remove("externalId");
+    replacement[ENTERPRISE] = json!({"employeeNumber": "E10442"});
+    let replaced = app
+        .scim_ok(
+            Method::PUT,
+            &format!("/Users/{id}"),
+            &idp,
+            Some(replacement),
+        )
+        .await;
+    assert!(replaced.get("externalId").is_none());
+    assert_eq!(replaced[ENTERPRISE], json!({"employeeNumber": "E10442"}));
+    let patched = app
+        .scim_ok(
+            Method::PATCH,
+            &format!("/Users/{id}"),
+            &idp,
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+                    {"op": "Replace", "path": "name.givenName", "value": "Amy"},
+                    {"op": "add", "path": format!("{ENTERPRISE}:department"), "value": "Housing"},
+                    {"op": "remove", "path": "title"}
+                ]}),
+            ),
+        )
+        .await;
+    assert_eq!(patched["name"]["givenName"], "Amy");
+    assert_eq!(patched[ENTERPRISE]["department"], "Housing");
+    assert!(patched.get("title").is_none());
+    let learner: Value = app
+        .get(&format!("/v1/learners/{id}"), &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (
+            &learner["given_name"],
+            &learner["department"],
+            &learner["job_title"]
+        ),
+        (&json!("Amy"), &json!("Housing"), &Value::Null)
+    );
+
+    // userName is unique whatever its case; so are the email address and employee number.
+    let mut twin = amira(None);
+    twin["userName"] = json!("AMIRA.KHAN@council.gov.uk");
+    twin["emails"] = json!([{"value": "someone.else@council.gov.uk"}]);
+    twin[ENTERPRISE] = json!({});
+    scim_error(
+        app.scim(Method::POST, "/Users", &idp, Some(twin)).await,
+        StatusCode::CONFLICT,
+        Some("uniqueness"),
+    )
+    .await;
+    let mut same_email = amira(None);
+    same_email["userName"] = json!("a.khan");
+    same_email[ENTERPRISE] = json!({});
+    scim_error(
+        app.scim(Method::POST, "/Users", &idp, Some(same_email))
+            .await,
+        StatusCode::CONFLICT,
+        Some("uniqueness"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn inactive_users_have_left_and_deleted_ones_keep_their_record() {
+    let app = TestApp::spawn().await;
+    let idp = app.client_token(&["learners:sync"]).await;
+    let user = app
+        .scim_ok(Method::POST, "/Users", &idp, Some(amira(None)))
+        .await;
+    let id = user["id"].as_str().expect("an id").to_owned();
+    let deactivate = json!({"Operations": [{"op": "replace", "value": {"active": "False"}}]});
+
+    let left = app
+        .scim_ok(
+            Method::PATCH,
+            &format!("/Users/{id}"),
+            &idp,
+            Some(deactivate),
+        )
+        .await;
+    assert_eq!(left["active"], false);
+    let learner: Value = app
+        .get(&format!("/v1/learners/{id}"), &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(learner["status"], "left");
+    assert!(learner["left_on"].is_string());
+
+    // A rehire: the provider makes them active again, and their record carries on.
+    let back = json!({"Operations": [{"op": "replace", "path": "active", "value": true}]});
+    let back = app
+        .scim_ok(Method::PATCH, &format!("/Users/{id}"), &idp, Some(back))
+        .await;
+    assert_eq!(back["active"], true);
+    let learner: Value = app
+        .get(&format!("/v1/learners/{id}"), &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (learner["status"].as_str(), learner["left_on"].as_str()),
+        (Some("active"), None)
+    );
+
+    let deleted = app
+        .scim(Method::DELETE, &format!("/Users/{id}"), &idp, None)
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    scim_error(
+        app.scim(Method::GET, &format!("/Users/{id}"), &idp, None)
+            .await,
+        StatusCode::NOT_FOUND,
+        None,
+    )
+    .await;
+    scim_error(
+        app.scim(Method::DELETE, &format!("/Users/{id}"), &idp, None)
+            .await,
+        StatusCode::NOT_FOUND,
+        None,
+    )
+    .await;
+    let listed = app.scim_ok(Method::GET, "/Users", &idp, None).await;
+    assert_eq!(listed["totalResults"], 0);
+    // Pathway keeps the learner, as a leaver.
+    let learner: Value = app
+        .get(&format!("/v1/learners/{id}"), &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(learner["status"], "left");
+    assert_eq!(learner["email"], "amira.khan@council.gov.uk");
+}
+
+#[tokio::test]
+async fn scim_refuses_in_its_own_error_format() {
+    let app = TestApp::spawn().await;
+    let idp = app.client_token(&["learners:sync"]).await;
+    let elearning = app.client_token(&["completions:write"]).await;
+    let learner = app.employee("Priya", "priya.jones@council.gov.uk").await;
+    let learner_token = token(learner["id"].as_str().expect("an id"), &["learner"]);
+
+    let anonymous = app
+        .request(Method::GET, "/scim/v2/Users", None)
+        .send()
+        .await
+        .expect("answered");
+    scim_error(anonymous, StatusCode::UNAUTHORIZED, None).await;
+    for caller in [&elearning, &learner_token] {
+        scim_error(
+            app.scim(Method::GET, "/Users", caller, None).await,
+            StatusCode::FORBIDDEN,
+            None,
+        )
+        .await;
+        scim_error(
+            app.scim(Method::POST, "/Users", caller, Some(amira(None)))
+                .await,
+            StatusCode::FORBIDDEN,
+            None,
+        )
+        .await;
+    }
+
+    let bad_filter = app
+        .scim(
+            Method::GET,
+            &format!("/Users?filter={}", urlencode(r#"title sw "Head""#)),
+            &idp,
+            None,
+        )
+        .await;
+    scim_error(bad_filter, StatusCode::BAD_REQUEST, Some("invalidFilter")).await;
+    let mut nameless = amira(None);
+    nameless.as_object_mut().expect("object").remove("userName");
+    scim_error(
+        app.scim(Method::POST, "/Users", &idp, Some(nameless)).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    )
+    .await;
+    let mut bad_email = amira(None);
+    bad_email["emails"] = json!([{"value": "not an address"}]);
+    let body = scim_error(
+        app.scim(Method::POST, "/Users", &idp, Some(bad_email))
+            .await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("emails.value")),
+        "{body}"
+    );
+    let broken = app
+        .request(Method::POST, "/scim/v2/Users", Some(&idp))
+        .header("content-type", "application/scim+json")
+        .body("{\"userName\": ")
+        .send()
+        .await
+        .expect("answered");
+    scim_error(broken, StatusCode::BAD_REQUEST, Some("invalidSyntax")).await;
+    let unknown_manager = {
+        let mut body = amira(None);
+        body[ENTERPRISE]["manager"] = json!({"value": "019a8f40-0000-7000-8000-0000000000ff"});
+        body
+    };
+    scim_error(
+        app.scim(Method::POST, "/Users", &idp, Some(unknown_manager))
+            .await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    )
+    .await;
+    scim_error(
+        app.scim(Method::GET, "/Users/not-a-user", &idp, None).await,
+        StatusCode::NOT_FOUND,
+        None,
+    )
+    .await;
+    scim_error(
+        app.scim(Method::GET, "/Groups", &idp, None).await,
+        StatusCode::NOT_FOUND,
+        None,
+    )
+    .await;
+    scim_error(
+        app.scim(Method::DELETE, "/Users", &idp, None).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+    )
+    .await;
+    let no_target = json!({"Operations": [{"op": "remove"}]});
+    let id = learner["id"].as_str().expect("an id");
+    scim_error(
+        app.scim(
+            Method::PATCH,
+            &format!("/Users/{id}"),
+            &idp,
+            Some(no_target),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        Some("noTarget"),
+    )
+    .await;
+    // Nothing was created by any refusal.
+    let listed = app.scim_ok(Method::GET, "/Users", &idp, None).await;
+    assert_eq!(listed["totalResults"], 1);
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
