@@ -15,6 +15,9 @@ use uuid::Uuid;
 
 pub const SECRET: &str = "end-to-end-test-secret";
 pub const ALLOWED_ORIGIN: &str = "https://learning.council.example";
+/// The home page of the council's xAPI accounts in the tests' server.
+pub const COUNCIL_HOME_PAGE: &str = "https://hr.council.gov.uk";
+
 /// The e-learning platform the tests' server takes signed callbacks from.
 pub const CALLBACK_PROVIDER: &str = "learnpool";
 pub const CALLBACK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -79,6 +82,7 @@ pub fn config(database_url: &str) -> Config {
         municipal_year_start: Default::default(),
         panel_minimum_meetings: 2,
         callback_secrets: vec![(CALLBACK_PROVIDER.into(), CALLBACK_SECRET.into())],
+        xapi_account_home_page: Some(COUNCIL_HOME_PAGE.into()),
     }
 }
 
@@ -298,6 +302,7 @@ impl TestApp {
             .env("DATABASE_URL", &self.database_url)
             .env("PATHWAY_BIND", format!("127.0.0.1:{port}"))
             .env("PATHWAY_JWT_SECRET", SECRET)
+            .env("PATHWAY_XAPI_ACCOUNT_HOMEPAGE", COUNCIL_HOME_PAGE)
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -413,4 +418,16 @@ pub async fn delivered(app: &TestApp, code: &str, provider: &str) -> (Value, Vec
         .await;
     assert_eq!(marked.status(), StatusCode::OK);
     (session, people)
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

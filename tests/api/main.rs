@@ -18,3 +18,4 @@ mod platform;
 mod scim;
 mod sessions;
 mod training_requests;
+mod xapi;

@@ -1,7 +1,7 @@
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, token};
+use crate::helpers::{TestApp, token, urlencode};
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
@@ -423,15 +423,4 @@ async fn scim_refuses_in_its_own_error_format() {
     // Nothing was created by any refusal.
     let listed = app.scim_ok(Method::GET, "/Users", &idp, None).await;
     assert_eq!(listed["totalResults"], 1);
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

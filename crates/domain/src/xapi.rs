@@ -73,7 +73,9 @@ impl Statement {
             (Some(a), Some(b)) if a != b => {
                 return invalid("id", "differs from the statementId parameter");
             }
-            (a, b) => a.or(b).unwrap_or_else(Uuid::now_v7),
+            // Version 4: xAPI 1.0.3 asks for RFC 4122 UUIDs, and LRS clients (tincan among
+            // them) refuse the later versions.
+            (a, b) => a.or(b).unwrap_or_else(Uuid::new_v4),
         };
         body.insert("id".into(), Value::String(id.to_string()));
         let actor = body

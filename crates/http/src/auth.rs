@@ -290,6 +290,17 @@ impl Caller {
         self.subject.starts_with(CLIENT_SUBJECT_PREFIX)
     }
 
+    /// An integration client that presented its id and secret itself (HTTP Basic, as xAPI
+    /// clients do) rather than a token, holding every scope it was granted.
+    pub(crate) fn of_client(req: &HttpRequest, client_id: Uuid, scopes: &[Scope]) -> Self {
+        Caller {
+            subject: format!("{CLIENT_SUBJECT_PREFIX}{client_id}"),
+            roles: Vec::new(),
+            scopes: scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            request_id: req.extensions().get::<RequestId>().map(|id| id.0.clone()),
+        }
+    }
+
     fn from_token(req: &HttpRequest) -> Result<Self, ApiError> {
         let keys = req
             .app_data::<Data<TokenKeys>>()

@@ -34,12 +34,13 @@ pub mod scim;
 pub mod session;
 pub mod training_matrix;
 pub mod training_request;
+pub mod xapi;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse, Resource, ResponseError};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
@@ -66,6 +67,7 @@ pub struct AppState {
     pub cors_origins: Vec<String>,
     pub rules: Data<Rules>,
     pub callback_secrets: Data<callback::CallbackSecrets>,
+    pub lrs: Data<xapi::LrsConfig>,
 }
 
 /// The council's configurable numbers.
@@ -86,6 +88,7 @@ impl AppState {
         cors_origins: Vec<String>,
         rules: Rules,
         callback_secrets: callback::CallbackSecrets,
+        lrs: xapi::LrsConfig,
     ) -> Self {
         let metrics = PrometheusMetricsBuilder::new("pathway")
             .endpoint("/metrics")
@@ -101,6 +104,7 @@ impl AppState {
             cors_origins,
             rules: Data::new(rules),
             callback_secrets: Data::new(callback_secrets),
+            lrs: Data::new(lrs),
         }
     }
 }
@@ -122,6 +126,7 @@ pub fn app(
         .app_data(state.keys)
         .app_data(state.rules)
         .app_data(state.callback_secrets)
+        .app_data(state.lrs)
         .app_data(
             web::JsonConfig::default()
                 .limit(BODY_LIMIT)
@@ -412,6 +417,22 @@ pub fn app(
                 .service(scim::resource("/.search", "POST").post(scim::search_all))
                 .default_service(web::to(scim::no_such_endpoint)),
         )
+        .service(
+            web::scope("/xapi")
+                .app_data(web::PayloadConfig::default().limit(xapi::BODY_LIMIT))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((xapi::VERSION_HEADER, pathway_domain::xapi::VERSION)),
+                )
+                .service(resource("/about", "GET").get(xapi::about))
+                .service(
+                    resource("/statements", "GET, POST, PUT")
+                        .get(xapi::get_statements)
+                        .post(xapi::post_statements)
+                        .put(xapi::put_statement),
+                ),
+        )
+        .service(resource("/v1/integrations/elearning/unmatched", "GET").get(xapi::list_unmatched))
         .service(resource("/health/live", "GET").get(health::live))
         .service(resource("/health/ready", "GET").get(health::ready))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))

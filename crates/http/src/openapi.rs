@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 use crate::{
     api_client, audit, budget, callback, cohort, completion, compliance, course, error, evaluation,
     feedback, health, hr_sync, learner, mentoring, needs_assessment, oauth, panel, programme,
-    report, requirement, responses, scim, session, training_matrix, training_request,
+    report, requirement, responses, scim, session, training_matrix, training_request, xapi,
 };
 
 #[derive(OpenApi)]
@@ -139,6 +139,11 @@ use crate::{
         scim::discovery::get_resource_type,
         scim::discovery::list_schemas,
         scim::discovery::get_schema,
+        xapi::about,
+        xapi::post_statements,
+        xapi::put_statement,
+        xapi::get_statements,
+        xapi::list_unmatched,
         health::live,
         health::ready,
     ),
@@ -178,6 +183,7 @@ use crate::{
         (name = "budgets", description = "Money per financial year by pillar: allocated, committed, spent"),
         (name = "integrations", description = "For HR systems and e-learning platforms: API clients, their OAuth tokens, the bulk HR sync, and signed completion callbacks"),
         (name = "scim", description = "SCIM 2.0 (RFC 7643, 7644) for identity providers: learners as Users with the enterprise extension. Errors here are SCIM's own `application/scim+json` format"),
+        (name = "xapi", description = "A Learning Record Store for xAPI 1.0.3 statements: e-learning platforms report completions with the protocol they already speak"),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health probes for orchestrators"),
     )
@@ -208,6 +214,15 @@ impl Modify for BearerToken {
             };
             (scope.as_str(), what)
         }));
+        components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("An API client's id and secret, as xAPI clients send them; the client's granted scopes apply."))
+                    .build(),
+            ),
+        );
         components.add_security_scheme(
             "client_credentials",
             SecurityScheme::OAuth2(OAuth2::with_description(

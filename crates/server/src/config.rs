@@ -39,6 +39,8 @@ pub struct Config {
     pub panel_minimum_meetings: u32,
     /// Each e-learning provider's `whsec_` secret for signed callbacks.
     pub callback_secrets: Vec<(String, String)>,
+    /// The `homePage` of xAPI accounts that name learners by their HR reference.
+    pub xapi_account_home_page: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +142,7 @@ impl Config {
                 None => Vec::new(),
                 Some(raw) => callback_secrets(&raw)?,
             },
+            xapi_account_home_page: var("PATHWAY_XAPI_ACCOUNT_HOMEPAGE"),
             panel_minimum_meetings: match var("PATHWAY_PANEL_MINIMUM_MEETINGS") {
                 None => 2,
                 Some(raw) => raw

@@ -3,6 +3,7 @@ use std::net::TcpListener;
 use actix_web::HttpServer;
 use actix_web::dev::ServerHandle;
 use pathway_http::callback::CallbackSecrets;
+use pathway_http::xapi::LrsConfig;
 use pathway_http::{AppState, Rules, app};
 use pathway_persistence::{connect, migrate};
 
@@ -44,6 +45,9 @@ impl Server {
             config.cors_origins.clone(),
             rules,
             CallbackSecrets(config.callback_secrets.clone()),
+            LrsConfig {
+                council_home_page: config.xapi_account_home_page.clone(),
+            },
         );
         let listener = TcpListener::bind(&config.bind).map_err(|source| StartError::Bind {
             bind: config.bind.clone(),

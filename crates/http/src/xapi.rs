@@ -1,0 +1,532 @@
+//! `/xapi`: a Learning Record Store for xAPI 1.0.3 statements, for e-learning platforms
+//! that report with xAPI; and `/v1/integrations/elearning/unmatched`, the statements waiting
+//! for a learner or course Pathway does not know yet.
+
+use std::collections::HashSet;
+
+use actix_web::http::header;
+use actix_web::web::{self, Bytes, Data, Json, Query};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use chrono::{DateTime, SecondsFormat, Utc};
+use pathway_domain::api_client::Scope;
+use pathway_domain::xapi::{self, Statement};
+use pathway_persistence::DatabaseConnection;
+use pathway_persistence::xapi::{self as store, StatementQuery, Unmatched};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{Caller, Integration};
+use crate::error::{ApiError, Problem};
+use crate::page::{self, PageView};
+use crate::responses::{BadRequest, Forbidden, Unauthorized, Unprocessable};
+use crate::{idempotency, oauth};
+
+/// The header every xAPI request and response carries.
+pub const VERSION_HEADER: &str = "X-Experience-API-Version";
+/// The largest statement batch body: 100 statements of a few kilobytes, with room to spare.
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+/// Statements per page unless the client asks for fewer; `limit=0` asks for this many.
+const MAX_LIMIT: u64 = 500;
+const DEFAULT_LIMIT: u64 = 100;
+
+/// The LRS's settings.
+#[derive(Debug, Clone, Default)]
+pub struct LrsConfig {
+    /// The `homePage` of the council's accounts: an actor `{"account": {"homePage": <this>,
+    /// "name": <HR reference>}}` is the learner with that `external_ref`.
+    pub council_home_page: Option<String>,
+}
+
+/// Who sends or reads statements: an API client with its id and secret (HTTP Basic, as LRS
+/// clients send them) or with a token, or an admin.
+async fn lrs_caller(req: &HttpRequest, db: &DatabaseConnection) -> Result<Caller, ApiError> {
+    const REFUSED: ApiError = ApiError::Unauthenticated("unknown client or wrong secret");
+    let Some((id, secret)) = oauth::basic(req) else {
+        return Integration::extract(req)
+            .await
+            .map(|Integration(caller)| caller);
+    };
+    let client = oauth::authenticate(db, &id, &secret)
+        .await
+        .map_err(|_| REFUSED)?;
+    // A revoked client is refused here as at the token endpoint.
+    let scopes = client.grant(None).map_err(|_| REFUSED)?;
+    Ok(Caller::of_client(req, client.id, &scopes))
+}
+
+/// xAPI requests say which version they speak (xAPI 1.0.3 communication s3.3).
+fn check_version(req: &HttpRequest) -> Result<(), ApiError> {
+    let version = req
+        .headers()
+        .get(VERSION_HEADER)
+        .and_then(|v| v.to_str().ok());
+    match version {
+        Some(v) if v.starts_with("1.0") => Ok(()),
+        Some(v) => Err(ApiError::Malformed(format!(
+            "{VERSION_HEADER} {v} is not supported; this LRS speaks 1.0.3"
+        ))),
+        None => Err(ApiError::Malformed(format!(
+            "send the {VERSION_HEADER} header (1.0.3)"
+        ))),
+    }
+}
+
+fn statements_in(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(ApiError::UnsupportedMediaType(
+            "send statements as application/json; attachments are not taken".into(),
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::Malformed(format!("the body is not valid JSON: {e}")))
+}
+
+/// Who stored the statements, as xAPI's `authority` names them.
+fn authority(req: &HttpRequest, caller: &Caller) -> Value {
+    let info = req.connection_info();
+    let (home, name) = match caller
+        .subject
+        .strip_prefix(crate::auth::CLIENT_SUBJECT_PREFIX)
+    {
+        Some(client) => ("v1/api-clients", client),
+        None => ("v1/learners", caller.subject.as_str()),
+    };
+    json!({
+        "objectType": "Agent",
+        "account": {"homePage": format!("{}://{}/{home}", info.scheme(), info.host()), "name": name}
+    })
+}
+
+fn parse_all(values: Vec<Value>) -> Result<Vec<Statement>, ApiError> {
+    if values.is_empty() {
+        return Err(ApiError::Malformed("no statements were sent".into()));
+    }
+    let many = values.len() > 1;
+    let mut seen = HashSet::new();
+    let mut statements = Vec::with_capacity(values.len());
+    for (i, value) in values.into_iter().enumerate() {
+        let statement = Statement::parse(value, None).map_err(|e| {
+            ApiError::Malformed(if many {
+                format!("statement {i}: {e}")
+            } else {
+                format!("statement: {e}")
+            })
+        })?;
+        if !seen.insert(statement.id) {
+            return Err(ApiError::Malformed(format!(
+                "statement {i}: the id {} is used twice in this batch",
+                statement.id
+            )));
+        }
+        statements.push(statement);
+    }
+    Ok(statements)
+}
+
+/// A statement, as xAPI 1.0.3 defines it (the example is a completion Pathway records).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "5f0e7e9a-6d43-4a43-9a2c-2f5b3c1e8d10",
+    "actor": {"objectType": "Agent", "name": "Amira Khan", "mbox": "mailto:amira.khan@council.gov.uk"},
+    "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"en-GB": "completed"}},
+    "object": {"objectType": "Activity", "id": "https://learnpool.example/courses/gdpr-refresher",
+        "definition": {"name": {"en-GB": "Data protection refresher"}}},
+    "result": {"score": {"scaled": 0.92}, "completion": true, "success": true},
+    "timestamp": "2026-11-20T14:03:00Z"
+}))]
+pub struct StatementDoc {
+    /// A UUID; the LRS assigns one when absent.
+    pub id: Option<Uuid>,
+    /// An Agent (or Group) with one of mbox, mbox_sha1sum, openid, account.
+    #[schema(value_type = Object)]
+    pub actor: Value,
+    #[schema(value_type = Object)]
+    pub verb: Value,
+    /// An Activity (the default), Agent, Group, StatementRef or SubStatement.
+    #[schema(value_type = Object)]
+    pub object: Value,
+    #[schema(value_type = Object)]
+    pub result: Option<Value>,
+    #[schema(value_type = Object)]
+    pub context: Option<Value>,
+    pub timestamp: Option<String>,
+    /// Set by the LRS.
+    pub stored: Option<String>,
+    /// Set by the LRS: the API client that sent the statement.
+    #[schema(value_type = Object)]
+    pub authority: Option<Value>,
+    pub version: Option<String>,
+}
+
+/// The ids of the statements stored, in the order sent.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!(["5f0e7e9a-6d43-4a43-9a2c-2f5b3c1e8d10"]))]
+pub struct StatementIds(pub Vec<Uuid>);
+
+/// A page of statements; `more` is the relative URL of the next page, or empty.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"statements": [{
+    "id": "5f0e7e9a-6d43-4a43-9a2c-2f5b3c1e8d10",
+    "actor": {"objectType": "Agent", "mbox": "mailto:amira.khan@council.gov.uk"},
+    "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+    "object": {"objectType": "Activity", "id": "https://learnpool.example/courses/gdpr-refresher"},
+    "timestamp": "2026-11-20T14:03:00Z", "stored": "2026-11-20T14:03:01.120Z", "version": "1.0.3",
+    "authority": {"objectType": "Agent", "account": {"homePage": "https://pathway.council.gov.uk/v1/api-clients", "name": "019a8f40-0000-7000-8000-0000000000a7"}}
+}], "more": "/xapi/statements?verb=http%3A%2F%2Fadlnet.gov%2Fexpapi%2Fverbs%2Fcompleted&cursor=1042"}))]
+pub struct StatementResult {
+    #[schema(value_type = Vec<StatementDoc>)]
+    pub statements: Vec<Value>,
+    pub more: String,
+}
+
+/// The LRS's version.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"version": ["1.0.3"]}))]
+pub struct About {
+    pub version: Vec<&'static str>,
+}
+
+/// Which versions of xAPI this LRS speaks; no credentials needed.
+#[utoipa::path(get, path = "/xapi/about", tag = "xapi",
+    responses((status = 200, description = "The versions", body = About)),
+    security(()))]
+pub async fn about() -> Json<About> {
+    Json(About {
+        version: vec![xapi::VERSION],
+    })
+}
+
+/// Store one statement or a list, all or none; answers their ids.
+///
+/// Statements are checked against xAPI 1.0.3 (400 names the first problem). One whose verb is
+/// ADL's `completed` or `passed`, whose activity is a course's `xapi_activity_id` and whose
+/// actor is a learner (`mbox` with their email address, or an `account` on the council's home
+/// page named by their `external_ref`) records a completion, scored from
+/// `result.score.scaled`. Others are kept; completions for unknown learners or courses wait
+/// at `/v1/integrations/elearning/unmatched`. A statement voiding another withdraws its
+/// completion. An id already stored with the same statement is accepted again; with a
+/// different one, 409. Needs `xapi:write`: HTTP Basic with an API client's id and secret,
+/// or a token.
+#[utoipa::path(post, path = "/xapi/statements", tag = "xapi",
+    params(
+        ("X-Experience-API-Version" = String, Header, description = "1.0.3"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Any unique string of up to 255 characters: a retry with the same key and body gets the first answer"),
+    ),
+    request_body(content = Vec<StatementDoc>, description = "A statement, or a list of them"),
+    responses(
+        (status = 200, description = "Stored; their ids", body = StatementIds),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, description = "A statement's id is stored with a different statement, or a request with this Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 4 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Send application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("client_basic" = []), ("bearer" = []), ("client_credentials" = ["xapi:write"])))]
+pub async fn post_statements(
+    db: Data<DatabaseConnection>,
+    lrs: Data<LrsConfig>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let caller = lrs_caller(&req, &db).await?;
+    caller.may(Scope::XapiWrite)?;
+    check_version(&req)?;
+    idempotency::once(&req, &db, &caller, &body, || async {
+        let values = match statements_in(&req, &body)? {
+            Value::Array(values) => values,
+            one => vec![one],
+        };
+        let statements = parse_all(values)?;
+        let ids = store::store(
+            &db,
+            statements,
+            authority(&req, &caller),
+            lrs.council_home_page.as_deref(),
+            &caller.actor(),
+        )
+        .await?;
+        Ok(HttpResponse::Ok().json(StatementIds(ids)))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct PutQuery {
+    /// The statement's id.
+    pub statement_id: Uuid,
+}
+
+/// Store one statement under the id given.
+///
+/// As `POST /xapi/statements` for one statement; the body's `id`, if any, must equal
+/// `statementId`. Sending the same statement again is accepted with no second effect.
+#[utoipa::path(put, path = "/xapi/statements", tag = "xapi",
+    params(
+        PutQuery,
+        ("X-Experience-API-Version" = String, Header, description = "1.0.3"),
+    ),
+    request_body = StatementDoc,
+    responses(
+        (status = 204, description = "Stored (or already stored, the same)"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, description = "This id is stored with a different statement", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 4 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Send application/json", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("client_basic" = []), ("bearer" = []), ("client_credentials" = ["xapi:write"])))]
+pub async fn put_statement(
+    db: Data<DatabaseConnection>,
+    lrs: Data<LrsConfig>,
+    query: Query<PutQuery>,
+    req: HttpRequest,
+    body: Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let caller = lrs_caller(&req, &db).await?;
+    caller.may(Scope::XapiWrite)?;
+    check_version(&req)?;
+    let statement = Statement::parse(statements_in(&req, &body)?, Some(query.statement_id))
+        .map_err(|e| ApiError::Malformed(format!("statement: {e}")))?;
+    store::store(
+        &db,
+        vec![statement],
+        authority(&req, &caller),
+        lrs.council_home_page.as_deref(),
+        &caller.actor(),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct GetQuery {
+    /// One statement by id (not a voided one). No other filter may go with it.
+    pub statement_id: Option<Uuid>,
+    /// One voided statement by id. No other filter may go with it.
+    pub voided_statement_id: Option<Uuid>,
+    /// The actor, as JSON: `{"mbox": "mailto:amira.khan@council.gov.uk"}`.
+    pub agent: Option<String>,
+    /// The verb's IRI.
+    pub verb: Option<String>,
+    /// The object activity's IRI.
+    pub activity: Option<String>,
+    /// Stored after this instant.
+    pub since: Option<String>,
+    /// Stored at or before this instant.
+    pub until: Option<String>,
+    /// Statements per page, at most 500; 0 asks for 500; 100 when absent.
+    pub limit: Option<u64>,
+    /// Oldest first; newest first when absent.
+    pub ascending: Option<bool>,
+    /// `exact` (the default), `ids` or `canonical`: statements are always returned exact.
+    pub format: Option<String>,
+    /// Where a page ends; taken from `more`, not made by clients.
+    pub cursor: Option<i64>,
+}
+
+/// Read a statement by id, or query statements.
+///
+/// By `statementId` or `voidedStatementId`, one statement; otherwise a page of statements,
+/// newest first, without voided ones, with `more` pointing at the next page. Needs
+/// `xapi:read`: HTTP Basic with an API client's id and secret, or a token.
+#[utoipa::path(get, path = "/xapi/statements", tag = "xapi",
+    params(
+        GetQuery,
+        ("X-Experience-API-Version" = String, Header, description = "1.0.3"),
+    ),
+    responses(
+        (status = 200, description = "The statement (by id) or a page of them (a query)", body = StatementResult,
+            headers(("X-Experience-API-Consistent-Through" = String, description = "Every statement stored until this instant is in the answer"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, description = "No such statement (or, by statementId, it is voided)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("client_basic" = []), ("bearer" = []), ("client_credentials" = ["xapi:read"])))]
+pub async fn get_statements(
+    db: Data<DatabaseConnection>,
+    query: Query<GetQuery>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let caller = lrs_caller(&req, &db).await?;
+    caller.may(Scope::XapiRead)?;
+    check_version(&req)?;
+    let consistent = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    let q = query.into_inner();
+    let filtered = q.agent.is_some()
+        || q.verb.is_some()
+        || q.activity.is_some()
+        || q.since.is_some()
+        || q.until.is_some()
+        || q.limit.is_some()
+        || q.ascending.is_some()
+        || q.cursor.is_some();
+    let single = match (q.statement_id, q.voided_statement_id) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::Malformed(
+                "give statementId or voidedStatementId, not both".into(),
+            ));
+        }
+        (Some(id), None) => Some((id, false)),
+        (None, Some(id)) => Some((id, true)),
+        (None, None) => None,
+    };
+    if let Some((id, voided)) = single {
+        if filtered {
+            return Err(ApiError::Malformed(
+                "statementId and voidedStatementId take no other filter".into(),
+            ));
+        }
+        let statement = store::get(&db, id, voided).await?;
+        return Ok(HttpResponse::Ok()
+            .insert_header(("X-Experience-API-Consistent-Through", consistent))
+            .json(statement));
+    }
+    let instant = |raw: &Option<String>, name: &str| -> Result<Option<DateTime<Utc>>, ApiError> {
+        raw.as_ref()
+            .map(|t| {
+                xapi::instant(&Value::String(t.clone()), name)
+                    .map_err(|e| ApiError::Malformed(e.to_string()))
+            })
+            .transpose()
+    };
+    let agent_key = q
+        .agent
+        .as_deref()
+        .map(|raw| {
+            serde_json::from_str::<Value>(raw)
+                .map_err(|_| ApiError::Malformed("agent must be an Agent as JSON".into()))
+                .and_then(|agent| {
+                    xapi::agent_key(&agent).map_err(|e| ApiError::Malformed(e.to_string()))
+                })
+        })
+        .transpose()?;
+    let limit = match q.limit {
+        None => DEFAULT_LIMIT,
+        Some(0) => MAX_LIMIT,
+        Some(n) => n.min(MAX_LIMIT),
+    };
+    let (statements, next) = store::query(
+        &db,
+        StatementQuery {
+            agent_key,
+            verb: q.verb.clone(),
+            activity: q.activity.clone(),
+            since: instant(&q.since, "since")?,
+            until: instant(&q.until, "until")?,
+            limit,
+            ascending: q.ascending.unwrap_or(false),
+            after: q.cursor,
+        },
+    )
+    .await?;
+    let more = next.map_or_else(String::new, |cursor| more_link(&req, cursor));
+    Ok(HttpResponse::Ok()
+        .insert_header(("X-Experience-API-Consistent-Through", consistent))
+        .json(StatementResult { statements, more }))
+}
+
+/// The same query from where this page ended.
+fn more_link(req: &HttpRequest, cursor: i64) -> String {
+    let mut pairs: Vec<(String, String)> =
+        web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+            .map(|q| q.into_inner())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k != "cursor")
+            .collect();
+    pairs.push(("cursor".into(), cursor.to_string()));
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    format!("/xapi/statements?{query}")
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnmatchedQuery {
+    /// Page size, 1 to 500.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A completion statement Pathway could not yet apply, and what it is waiting for.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "statement_id": "5f0e7e9a-6d43-4a43-9a2c-2f5b3c1e8d10", "stored": "2026-11-20T14:03:01.120Z",
+    "verb_id": "http://adlnet.gov/expapi/verbs/completed",
+    "activity_id": "https://learnpool.example/courses/gdpr-refresher",
+    "actor_email": "amira.khan@council.gov.uk", "actor_ref": null,
+    "learner_known": true, "course_known": false
+}))]
+pub struct UnmatchedView {
+    pub statement_id: Uuid,
+    pub stored: DateTime<Utc>,
+    pub verb_id: String,
+    pub activity_id: Option<String>,
+    /// The actor's email address, from `mbox`.
+    pub actor_email: Option<String>,
+    /// The actor's HR reference, from an `account` on the council's home page.
+    pub actor_ref: Option<String>,
+    /// Whether a learner now has this email address or reference.
+    pub learner_known: bool,
+    /// Whether a course now has this activity id.
+    pub course_known: bool,
+}
+
+impl From<Unmatched> for UnmatchedView {
+    fn from(u: Unmatched) -> Self {
+        Self {
+            statement_id: u.statement_id,
+            stored: u.stored,
+            verb_id: u.verb_id,
+            activity_id: u.activity_id,
+            actor_email: u.actor_email,
+            actor_ref: u.actor_ref,
+            learner_known: u.learner_known,
+            course_known: u.course_known,
+        }
+    }
+}
+
+/// Completion statements waiting for a learner or course Pathway does not know yet.
+///
+/// Each is applied, and leaves this list, as soon as the mapping appears: a learner with the
+/// actor's email address or HR reference, or a course with the activity's
+/// `xapi_activity_id`. Needs `xapi:read` (or an admin).
+#[utoipa::path(get, path = "/v1/integrations/elearning/unmatched", tag = "integrations",
+    params(UnmatchedQuery),
+    responses(
+        (status = 200, description = "A page of waiting statements, in statement id order", body = PageView<UnmatchedView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
+    ),
+    security(("bearer" = []), ("client_credentials" = ["xapi:read"])))]
+pub async fn list_unmatched(
+    Integration(caller): Integration,
+    db: Data<DatabaseConnection>,
+    query: Query<UnmatchedQuery>,
+) -> Result<Json<PageView<UnmatchedView>>, ApiError> {
+    caller.may(Scope::XapiRead)?;
+    let page = page::request(query.limit, query.cursor.as_deref())?;
+    Ok(Json(PageView::from_page(
+        store::unmatched(&db, page).await?,
+        UnmatchedView::from,
+    )))
+}

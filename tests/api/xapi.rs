@@ -1,0 +1,451 @@
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{COUNCIL_HOME_PAGE, TestApp, course_body, etag, problem, urlencode};
+
+const COMPLETED: &str = "http://adlnet.gov/expapi/verbs/completed";
+const PASSED: &str = "http://adlnet.gov/expapi/verbs/passed";
+const FAILED: &str = "http://adlnet.gov/expapi/verbs/failed";
+const VOIDED: &str = "http://adlnet.gov/expapi/verbs/voided";
+const GDPR: &str = "https://learnpool.example/courses/gdpr-refresher";
+
+/// An LRS client's credentials: an API client's id and secret, sent as HTTP Basic.
+struct Lrs<'a> {
+    app: &'a TestApp,
+    id: String,
+    secret: String,
+}
+
+impl Lrs<'_> {
+    async fn of<'a>(app: &'a TestApp, scopes: &[&str]) -> Lrs<'a> {
+        let (id, secret) = app.client(scopes).await;
+        Lrs { app, id, secret }
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.app
+            .request(method, path, None)
+            .basic_auth(&self.id, Some(&self.secret))
+            .header("X-Experience-API-Version", "1.0.3")
+    }
+
+    async fn post(&self, statements: &Value) -> Response {
+        self.request(Method::POST, "/xapi/statements")
+            .json(statements)
+            .send()
+            .await
+            .expect("answered")
+    }
+
+    async fn get(&self, query: &str) -> Response {
+        self.request(Method::GET, &format!("/xapi/statements{query}"))
+            .send()
+            .await
+            .expect("answered")
+    }
+}
+
+fn statement(verb: &str, actor: Value, activity: &str, scaled: Option<f64>) -> Value {
+    let mut s = json!({
+        "actor": actor,
+        "verb": {"id": verb, "display": {"en-GB": verb.rsplit('/').next()}},
+        "object": {"objectType": "Activity", "id": activity},
+        "timestamp": "2026-11-20T14:03:00Z"
+    });
+    if let Some(scaled) = scaled {
+        s["result"] = json!({"score": {"scaled": scaled}, "completion": true});
+    }
+    s
+}
+
+fn mbox(email: &str) -> Value {
+    json!({"objectType": "Agent", "mbox": format!("mailto:{email}")})
+}
+
+fn account(external_ref: &str) -> Value {
+    json!({"objectType": "Agent", "account": {"homePage": COUNCIL_HOME_PAGE, "name": external_ref}})
+}
+
+async fn xapi_course(app: &TestApp, code: &str, activity: Option<&str>) -> Value {
+    let mut body = course_body(code);
+    body["xapi_activity_id"] = json!(activity);
+    app.published_course(body).await
+}
+
+async fn completions_of(app: &TestApp, learner: &Value) -> Vec<Value> {
+    let page: Value = app
+        .get(
+            &format!(
+                "/v1/completions?learner_id={}",
+                learner["id"].as_str().expect("id")
+            ),
+            &app.admin,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    page["items"].as_array().expect("items").clone()
+}
+
+#[tokio::test]
+async fn completed_and_passed_statements_become_completions_and_voiding_withdraws_them() {
+    let app = TestApp::spawn().await;
+    let lrs = Lrs::of(&app, &["xapi:write", "xapi:read"]).await;
+    let course = xapi_course(&app, "GDPR-E", Some(GDPR)).await;
+    let amira = app
+        .learner(
+            json!({"kind": "employee", "given_name": "Amira", "family_name": "Khan",
+            "email": "amira.khan@council.gov.uk", "external_ref": "E10442"}),
+        )
+        .await;
+    let tom = app.employee("Tom", "tom.jones@council.gov.uk").await;
+
+    let batch = json!([
+        statement(
+            COMPLETED,
+            mbox("Amira.Khan@council.gov.uk"),
+            GDPR,
+            Some(0.92)
+        ),
+        statement(FAILED, mbox("tom.jones@council.gov.uk"), GDPR, Some(0.3)),
+        statement(
+            "http://adlnet.gov/expapi/verbs/experienced",
+            mbox("tom.jones@council.gov.uk"),
+            GDPR,
+            None
+        ),
+    ]);
+    let response = lrs.post(&batch).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-experience-api-version"], "1.0.3");
+    let ids: Vec<String> = response.json().await.expect("ids");
+    assert_eq!(ids.len(), 3);
+
+    let recorded = completions_of(&app, &amira).await;
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(recorded[0]["course_id"], course["id"]);
+    assert_eq!(recorded[0]["source"], "elearning");
+    assert_eq!(recorded[0]["score"], 92);
+    assert_eq!(recorded[0]["completed_on"], "2026-11-20");
+    assert!(
+        completions_of(&app, &tom).await.is_empty(),
+        "failed is kept, not a completion"
+    );
+
+    // An account on the council's home page names the learner by HR reference.
+    let passed_id = "0f8e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b";
+    let mut passed = statement(PASSED, account("E10442"), GDPR, Some(1.0));
+    passed["id"] = json!(passed_id);
+    let put = lrs
+        .request(
+            Method::PUT,
+            &format!("/xapi/statements?statementId={passed_id}"),
+        )
+        .json(&passed)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    assert_eq!(completions_of(&app, &amira).await.len(), 2);
+    // The same statement again changes nothing; another under its id is a conflict.
+    let again = lrs.post(&passed).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(completions_of(&app, &amira).await.len(), 2);
+    let mut other = passed.clone();
+    other["result"]["score"]["scaled"] = json!(0.5);
+    problem(lrs.post(&other).await, StatusCode::CONFLICT).await;
+
+    // Read back: as stored, with what the LRS sets.
+    let stored: Value = lrs
+        .get(&format!("?statementId={}", ids[0]))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stored["id"], ids[0]);
+    assert_eq!(stored["version"], "1.0.3");
+    assert!(stored["stored"].is_string());
+    assert_eq!(stored["authority"]["account"]["name"], lrs.id);
+    assert_eq!(stored["result"]["score"]["scaled"], 0.92);
+
+    // Queries: by verb, agent, activity; newest first; `more` pages on.
+    let by_verb: Value = lrs
+        .get(&format!("?verb={}", urlencode(COMPLETED)))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(by_verb["statements"].as_array().map(Vec::len), Some(1));
+    assert_eq!(by_verb["more"], "");
+    let tom_agent = urlencode(&mbox("tom.jones@council.gov.uk").to_string());
+    let by_agent: Value = lrs
+        .get(&format!("?agent={tom_agent}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(by_agent["statements"].as_array().map(Vec::len), Some(2));
+    let first = lrs
+        .get(&format!("?activity={}&limit=2", urlencode(GDPR)))
+        .await;
+    assert!(
+        first
+            .headers()
+            .contains_key("x-experience-api-consistent-through")
+    );
+    let first: Value = first.json().await.expect("json");
+    assert_eq!(first["statements"][0]["id"], passed_id, "newest first");
+    let more = first["more"].as_str().expect("a more link").to_owned();
+    assert!(more.starts_with("/xapi/statements?"), "{more}");
+    let second: Value = lrs
+        .request(Method::GET, &more)
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    let second_ids: Vec<&Value> = second["statements"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|s| &s["id"])
+        .collect();
+    assert_eq!(second_ids.len(), 2);
+    assert_eq!(second["more"], "");
+    let oldest: Value = lrs
+        .get("?ascending=true&limit=1")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(oldest["statements"][0]["id"], ids[0]);
+
+    // Voiding the completion statement withdraws its completion.
+    let void = json!({"actor": mbox("lms-admin@learnpool.example"), "verb": {"id": VOIDED},
+        "object": {"objectType": "StatementRef", "id": ids[0]}});
+    assert_eq!(lrs.post(&void).await.status(), StatusCode::OK);
+    let left = completions_of(&app, &amira).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        left[0]["score"], 100,
+        "the passed statement's completion stays"
+    );
+    problem(
+        lrs.get(&format!("?statementId={}", ids[0])).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let voided: Value = lrs
+        .get(&format!("?voidedStatementId={}", ids[0]))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(voided["id"], ids[0]);
+    let by_verb: Value = lrs
+        .get(&format!("?verb={}", urlencode(COMPLETED)))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        by_verb["statements"],
+        json!([]),
+        "queries leave voided statements out"
+    );
+}
+
+async fn waiting(app: &TestApp, reader: &str) -> Vec<Value> {
+    let page: Value = app
+        .get("/v1/integrations/elearning/unmatched", reader)
+        .await
+        .json()
+        .await
+        .expect("json");
+    page["items"].as_array().expect("items").clone()
+}
+
+#[tokio::test]
+async fn unmatched_statements_wait_for_their_learner_and_course() {
+    let app = TestApp::spawn().await;
+    let lrs = Lrs::of(&app, &["xapi:write"]).await;
+    let reader = app.client_token(&["xapi:read"]).await;
+    let course = xapi_course(&app, "SAFE-E", None).await;
+    const SAFEGUARDING: &str = "https://learnpool.example/courses/safeguarding";
+    let batch = json!([
+        statement(
+            COMPLETED,
+            mbox("new.starter@council.gov.uk"),
+            SAFEGUARDING,
+            Some(0.8)
+        ),
+        statement(COMPLETED, account("E20001"), SAFEGUARDING, None),
+    ]);
+    assert_eq!(lrs.post(&batch).await.status(), StatusCode::OK);
+    let listed = waiting(&app, &reader).await;
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed
+            .iter()
+            .all(|u| u["learner_known"] == false && u["course_known"] == false)
+    );
+
+    // The learner appears (entered by hand): known now, still waiting for the course.
+    let starter = app.employee("Nia", "new.starter@council.gov.uk").await;
+    let listed = waiting(&app, &reader).await;
+    let hers = listed
+        .iter()
+        .find(|u| u["actor_email"] == "new.starter@council.gov.uk")
+        .expect("listed");
+    assert_eq!(
+        (
+            hers["learner_known"].as_bool(),
+            hers["course_known"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    assert!(completions_of(&app, &starter).await.is_empty());
+
+    // The course gets its activity id: her statement is applied.
+    let path = format!("/v1/courses/{}", course["id"].as_str().expect("id"));
+    let tag = etag(&app.get(&path, &app.admin).await);
+    let patched = app
+        .patch(
+            &path,
+            &app.admin,
+            Some(&tag),
+            &json!({"xapi_activity_id": SAFEGUARDING}),
+        )
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+    let recorded = completions_of(&app, &starter).await;
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(
+        (
+            recorded[0]["score"].as_i64(),
+            recorded[0]["source"].as_str()
+        ),
+        (Some(80), Some("elearning"))
+    );
+    assert_eq!(waiting(&app, &reader).await.len(), 1);
+
+    // The other learner arrives through the HR sync, known by their HR reference.
+    let hr = app.client_token(&["learners:sync"]).await;
+    let synced = app
+        .post("/v1/integrations/hr/learners/sync", &hr, &json!({"learners": [
+            {"external_ref": "E20001", "given_name": "Owen", "family_name": "Price", "email": "owen.price@council.gov.uk"}
+        ]}))
+        .await;
+    assert_eq!(synced.status(), StatusCode::OK);
+    assert!(waiting(&app, &reader).await.is_empty());
+    let owen = app
+        .get("/v1/learners?q=owen.price", &app.admin)
+        .await
+        .json::<Value>()
+        .await
+        .expect("json")["items"][0]
+        .clone();
+    assert_eq!(completions_of(&app, &owen).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_lrs_refuses_bad_statements_and_callers_and_keeps_nothing_of_them() {
+    let app = TestApp::spawn().await;
+    let lrs = Lrs::of(&app, &["xapi:write", "xapi:read"]).await;
+    let reader = Lrs::of(&app, &["xapi:read"]).await;
+    let good = statement(COMPLETED, mbox("a@council.gov.uk"), GDPR, None);
+
+    let about = app
+        .request(Method::GET, "/xapi/about", None)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(about.status(), StatusCode::OK);
+    assert_eq!(about.headers()["x-experience-api-version"], "1.0.3");
+    assert_eq!(
+        about.json::<Value>().await.expect("json")["version"],
+        json!(["1.0.3"])
+    );
+
+    let unversioned = app
+        .request(Method::POST, "/xapi/statements", None)
+        .basic_auth(&lrs.id, Some(&lrs.secret))
+        .json(&good)
+        .send()
+        .await
+        .expect("answered");
+    let body = problem(unversioned, StatusCode::BAD_REQUEST).await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("X-Experience-API-Version"))
+    );
+
+    let mut bad = statement(COMPLETED, json!({"mbox": "a@council.gov.uk"}), GDPR, None);
+    bad["result"] = json!({"score": {"scaled": 2}});
+    let body = problem(
+        lrs.post(&json!([good.clone(), bad])).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("statement 1") && d.contains("actor.mbox")),
+        "{body}"
+    );
+    let twice = json!([{"id": "0f8e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b", "actor": mbox("a@council.gov.uk"), "verb": {"id": COMPLETED}, "object": {"id": GDPR}},
+        {"id": "0f8e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b", "actor": mbox("a@council.gov.uk"), "verb": {"id": PASSED}, "object": {"id": GDPR}}]);
+    problem(lrs.post(&twice).await, StatusCode::BAD_REQUEST).await;
+    problem(
+        lrs.get("?statementId=0f8e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b&verb=x")
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    problem(lrs.get("?agent=not-json").await, StatusCode::BAD_REQUEST).await;
+    let text = lrs
+        .request(Method::POST, "/xapi/statements")
+        .header("content-type", "text/plain")
+        .body(good.to_string())
+        .send()
+        .await
+        .expect("answered");
+    problem(text, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    let nothing: Value = lrs.get("").await.json().await.expect("json");
+    assert_eq!(
+        nothing["statements"],
+        json!([]),
+        "no refused batch left anything behind"
+    );
+
+    let wrong = Lrs {
+        app: &app,
+        id: lrs.id.clone(),
+        secret: "not-the-secret".into(),
+    };
+    problem(wrong.post(&good).await, StatusCode::UNAUTHORIZED).await;
+    problem(reader.post(&good).await, StatusCode::FORBIDDEN).await;
+    let writer = Lrs::of(&app, &["xapi:write"]).await;
+    problem(writer.get("").await, StatusCode::FORBIDDEN).await;
+    let anonymous = app
+        .request(Method::GET, "/xapi/statements", None)
+        .header("X-Experience-API-Version", "1.0.3")
+        .send()
+        .await
+        .expect("answered");
+    problem(anonymous, StatusCode::UNAUTHORIZED).await;
+
+    // Revoking a client stops its Basic credentials at once.
+    let revoked = app
+        .post(
+            &format!("/v1/api-clients/{}/revoke", lrs.id),
+            &app.admin,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    problem(lrs.post(&good).await, StatusCode::UNAUTHORIZED).await;
+}
