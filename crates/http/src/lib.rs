@@ -388,6 +388,7 @@ pub fn app(
         .service(
             web::scope("/scim/v2")
                 .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
+                .app_data(web::QueryConfig::default().error_handler(scim::query_error))
                 .service(
                     scim::resource("/Users", "GET, POST")
                         .get(scim::list_users)

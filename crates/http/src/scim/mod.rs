@@ -9,6 +9,7 @@ mod user;
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
+use actix_web::error::QueryPayloadError;
 use actix_web::http::{StatusCode, header};
 use actix_web::web::{Bytes, Data, Path, Query};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
@@ -454,6 +455,11 @@ pub async fn search_all() -> HttpResponse {
 /// Anything under `/scim/v2` that is not an endpoint.
 pub async fn no_such_endpoint() -> HttpResponse {
     ScimError::not_found("no such SCIM endpoint").error_response()
+}
+
+/// A query string that does not parse, answered in SCIM's format.
+pub fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ScimError::invalid_value(format!("the query string is not valid: {error}")).into()
 }
 
 /// A SCIM path and the methods it answers; any other method gets 405 in SCIM's format.

@@ -41,7 +41,7 @@ const MANAGER: &[&str] = &["value", "$ref"];
     "active": true,
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
         "employeeNumber": "E10442", "department": "Adult Social Care",
-        "manager": {"value": "019a8f40-0000-7000-8000-0000000000a0", "$ref": "https://pathway.council.gov.uk/scim/v2/Users/019a8f40-0000-7000-8000-0000000000a0"}
+        "manager": {"value": "019a8f40-0000-7000-8000-0000000000a0"}
     },
     "meta": {"resourceType": "User", "created": "2026-11-01T09:00:00Z", "lastModified": "2026-11-20T16:30:00Z",
         "location": "https://pathway.council.gov.uk/scim/v2/Users/019a8f40-0000-7000-8000-0000000000a1", "version": "W/\"3\""}
@@ -102,6 +102,8 @@ pub struct ScimEnterprise {
 pub struct ScimManager {
     /// The manager's user id.
     pub value: Uuid,
+    /// The manager's URI: `.../scim/v2/Users/{value}` (left out of the examples, where
+    /// OpenAPI tools would take it for a JSON reference).
     #[serde(rename = "$ref")]
     pub reference: String,
 }
