@@ -9,11 +9,13 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // What an identity provider calls a learner over SCIM. A learner it never named is
-        // known to it by their email address. `scim_removed_at` is when it deleted them: the
-        // learner has left and stays in Pathway's records, but SCIM no longer shows them.
-        // One column per statement: SQLite alters a table one column at a time.
+        // known to it by their email address. `scim_user_key` is the userName in lower case,
+        // for finding it in any case with an index. `scim_removed_at` is when it deleted
+        // them: the learner has left and stays in Pathway's records, but SCIM no longer
+        // shows them. One column per statement: SQLite alters a table one column at a time.
         for column in [
             string_null("scim_user_name"),
+            string_null("scim_user_key"),
             string_null("scim_external_id"),
             timestamp_with_time_zone_null("scim_removed_at"),
         ] {
@@ -26,7 +28,7 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
-        index(manager, "learners", &["scim_user_name"]).await?;
+        index(manager, "learners", &["scim_user_key"]).await?;
         index(manager, "learners", &["scim_external_id"]).await?;
         // The xAPI activity an e-learning platform reports a course's completion against.
         manager
@@ -112,14 +114,19 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for index in [
-            "learners_scim_user_name_idx",
+            "learners_scim_user_key_idx",
             "learners_scim_external_id_idx",
         ] {
             manager
                 .drop_index(Index::drop().name(index).table("learners").to_owned())
                 .await?;
         }
-        for column in ["scim_user_name", "scim_external_id", "scim_removed_at"] {
+        for column in [
+            "scim_user_name",
+            "scim_user_key",
+            "scim_external_id",
+            "scim_removed_at",
+        ] {
             manager
                 .alter_table(
                     Table::alter()

@@ -47,6 +47,7 @@ pub(crate) mod learners {
         pub version: i32,
         /// What an identity provider calls the learner over SCIM (see the `scim` module).
         pub scim_user_name: Option<String>,
+        pub scim_user_key: Option<String>,
         pub scim_external_id: Option<String>,
         pub scim_removed_at: Option<DateTimeUtc>,
     }

@@ -7,7 +7,6 @@ use pathway_domain::audit::Actor;
 use pathway_domain::calendar::london_date;
 use pathway_domain::learner::{Learner, LearnerProfile, LearnerStatus};
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveValue::Set, Condition, DatabaseTransaction, PaginatorTrait, QueryOrder, QuerySelect,
 };
@@ -65,14 +64,14 @@ pub async fn list(
     limit: u64,
 ) -> Result<(u64, Vec<ScimUser>), StoreError> {
     use learners::Column;
-    let lower = |column: Column| Expr::expr(Func::lower(Expr::col(column)));
     let mut query = learners::Entity::find().filter(Column::ScimRemovedAt.is_null());
     query = match filter {
         None => query,
         Some(ScimFilter::UserName(name)) => query.filter(user_name_is(&name)),
         Some(ScimFilter::ExternalId(id)) => query.filter(Column::ScimExternalId.eq(id)),
+        // Email addresses are kept in lower case.
         Some(ScimFilter::Email(email)) => {
-            query.filter(lower(Column::Email).eq(email.trim().to_lowercase()))
+            query.filter(Column::Email.eq(email.trim().to_lowercase()))
         }
     };
     let total = query.clone().count(db).await?;
@@ -107,6 +106,7 @@ pub async fn create(
         updated_at: Set(at),
         version: Set(1),
         scim_user_name: Set(Some(identity.user_name.clone())),
+        scim_user_key: Set(Some(identity.user_name.to_lowercase())),
         scim_external_id: Set(identity.external_id.clone()),
         scim_removed_at: Set(None),
         ..learner::write_profile(&profile)
@@ -144,6 +144,7 @@ pub async fn replace(
     learner::check_manager(&tx, profile.manager_id).await?;
     let changes = learners::ActiveModel {
         scim_user_name: Set(Some(identity.user_name.clone())),
+        scim_user_key: Set(Some(identity.user_name.to_lowercase())),
         scim_external_id: Set(identity.external_id.clone()),
         ..learner::write_profile(&profile)
     };
@@ -211,17 +212,17 @@ async fn locked(tx: &DatabaseTransaction, id: Uuid) -> Result<learners::Model, S
     Ok(row)
 }
 
-/// A learner the provider never named goes by their email address.
+/// userName in any case; a learner the provider never named goes by their email address
+/// (kept in lower case). Both lookups use an index.
 fn user_name_is(name: &str) -> Condition {
     use learners::Column;
-    let name = name.trim().to_lowercase();
-    let lower = |column: Column| Expr::expr(Func::lower(Expr::col(column)));
+    let key = name.trim().to_lowercase();
     Condition::any()
-        .add(lower(Column::ScimUserName).eq(name.clone()))
+        .add(Column::ScimUserKey.eq(key.clone()))
         .add(
             Condition::all()
-                .add(Column::ScimUserName.is_null())
-                .add(lower(Column::Email).eq(name)),
+                .add(Column::ScimUserKey.is_null())
+                .add(Column::Email.eq(key)),
         )
 }
 

@@ -10,7 +10,6 @@ use pathway_domain::completion::CompletionSource;
 use pathway_domain::course::Course;
 use pathway_domain::xapi::Statement;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveValue::Set, Condition, DatabaseTransaction, DbBackend, QueryOrder, QuerySelect,
 };
@@ -310,7 +309,7 @@ pub(crate) async fn apply_waiting(
                     .filter(learners::Column::Id.is_in(chunk.iter().copied()))
                     .all(tx)
                     .await?;
-                let emails: Vec<String> = people.iter().map(|p| p.email.to_lowercase()).collect();
+                let emails: Vec<String> = people.iter().map(|p| p.email.clone()).collect();
                 let refs: Vec<String> = people
                     .iter()
                     .filter_map(|p| p.external_ref.clone())
@@ -418,22 +417,18 @@ async fn mappings<'a>(
         activities.extend(row.activity_id.clone());
     }
     let mut learners_by = HashMap::new();
-    let lower_email = Expr::expr(Func::lower(Expr::col(learners::Column::Email)));
     let emails: Vec<String> = emails.into_iter().collect();
     for chunk in emails.chunks(IN_LIST) {
         let found: Vec<(Uuid, String)> = learners::Entity::find()
             .select_only()
             .column(learners::Column::Id)
             .column(learners::Column::Email)
-            .filter(lower_email.clone().is_in(chunk.iter().cloned()))
+            // Email addresses are kept in lower case, as statements' are filed.
+            .filter(learners::Column::Email.is_in(chunk.iter().cloned()))
             .into_tuple()
             .all(db)
             .await?;
-        learners_by.extend(
-            found
-                .into_iter()
-                .map(|(id, e)| (format!("email:{}", e.to_lowercase()), id)),
-        );
+        learners_by.extend(found.into_iter().map(|(id, e)| (format!("email:{e}"), id)));
     }
     let refs: Vec<String> = refs.into_iter().collect();
     for chunk in refs.chunks(IN_LIST) {
