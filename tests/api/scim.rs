@@ -424,3 +424,62 @@ async fn scim_refuses_in_its_own_error_format() {
     let listed = app.scim_ok(Method::GET, "/Users", &idp, None).await;
     assert_eq!(listed["totalResults"], 1);
 }
+
+#[tokio::test]
+async fn one_user_name_is_created_once_across_server_processes_and_retries() {
+    let app = TestApp::spawn().await;
+    let idp = app.client_token(&["learners:sync"]).await;
+    let servers = [app.another_process().await, app.another_process().await];
+    // The same new user sent to both processes at once, four times: one is created.
+    let attempts = (0..4).map(|k| {
+        let url = format!("{}/scim/v2/Users", servers[k % 2].address);
+        let (app, idp) = (&app, idp.clone());
+        async move {
+            app.client
+                .post(url)
+                .bearer_auth(idp)
+                .header("content-type", "application/scim+json")
+                .body(amira(None).to_string())
+                .send()
+                .await
+                .expect("answered")
+                .status()
+        }
+    });
+    let mut statuses = futures_util::future::join_all(attempts).await;
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::CREATED,
+            StatusCode::CONFLICT,
+            StatusCode::CONFLICT,
+            StatusCode::CONFLICT
+        ]
+    );
+
+    // With an Idempotency-Key a retry gets the first answer instead of a conflict.
+    let mut grace = amira(None);
+    grace["userName"] = json!("grace.oneill@council.gov.uk");
+    grace["emails"] = json!([{"value": "grace.oneill@council.gov.uk"}]);
+    grace[ENTERPRISE] = json!({"employeeNumber": "E10001"});
+    let send = || {
+        app.request(Method::POST, "/scim/v2/Users", Some(&idp))
+            .header("content-type", "application/scim+json")
+            .header("idempotency-key", "entra-provision-grace")
+            .body(grace.to_string())
+            .send()
+    };
+    let first = send().await.expect("answered");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.expect("json");
+    let retry = send().await.expect("answered");
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        retry.json::<Value>().await.expect("json")["id"],
+        first["id"]
+    );
+    let listed = app.scim_ok(Method::GET, "/Users", &idp, None).await;
+    assert_eq!(listed["totalResults"], 2);
+}

@@ -449,3 +449,97 @@ async fn the_lrs_refuses_bad_statements_and_callers_and_keeps_nothing_of_them() 
     assert_eq!(revoked.status(), StatusCode::OK);
     problem(lrs.post(&good).await, StatusCode::UNAUTHORIZED).await;
 }
+
+#[tokio::test]
+async fn batches_through_several_server_processes_are_each_stored_once_and_in_order() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = app.client(&["xapi:write", "xapi:read"]).await;
+    let lrs = Lrs {
+        app: &app,
+        id: id.clone(),
+        secret: secret.clone(),
+    };
+    xapi_course(&app, "GDPR-E", Some(GDPR)).await;
+    let mut learners = Vec::new();
+    for n in 0..4 {
+        learners.push(
+            app.employee(&format!("Person{n}"), &format!("person{n}@council.gov.uk"))
+                .await,
+        );
+    }
+    let servers = [app.another_process().await, app.another_process().await];
+    // Eight batches of 25 at once through two processes: each learner completes twice.
+    let batches = (0..8).map(|k| {
+        let batch: Vec<Value> = (0..25)
+            .map(|i| {
+                let verb = if i == 0 {
+                    COMPLETED
+                } else {
+                    "http://adlnet.gov/expapi/verbs/progressed"
+                };
+                statement(
+                    verb,
+                    mbox(&format!("person{}@council.gov.uk", k % 4)),
+                    GDPR,
+                    Some(0.75),
+                )
+            })
+            .collect();
+        let url = format!("{}/xapi/statements", servers[k % 2].address);
+        let (app, id, secret) = (&app, id.clone(), secret.clone());
+        async move {
+            let response = app
+                .client
+                .post(url)
+                .basic_auth(id, Some(secret))
+                .header("X-Experience-API-Version", "1.0.3")
+                .json(&batch)
+                .send()
+                .await
+                .expect("answered");
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Vec<String>>().await.expect("ids")
+        }
+    });
+    let stored: Vec<String> = futures_util::future::join_all(batches)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(stored.len(), 200);
+    let all: Value = lrs
+        .get("?limit=0&ascending=true")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let listed: Vec<&str> = all["statements"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert_eq!(listed.len(), 200, "every statement once");
+    let mut unique = listed.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), 200);
+    let stamps: Vec<&str> = all["statements"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|s| s["stored"].as_str())
+        .collect();
+    assert!(
+        stamps.windows(2).all(|w| w[0] <= w[1]),
+        "ascending is the order they were stored"
+    );
+    for learner in &learners {
+        assert_eq!(
+            completions_of(&app, learner).await.len(),
+            2,
+            "{}",
+            learner["email"]
+        );
+    }
+}

@@ -152,7 +152,9 @@ pub async fn store(
         });
         seq += 1;
     }
-    insert(&tx, "xapi_statements", &COLUMNS, rows.iter().map(values)).await?;
+    for part in in_parts(&rows) {
+        insert(&tx, "xapi_statements", &COLUMNS, part.iter().map(values)).await?;
+    }
     let mut touched = apply(&tx, rows.iter().filter(|r| r.outcome == UNMATCHED), actor).await?;
     for row in &rows {
         if let Some(target) = row.voids {
@@ -483,6 +485,29 @@ async fn next_seq(tx: &DatabaseTransaction) -> Result<i64, StoreError> {
     Ok(last.flatten().unwrap_or(0) + 1)
 }
 
+/// Statement bodies per INSERT, in bytes. sqlx 0.9.0 leaves Nagle's algorithm on (sqlx issue
+/// 4335), so a message longer than one TCP segment (64 KiB on a loopback interface) waits
+/// ~40 ms for a delayed ACK; a batch of 100 statements is often longer. Three short INSERTs
+/// cost less than one stalled one.
+const BYTES_PER_INSERT: usize = 32 * 1024;
+
+/// The rows in consecutive parts of at most [`BYTES_PER_INSERT`] of bodies (at least one row each).
+fn in_parts(rows: &[statements::Model]) -> Vec<&[statements::Model]> {
+    let mut parts = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, row) in rows.iter().enumerate() {
+        if i > start && bytes + row.body.len() > BYTES_PER_INSERT {
+            parts.push(&rows[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += row.body.len();
+    }
+    if start < rows.len() {
+        parts.push(&rows[start..]);
+    }
+    parts
+}
+
 fn values(row: &statements::Model) -> Vec<sea_orm::Value> {
     vec![
         row.id.into(),
@@ -500,4 +525,45 @@ fn values(row: &statements::Model) -> Vec<sea_orm::Value> {
         row.authority.clone().into(),
         row.stored.into(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(body_bytes: usize) -> statements::Model {
+        statements::Model {
+            id: Uuid::nil(),
+            seq: 0,
+            body: "x".repeat(body_bytes),
+            verb_id: String::new(),
+            activity_id: None,
+            agent_key: String::new(),
+            actor_email: None,
+            actor_ref: None,
+            voids: None,
+            voided: false,
+            outcome: KEPT.into(),
+            completion_id: None,
+            authority: String::new(),
+            stored: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn parts_stay_within_the_budget_and_keep_every_row_in_order() {
+        let rows: Vec<_> = [10_000, 20_000, 5_000, 40_000, 1].map(row).into();
+        let parts = in_parts(&rows);
+        // A body over the budget goes alone; nothing is dropped or reordered.
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [2, 1, 1, 1]
+        );
+        let sizes: Vec<usize> = parts
+            .iter()
+            .flat_map(|p| p.iter().map(|r| r.body.len()))
+            .collect();
+        assert_eq!(sizes, [10_000, 20_000, 5_000, 40_000, 1]);
+        assert!(in_parts(&[]).is_empty());
+    }
 }

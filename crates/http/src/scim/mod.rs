@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, Integration};
 use crate::error::ApiError;
+use crate::idempotency;
 
 pub use user::{ScimUserInput, ScimUserView};
 
@@ -308,8 +309,10 @@ pub async fn get_user(
 ///
 /// `userName`, `name.givenName`, `name.familyName` and an email address are needed (a
 /// `userName` that is an email address stands for a missing one). `active: false` records
-/// the learner as having left. Attributes Pathway does not keep are ignored.
+/// the learner as having left. Attributes Pathway does not keep are ignored. With an
+/// `Idempotency-Key`, a retry gets the first answer rather than a 409.
 #[utoipa::path(post, path = "/scim/v2/Users", tag = "scim",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Any unique string of up to 255 characters: a retry with the same key and body gets the first answer")),
     request_body(content = ScimUserInput, content_type = "application/scim+json"),
     responses(
         (status = 201, description = "Created", body = ScimUserView, content_type = "application/scim+json",
@@ -317,7 +320,8 @@ pub async fn get_user(
         (status = 400, description = "A missing or invalid attribute (`invalidValue`) or bad JSON (`invalidSyntax`)", body = ScimError, content_type = "application/scim+json"),
         (status = 401, description = "No valid token", body = ScimError, content_type = "application/scim+json"),
         (status = 403, description = "The token lacks learners:sync", body = ScimError, content_type = "application/scim+json"),
-        (status = 409, description = "The userName, email address or employeeNumber is taken (`uniqueness`)", body = ScimError, content_type = "application/scim+json"),
+        (status = 409, description = "The userName, email address or employeeNumber is taken (`uniqueness`), or a request with this Idempotency-Key is still being processed", body = ScimError, content_type = "application/scim+json"),
+        (status = 422, description = "This Idempotency-Key was used with another body", body = ScimError, content_type = "application/scim+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
 pub async fn create_user(
@@ -326,20 +330,31 @@ pub async fn create_user(
     req: HttpRequest,
     body: Bytes,
 ) -> Result<HttpResponse, ScimError> {
-    let document = read_json(&body)?;
-    let (profile, identity) = user::read(&document, None, today())?;
-    let user = store::create(&db, profile, identity, &caller.actor()).await?;
-    let mut response = answer(
-        StatusCode::CREATED,
-        &user,
-        &req,
-        &user::Projection::default(),
-    );
-    let location = format!("{}/Users/{}", base_url(&req), user.learner.id);
-    if let Ok(value) = header::HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
+    let create = || async {
+        let document = read_json(&body)?;
+        let (profile, identity) = user::read(&document, None, today())?;
+        let user = store::create(&db, profile, identity, &caller.actor()).await?;
+        let mut response = answer(
+            StatusCode::CREATED,
+            &user,
+            &req,
+            &user::Projection::default(),
+        );
+        let location = format!("{}/Users/{}", base_url(&req), user.learner.id);
+        if let Ok(value) = header::HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        Ok::<_, ScimError>(response)
+    };
+    // The answer is kept whatever it is, SCIM error or user; only the key's own refusals
+    // (malformed, in progress, another body) come from the idempotency layer.
+    idempotency::once(&req, &db, &caller, &body, || async {
+        Ok(create()
+            .await
+            .unwrap_or_else(|error| error.error_response()))
+    })
+    .await
+    .map_err(ScimError::from)
 }
 
 /// Replace a user's attributes.
