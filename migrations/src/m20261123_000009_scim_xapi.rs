@@ -49,9 +49,10 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // The Learning Record Store: every statement as stored (the body is the statement
-        // with `stored`, `authority` and `version` set), with what queries filter on taken
-        // out. `seq` orders statements as stored. `outcome` says what the statement did:
+        // The Learning Record Store: every statement as received (the body is the statement
+        // with `authority` and `version` set; `stored` is a column of its own), with what
+        // queries filter on taken out. `seq` numbers statements in the order their batches
+        // committed, and with `stored` is set at the commit. `outcome` says what it did:
         // `completion` (recorded one), `unmatched` (a completion for a learner or course
         // Pathway does not know yet), `kept` (nothing to do). `actor_email` and `actor_ref`
         // are the learner it names, as Pathway would know them.
@@ -60,7 +61,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table("xapi_statements")
                     .col(pk_uuid("id"))
-                    .col(big_integer("seq"))
+                    .col(big_integer_null("seq"))
                     .col(text("body"))
                     .col(string("verb_id"))
                     .col(string_null("activity_id"))
@@ -71,7 +72,6 @@ impl MigrationTrait for Migration {
                     .col(boolean("voided"))
                     .col(string("outcome"))
                     .col(uuid_null("completion_id"))
-                    .col(string("authority"))
                     .col(timestamp_with_time_zone("stored"))
                     .to_owned(),
             )

@@ -406,6 +406,12 @@ async fn the_lrs_refuses_bad_statements_and_callers_and_keeps_nothing_of_them() 
     )
     .await;
     problem(lrs.get("?agent=not-json").await, StatusCode::BAD_REQUEST).await;
+    for unsupported in [
+        "?related_agents=true",
+        "?registration=0f8e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b",
+    ] {
+        problem(lrs.get(unsupported).await, StatusCode::BAD_REQUEST).await;
+    }
     let text = lrs
         .request(Method::POST, "/xapi/statements")
         .header("content-type", "text/plain")

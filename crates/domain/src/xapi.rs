@@ -186,14 +186,13 @@ impl Statement {
         london_date(Ord::min(at, stored))
     }
 
-    /// What the LRS sets on every stored statement: `stored`, `authority`, `version`, and a
-    /// `timestamp` equal to `stored` when the statement has none.
-    pub fn stamp(&mut self, stored: DateTime<Utc>, authority: Value) {
-        let stored = Value::String(stored.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-        self.body
-            .entry("timestamp")
-            .or_insert_with(|| stored.clone());
-        self.body.insert("stored".into(), stored);
+    /// What the LRS sets on every statement it receives: `authority`, `version`, and a
+    /// `timestamp` of when it arrived when the statement has none. (`stored` is set when the
+    /// statement's batch is committed.)
+    pub fn stamp(&mut self, received: DateTime<Utc>, authority: Value) {
+        let received = Value::String(received.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        self.body.entry("timestamp").or_insert(received);
+        self.body.remove("stored");
         self.body.insert("authority".into(), authority);
         self.body
             .entry("version")

@@ -366,6 +366,7 @@ pub async fn get_statements(
     caller.may(Scope::XapiRead)?;
     check_version(&req)?;
     let consistent = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    refuse_unsupported_filters(&req)?;
     let q = query.into_inner();
     let filtered = q.agent.is_some()
         || q.verb.is_some()
@@ -438,6 +439,25 @@ pub async fn get_statements(
     Ok(HttpResponse::Ok()
         .insert_header(("X-Experience-API-Consistent-Through", consistent))
         .json(StatementResult { statements, more }))
+}
+
+/// Filters of xAPI's statement query this LRS does not apply are refused rather than
+/// ignored: ignoring one would answer with statements the client did not ask for.
+fn refuse_unsupported_filters(req: &HttpRequest) -> Result<(), ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .unwrap_or_default();
+    let unsupported = pairs.iter().find(|(k, v)| match k.as_str() {
+        "registration" => true,
+        "related_agents" | "related_activities" => v != "false",
+        _ => false,
+    });
+    match unsupported {
+        Some((name, _)) => Err(ApiError::Malformed(format!(
+            "the {name} filter is not supported by this LRS"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The same query from where this page ended.

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use pathway_domain::DomainError;
 use pathway_domain::audit::Actor;
 use pathway_domain::completion::CompletionSource;
@@ -11,7 +11,7 @@ use pathway_domain::course::Course;
 use pathway_domain::xapi::Statement;
 use sea_orm::entity::prelude::*;
 use sea_orm::{
-    ActiveValue::Set, Condition, DatabaseTransaction, DbBackend, QueryOrder, QuerySelect,
+    ActiveValue::Set, Condition, DatabaseTransaction, DbBackend, QueryOrder, QuerySelect, SqlErr,
 };
 use serde_json::{Map, Value};
 
@@ -20,7 +20,7 @@ use crate::compliance::{self, Refresh};
 use crate::db::{begin_write, now};
 use crate::learner::learners;
 use crate::page::PageRequest;
-use crate::sql::{IN_LIST, insert};
+use crate::sql::{IN_LIST, Sql, insert};
 use crate::{Page, StoreError, course, json};
 
 mod statements {
@@ -31,7 +31,8 @@ mod statements {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
-        pub seq: i64,
+        /// Set when the batch is committed; see [`super::number`].
+        pub seq: Option<i64>,
         pub body: String,
         pub verb_id: String,
         pub activity_id: Option<String>,
@@ -42,7 +43,6 @@ mod statements {
         pub voided: bool,
         pub outcome: String,
         pub completion_id: Option<Uuid>,
-        pub authority: String,
         pub stored: DateTimeUtc,
     }
 
@@ -62,7 +62,7 @@ const UNMATCHED: &str = "unmatched";
 /// Kept, nothing more: other verbs, failures, voiding statements.
 const KEPT: &str = "kept";
 
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 13] = [
     "id",
     "seq",
     "body",
@@ -75,7 +75,6 @@ const COLUMNS: [&str; 14] = [
     "voided",
     "outcome",
     "completion_id",
-    "authority",
     "stored",
 ];
 
@@ -97,7 +96,6 @@ pub async fn store(
 ) -> Result<Vec<Uuid>, StoreError> {
     let ids: Vec<Uuid> = statements.iter().map(|s| s.id).collect();
     let tx = begin_write(db).await?;
-    serialise(&tx).await?;
     let known: HashMap<Uuid, statements::Model> = statements::Entity::find()
         .filter(Column::Id.is_in(ids.iter().copied()))
         .all(&tx)
@@ -110,33 +108,21 @@ pub async fn store(
         match known.get(&statement.id) {
             Some(row)
                 if statement.same_as(&json::read::<Map<String, Value>>(RESOURCE, &row.body)?) => {}
-            Some(_) => {
-                return Err(DomainError::Conflict(format!(
-                    "statement {} is already stored, and differs from this one",
-                    statement.id
-                ))
-                .into());
-            }
+            Some(_) => return Err(reused(statement.id)),
             None => fresh.push(statement),
         }
     }
     if fresh.is_empty() {
         return Ok(ids);
     }
-    let stored = now();
-    let authority_text = json::write(&authority)?;
-    let mut seq = next_seq(&tx).await?;
+    let received = now();
     let mut rows = Vec::with_capacity(fresh.len());
+    let mut candidates = Vec::new();
     for mut statement in fresh {
-        statement.stamp(stored, authority.clone());
-        let outcome = if statement.reports_completion() {
-            UNMATCHED
-        } else {
-            KEPT
-        };
-        rows.push(statements::Model {
+        statement.stamp(received, authority.clone());
+        let row = statements::Model {
             id: statement.id,
-            seq,
+            seq: None,
             body: json::write(&statement.body)?,
             activity_id: statement.activity_id.clone(),
             agent_key: statement.agent_key.clone(),
@@ -144,18 +130,42 @@ pub async fn store(
             actor_ref: statement.actor_ref(council_home_page).map(str::to_owned),
             voids: statement.voids,
             voided: false,
-            outcome: outcome.to_owned(),
+            outcome: if statement.reports_completion() {
+                UNMATCHED
+            } else {
+                KEPT
+            }
+            .to_owned(),
             completion_id: None,
-            authority: authority_text.clone(),
-            stored,
-            verb_id: statement.verb_id,
-        });
-        seq += 1;
+            stored: received,
+            verb_id: statement.verb_id.clone(),
+        };
+        if statement.reports_completion() {
+            candidates.push(Candidate::of(&row, &statement));
+        }
+        rows.push(row);
     }
-    for part in in_parts(&rows) {
-        insert(&tx, "xapi_statements", &COLUMNS, part.iter().map(values)).await?;
+    // Completions first, so each statement row is written once, with its outcome.
+    let recorded = record_completions(&tx, &candidates, actor).await?;
+    let mut touched = HashSet::new();
+    for (statement_id, completion_id, learner_id) in recorded {
+        if let Some(row) = rows.iter_mut().find(|r| r.id == statement_id) {
+            row.outcome = COMPLETION.to_owned();
+            row.completion_id = completion_id;
+        }
+        touched.insert(learner_id);
     }
-    let mut touched = apply(&tx, rows.iter().filter(|r| r.outcome == UNMATCHED), actor).await?;
+    insert(&tx, "xapi_statements", &COLUMNS, rows.iter().map(values))
+        .await
+        .map_err(|e| match e {
+            // Another request stored one of these ids in the meantime.
+            StoreError::Internal(db)
+                if matches!(db.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
+            {
+                reused(ids[0])
+            }
+            other => other,
+        })?;
     for row in &rows {
         if let Some(target) = row.voids {
             touched.extend(void(&tx, target, actor).await?);
@@ -164,8 +174,43 @@ pub async fn store(
     if !touched.is_empty() {
         compliance::refresh(&tx, Refresh::Learners(touched.into_iter().collect())).await?;
     }
+    number(&tx, &ids_of(&rows)).await?;
     tx.commit().await?;
     Ok(ids)
+}
+
+fn reused(id: Uuid) -> StoreError {
+    DomainError::Conflict(format!(
+        "statement {id} is already stored, and differs from this one"
+    ))
+    .into()
+}
+
+fn ids_of(rows: &[statements::Model]) -> Vec<Uuid> {
+    rows.iter().map(|r| r.id).collect()
+}
+
+/// Numbers a batch's statements and sets when they were stored, last of all and under a lock
+/// held until the commit that follows: statements are numbered in the order their batches
+/// commit, which queries and `more` links page by, while the rest of concurrent batches' work
+/// (completions, compliance, the rows themselves) overlaps.
+async fn number(tx: &DatabaseTransaction, ids: &[Uuid]) -> Result<(), StoreError> {
+    serialise(tx).await?;
+    let first = next_seq(tx).await?;
+    let mut sql = Sql::new(tx.get_database_backend());
+    let stored = sql.bind_in_order(now());
+    sql.push(&format!(
+        "UPDATE xapi_statements SET stored = {stored}, seq = numbered.column2 FROM (VALUES "
+    ));
+    for (n, id) in ids.iter().enumerate() {
+        let id = sql.bind_in_order(*id);
+        let seq = sql.bind_in_order(first + i64::try_from(n).unwrap_or(i64::MAX));
+        let separator = if n == 0 { "" } else { ", " };
+        sql.push(&format!("{separator}({id}, {seq})"));
+    }
+    sql.push(") AS numbered WHERE xapi_statements.id = numbered.column1");
+    tx.execute_raw(sql.statement()).await?;
+    Ok(())
 }
 
 /// One statement by id. A voided statement is found only as `voided`, any other only as not.
@@ -175,7 +220,17 @@ pub async fn get(db: &DatabaseConnection, id: Uuid, voided: bool) -> Result<Valu
         .one(db)
         .await?
         .ok_or(StoreError::NotFound(RESOURCE))?;
-    json::read(RESOURCE, &row.body)
+    as_stored(&row)
+}
+
+/// The statement with `stored`, which is set when its batch is committed.
+fn as_stored(row: &statements::Model) -> Result<Value, StoreError> {
+    let mut body: Map<String, Value> = json::read(RESOURCE, &row.body)?;
+    body.insert(
+        "stored".into(),
+        Value::String(row.stored.to_rfc3339_opts(SecondsFormat::Millis, true)),
+    );
+    Ok(Value::Object(body))
 }
 
 /// What a statement query filters on (xAPI 1.0.3 s2.1.3 of the communication part).
@@ -226,12 +281,9 @@ pub async fn query(
     let mut rows = select.limit(q.limit + 1).all(db).await?;
     let more = (rows.len() as u64 > q.limit).then(|| {
         rows.truncate(q.limit as usize);
-        rows.last().map(|r| r.seq)
+        rows.last().and_then(|r| r.seq)
     });
-    let statements = rows
-        .iter()
-        .map(|r| json::read(RESOURCE, &r.body))
-        .collect::<Result<_, _>>()?;
+    let statements = rows.iter().map(as_stored).collect::<Result<_, _>>()?;
     Ok((statements, more.flatten()))
 }
 
@@ -257,13 +309,10 @@ pub async fn unmatched(
         .filter(Column::Outcome.eq(UNMATCHED))
         .filter(Column::Voided.eq(false));
     let rows = page.fetch(db, query, Column::Id, |r| r.id).await?;
-    let (learners, courses) = mappings(db, &rows.items).await?;
+    let (learners, courses) = mappings(db, rows.items.iter().map(Names::from)).await?;
     Ok(rows.map(|row| Unmatched {
-        learner_known: learner_of(&learners, &row).is_some(),
-        course_known: row
-            .activity_id
-            .as_ref()
-            .is_some_and(|a| courses.contains_key(a)),
+        learner_known: Names::from(&row).learner(&learners).is_some(),
+        course_known: Names::from(&row).course(&courses).is_some(),
         statement_id: row.id,
         stored: row.stored,
         verb_id: row.verb_id,
@@ -331,43 +380,20 @@ pub(crate) async fn apply_waiting(
             rows
         }
     };
-    apply(tx, rows.iter(), actor).await
-}
-
-/// Records the completions of unmatched statements whose learner and course are now known,
-/// and files them as applied. Returns the learners given completions.
-async fn apply<'a>(
-    tx: &DatabaseTransaction,
-    rows: impl Iterator<Item = &'a statements::Model>,
-    actor: &Actor,
-) -> Result<HashSet<Uuid>, StoreError> {
-    let rows: Vec<&statements::Model> = rows.collect();
+    let candidates = rows
+        .iter()
+        .map(|row| {
+            let statement = Statement::parse(json::read(RESOURCE, &row.body)?, None)
+                .map_err(|e| StoreError::Corrupt(RESOURCE, e.to_string()))?;
+            Ok(Candidate::of(row, &statement))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     let mut touched = HashSet::new();
-    if rows.is_empty() {
-        return Ok(touched);
-    }
-    let (learners, courses) = mappings(tx, rows.iter().copied()).await?;
-    for row in rows {
-        let (Some(learner_id), Some(course)) = (
-            learner_of(&learners, row),
-            row.activity_id.as_ref().and_then(|a| courses.get(a)),
-        ) else {
-            continue;
-        };
-        let statement = Statement::parse(json::read(RESOURCE, &row.body)?, None)
-            .map_err(|e| StoreError::Corrupt(RESOURCE, e.to_string()))?;
-        let new = NewCompletion {
-            learner_id,
-            course,
-            completed_on: statement.completed_on(row.stored),
-            source: CompletionSource::Elearning,
-            source_key: source_key(row.id),
-            score: statement.score(),
-            evidence: Some(format!("xAPI statement {}", row.id)),
-        };
-        let completion_id = completion::insert(tx, new, actor).await?.map(|c| c.id);
+    for (statement_id, completion_id, learner_id) in
+        record_completions(tx, &candidates, actor).await?
+    {
         statements::ActiveModel {
-            id: Set(row.id),
+            id: Set(statement_id),
             outcome: Set(COMPLETION.to_owned()),
             completion_id: Set(completion_id),
             ..Default::default()
@@ -377,6 +403,63 @@ async fn apply<'a>(
         touched.insert(learner_id);
     }
     Ok(touched)
+}
+
+/// A completion statement, with what its completion would record.
+struct Candidate {
+    statement_id: Uuid,
+    actor_email: Option<String>,
+    actor_ref: Option<String>,
+    activity_id: Option<String>,
+    completed_on: NaiveDate,
+    score: Option<i32>,
+}
+
+impl Candidate {
+    fn of(row: &statements::Model, statement: &Statement) -> Self {
+        Self {
+            statement_id: row.id,
+            actor_email: row.actor_email.clone(),
+            actor_ref: row.actor_ref.clone(),
+            activity_id: row.activity_id.clone(),
+            completed_on: statement.completed_on(row.stored),
+            score: statement.score(),
+        }
+    }
+}
+
+/// Records the completions of the statements whose learner and course Pathway knows; the
+/// others go on waiting. Returns (statement, completion, learner) for each recorded; the
+/// caller files the statements as applied and refreshes the learners' compliance.
+async fn record_completions(
+    tx: &DatabaseTransaction,
+    candidates: &[Candidate],
+    actor: &Actor,
+) -> Result<Vec<(Uuid, Option<Uuid>, Uuid)>, StoreError> {
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (learners, courses) = mappings(tx, candidates.iter().map(Names::from)).await?;
+    let mut recorded = Vec::new();
+    for c in candidates {
+        let names = Names::from(c);
+        let (Some(learner_id), Some(course)) = (names.learner(&learners), names.course(&courses))
+        else {
+            continue;
+        };
+        let new = NewCompletion {
+            learner_id,
+            course,
+            completed_on: c.completed_on,
+            source: CompletionSource::Elearning,
+            source_key: source_key(c.statement_id),
+            score: c.score,
+            evidence: Some(format!("xAPI statement {}", c.statement_id)),
+        };
+        let completion_id = completion::insert(tx, new, actor).await?.map(|c| c.id);
+        recorded.push((c.statement_id, completion_id, learner_id));
+    }
+    Ok(recorded)
 }
 
 /// Voids a stored statement and withdraws the completion it reported. A voiding statement
@@ -406,17 +489,63 @@ async fn void(
     completion::withdraw_without_refresh(tx, &source_key(row.id), actor).await
 }
 
+/// Whom and what a statement names: the actor's email address or HR reference, and the
+/// activity.
+#[derive(Clone, Copy)]
+struct Names<'a> {
+    email: Option<&'a str>,
+    reference: Option<&'a str>,
+    activity: Option<&'a str>,
+}
+
+impl<'a> From<&'a statements::Model> for Names<'a> {
+    fn from(row: &'a statements::Model) -> Self {
+        Self {
+            email: row.actor_email.as_deref(),
+            reference: row.actor_ref.as_deref(),
+            activity: row.activity_id.as_deref(),
+        }
+    }
+}
+
+impl<'a> From<&'a Candidate> for Names<'a> {
+    fn from(c: &'a Candidate) -> Self {
+        Self {
+            email: c.actor_email.as_deref(),
+            reference: c.actor_ref.as_deref(),
+            activity: c.activity_id.as_deref(),
+        }
+    }
+}
+
+impl Names<'_> {
+    /// The learner, by email address first, then by HR reference.
+    fn learner(&self, learners: &HashMap<String, Uuid>) -> Option<Uuid> {
+        self.email
+            .and_then(|e| learners.get(&format!("email:{e}")))
+            .or_else(|| {
+                self.reference
+                    .and_then(|r| learners.get(&format!("ref:{r}")))
+            })
+            .copied()
+    }
+
+    fn course<'c>(&self, courses: &'c HashMap<String, Course>) -> Option<&'c Course> {
+        self.activity.and_then(|a| courses.get(a))
+    }
+}
+
 /// The learners and courses the statements name, as Pathway knows them: learners by email
 /// address and by HR reference, courses by activity id.
 async fn mappings<'a>(
     db: &impl ConnectionTrait,
-    rows: impl IntoIterator<Item = &'a statements::Model>,
+    names: impl IntoIterator<Item = Names<'a>>,
 ) -> Result<(HashMap<String, Uuid>, HashMap<String, Course>), StoreError> {
     let (mut emails, mut refs, mut activities) = (HashSet::new(), HashSet::new(), HashSet::new());
-    for row in rows {
-        emails.extend(row.actor_email.clone());
-        refs.extend(row.actor_ref.clone());
-        activities.extend(row.activity_id.clone());
+    for n in names {
+        emails.extend(n.email.map(str::to_owned));
+        refs.extend(n.reference.map(str::to_owned));
+        activities.extend(n.activity.map(str::to_owned));
     }
     let mut learners_by = HashMap::new();
     let emails: Vec<String> = emails.into_iter().collect();
@@ -453,20 +582,8 @@ async fn mappings<'a>(
     Ok((learners_by, courses))
 }
 
-fn learner_of(learners: &HashMap<String, Uuid>, row: &statements::Model) -> Option<Uuid> {
-    row.actor_email
-        .as_ref()
-        .and_then(|e| learners.get(&format!("email:{e}")))
-        .or_else(|| {
-            row.actor_ref
-                .as_ref()
-                .and_then(|r| learners.get(&format!("ref:{r}")))
-        })
-        .copied()
-}
-
-/// Statements are numbered as stored, for queries' order and `more` links; on PostgreSQL
-/// the numbering waits for other processes' batches.
+/// Batches are numbered one at a time; on PostgreSQL the numbering waits for other
+/// processes' batches (SQLite writes one transaction at a time anyway).
 async fn serialise(tx: &DatabaseTransaction) -> Result<(), StoreError> {
     if tx.get_database_backend() == DbBackend::Postgres {
         tx.execute_unprepared("SELECT pg_advisory_xact_lock(7404)")
@@ -485,29 +602,6 @@ async fn next_seq(tx: &DatabaseTransaction) -> Result<i64, StoreError> {
     Ok(last.flatten().unwrap_or(0) + 1)
 }
 
-/// Statement bodies per INSERT, in bytes. sqlx 0.9.0 leaves Nagle's algorithm on (sqlx issue
-/// 4335), so a message longer than one TCP segment (64 KiB on a loopback interface) waits
-/// ~40 ms for a delayed ACK; a batch of 100 statements is often longer. Three short INSERTs
-/// cost less than one stalled one.
-const BYTES_PER_INSERT: usize = 32 * 1024;
-
-/// The rows in consecutive parts of at most [`BYTES_PER_INSERT`] of bodies (at least one row each).
-fn in_parts(rows: &[statements::Model]) -> Vec<&[statements::Model]> {
-    let mut parts = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (i, row) in rows.iter().enumerate() {
-        if i > start && bytes + row.body.len() > BYTES_PER_INSERT {
-            parts.push(&rows[start..i]);
-            (start, bytes) = (i, 0);
-        }
-        bytes += row.body.len();
-    }
-    if start < rows.len() {
-        parts.push(&rows[start..]);
-    }
-    parts
-}
-
 fn values(row: &statements::Model) -> Vec<sea_orm::Value> {
     vec![
         row.id.into(),
@@ -522,48 +616,6 @@ fn values(row: &statements::Model) -> Vec<sea_orm::Value> {
         row.voided.into(),
         row.outcome.clone().into(),
         row.completion_id.into(),
-        row.authority.clone().into(),
         row.stored.into(),
     ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(body_bytes: usize) -> statements::Model {
-        statements::Model {
-            id: Uuid::nil(),
-            seq: 0,
-            body: "x".repeat(body_bytes),
-            verb_id: String::new(),
-            activity_id: None,
-            agent_key: String::new(),
-            actor_email: None,
-            actor_ref: None,
-            voids: None,
-            voided: false,
-            outcome: KEPT.into(),
-            completion_id: None,
-            authority: String::new(),
-            stored: Utc::now(),
-        }
-    }
-
-    #[test]
-    fn parts_stay_within_the_budget_and_keep_every_row_in_order() {
-        let rows: Vec<_> = [10_000, 20_000, 5_000, 40_000, 1].map(row).into();
-        let parts = in_parts(&rows);
-        // A body over the budget goes alone; nothing is dropped or reordered.
-        assert_eq!(
-            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-            [2, 1, 1, 1]
-        );
-        let sizes: Vec<usize> = parts
-            .iter()
-            .flat_map(|p| p.iter().map(|r| r.body.len()))
-            .collect();
-        assert_eq!(sizes, [10_000, 20_000, 5_000, 40_000, 1]);
-        assert!(in_parts(&[]).is_empty());
-    }
 }
