@@ -304,6 +304,22 @@ async fn inactive_users_have_left_and_deleted_ones_keep_their_record() {
         .expect("json");
     assert_eq!(learner["status"], "left");
     assert_eq!(learner["email"], "amira.khan@council.gov.uk");
+
+    // Provisioned again (a rehire): the same learner comes back, record and all.
+    let again = app
+        .scim(Method::POST, "/Users", &idp, Some(amira(None)))
+        .await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    let again: Value = again.json().await.expect("json");
+    assert_eq!(again["id"], id.as_str());
+    assert_eq!(again["active"], true);
+    let learner: Value = app
+        .get(&format!("/v1/learners/{id}"), &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(learner["status"], "active");
 }
 
 #[tokio::test]

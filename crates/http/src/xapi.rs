@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes, Data, Json, Query};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use pathway_domain::api_client::Scope;
 use pathway_domain::xapi::{self, Statement};
 use pathway_persistence::DatabaseConnection;
@@ -365,7 +365,10 @@ pub async fn get_statements(
     let caller = lrs_caller(&req, &db).await?;
     caller.may(Scope::XapiRead)?;
     check_version(&req)?;
-    let consistent = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    // A batch is numbered and stamped `stored` just before it commits: a second's margin
+    // covers one committing as this query starts.
+    let consistent =
+        (Utc::now() - TimeDelta::seconds(1)).to_rfc3339_opts(SecondsFormat::Millis, true);
     refuse_unsupported_filters(&req)?;
     let q = query.into_inner();
     let filtered = q.agent.is_some()

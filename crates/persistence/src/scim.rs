@@ -85,7 +85,9 @@ pub async fn list(
     Ok((total, users(db, rows).await?))
 }
 
-/// A learner the provider names for the first time.
+/// A learner the provider names for the first time; or, when it names again someone it
+/// deleted (a rehire, by email address or HR reference), that learner, who carries on with
+/// their record.
 #[tracing::instrument(skip_all)]
 pub async fn create(
     db: &DatabaseConnection,
@@ -96,6 +98,19 @@ pub async fn create(
     let tx = begin_write(db).await?;
     hr_sync::serialise(&tx).await?;
     check_user_name(&tx, &identity.user_name, None).await?;
+    if let Some(row) = deprovisioned(&tx, &profile).await? {
+        let id = row.id;
+        let shown = learners::ActiveModel {
+            scim_removed_at: Set(None),
+            ..Default::default()
+        };
+        let row = learner::bump(&tx, &row, shown).await?;
+        audit::record(&tx, actor, "learner.reprovisioned", "learner", id).await?;
+        rewrite(&tx, row, profile, identity, actor).await?;
+        let user = get(&tx, id).await?;
+        tx.commit().await?;
+        return Ok(user);
+    }
     learner::check_manager(&tx, profile.manager_id).await?;
     let at = now();
     let row = learners::ActiveModel {
@@ -137,23 +152,37 @@ pub async fn replace(
     hr_sync::serialise(&tx).await?;
     let current = locked(&tx, id).await?;
     check_user_name(&tx, &identity.user_name, Some(id)).await?;
-    let known = learner::hydrate(&tx, vec![current.clone()])
-        .await?
-        .remove(0);
+    rewrite(&tx, current, profile, identity, actor).await?;
+    let user = get(&tx, id).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Writes what the provider says over a learner row the caller holds: profile, SCIM
+/// identity, and leaving or coming back as `active` says.
+async fn rewrite(
+    tx: &DatabaseTransaction,
+    current: learners::Model,
+    profile: LearnerProfile,
+    identity: ScimIdentity,
+    actor: &Actor,
+) -> Result<(), StoreError> {
+    let id = current.id;
+    let known = learner::hydrate(tx, vec![current.clone()]).await?.remove(0);
     let profile = known.revise(profile)?;
-    learner::check_manager(&tx, profile.manager_id).await?;
+    learner::check_manager(tx, profile.manager_id).await?;
     let changes = learners::ActiveModel {
         scim_user_name: Set(Some(identity.user_name.clone())),
         scim_user_key: Set(Some(identity.user_name.to_lowercase())),
         scim_external_id: Set(identity.external_id.clone()),
         ..learner::write_profile(&profile)
     };
-    let mut saved = learner::bump(&tx, &current, changes).await?;
-    audit::record(&tx, actor, "learner.updated", "learner", id).await?;
+    let saved = learner::bump(tx, &current, changes).await?;
+    audit::record(tx, actor, "learner.updated", "learner", id).await?;
     match (identity.active, known.status) {
         (false, LearnerStatus::Active) => {
             let day = Ord::max(london_date(now()), profile.started_on);
-            learner::depart(&tx, &saved, day, actor).await?;
+            learner::depart(tx, &saved, day, actor).await?;
         }
         (true, LearnerStatus::Left) => {
             let status = known.rejoin()?;
@@ -162,15 +191,30 @@ pub async fn replace(
                 left_on: Set(None),
                 ..Default::default()
             };
-            saved = learner::bump(&tx, &saved, back).await?;
-            audit::record(&tx, actor, "learner.rejoined", "learner", id).await?;
+            learner::bump(tx, &saved, back).await?;
+            audit::record(tx, actor, "learner.rejoined", "learner", id).await?;
         }
         _ => {}
     }
-    settle(&tx, saved.id, actor).await?;
-    let user = get(&tx, id).await?;
-    tx.commit().await?;
-    Ok(user)
+    settle(tx, id, actor).await
+}
+
+/// The learner the provider deleted who has this email address or HR reference.
+async fn deprovisioned(
+    tx: &DatabaseTransaction,
+    profile: &LearnerProfile,
+) -> Result<Option<learners::Model>, StoreError> {
+    use learners::Column;
+    let mut same_person = Condition::any().add(Column::Email.eq(profile.email.as_str()));
+    if let Some(reference) = &profile.external_ref {
+        same_person = same_person.add(Column::ExternalRef.eq(reference.as_str()));
+    }
+    Ok(learners::Entity::find()
+        .filter(Column::ScimRemovedAt.is_not_null())
+        .filter(same_person)
+        .lock_exclusive()
+        .one(tx)
+        .await?)
 }
 
 /// The provider deleted the user: they have left (if they had not), and SCIM no longer

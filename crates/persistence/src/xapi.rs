@@ -162,7 +162,12 @@ pub async fn store(
             StoreError::Internal(db)
                 if matches!(db.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
             {
-                reused(ids[0])
+                DomainError::Conflict(
+                    "another request stored one of these statements at the same time; \
+                     send the batch again (the same statements are accepted again)"
+                        .into(),
+                )
+                .into()
             }
             other => other,
         })?;

@@ -305,12 +305,14 @@ pub async fn get_user(
     Ok(answer(StatusCode::OK, &user, &req, &projection))
 }
 
-/// Create a user: a new learner (an employee).
+/// Create a user: a new learner (an employee), or a deleted one again.
 ///
 /// `userName`, `name.givenName`, `name.familyName` and an email address are needed (a
 /// `userName` that is an email address stands for a missing one). `active: false` records
-/// the learner as having left. Attributes Pathway does not keep are ignored. With an
-/// `Idempotency-Key`, a retry gets the first answer rather than a 409.
+/// the learner as having left. Attributes Pathway does not keep are ignored. A user the
+/// provider deleted and now sends again (same email address or employeeNumber: a rehire) is
+/// the same learner, who carries on with their record. With an `Idempotency-Key`, a retry
+/// gets the first answer rather than a 409.
 #[utoipa::path(post, path = "/scim/v2/Users", tag = "scim",
     params(("Idempotency-Key" = Option<String>, Header, description = "Any unique string of up to 255 characters: a retry with the same key and body gets the first answer")),
     request_body(content = ScimUserInput, content_type = "application/scim+json"),
