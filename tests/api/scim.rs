@@ -496,6 +496,57 @@ async fn one_user_name_is_created_once_across_server_processes_and_retries() {
         retry.json::<Value>().await.expect("json")["id"],
         first["id"]
     );
+    // The same key with another body is refused, in SCIM's format, and creates nobody.
+    let mut other = grace.clone();
+    other["userName"] = json!("g.oneill@council.gov.uk");
+    let reused = app
+        .request(Method::POST, "/scim/v2/Users", Some(&idp))
+        .header("content-type", "application/scim+json")
+        .header("idempotency-key", "entra-provision-grace")
+        .body(other.to_string())
+        .send()
+        .await
+        .expect("answered");
+    scim_error(reused, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
     let listed = app.scim_ok(Method::GET, "/Users", &idp, None).await;
     assert_eq!(listed["totalResults"], 2);
+}
+
+#[tokio::test]
+async fn patches_of_different_attributes_at_once_both_hold() {
+    let app = TestApp::spawn().await;
+    let idp = app.client_token(&["learners:sync"]).await;
+    let user = app
+        .scim_ok(Method::POST, "/Users", &idp, Some(amira(None)))
+        .await;
+    let id = user["id"].as_str().expect("an id").to_owned();
+    let servers = [app.another_process().await, app.another_process().await];
+    for round in 0..5 {
+        let title = format!("Head of Service {round}");
+        let department = format!("Department {round}");
+        let patches = [
+            json!({"Operations": [{"op": "replace", "path": "title", "value": title}]}),
+            json!({"Operations": [{"op": "replace", "path": format!("{ENTERPRISE}:department"), "value": department}]}),
+        ];
+        let sent = patches.iter().zip(&servers).map(|(patch, server)| {
+            app.client
+                .patch(format!("{}/scim/v2/Users/{id}", server.address))
+                .bearer_auth(&idp)
+                .header("content-type", "application/scim+json")
+                .body(patch.to_string())
+                .send()
+        });
+        for response in futures_util::future::join_all(sent).await {
+            assert_eq!(response.expect("answered").status(), StatusCode::OK);
+        }
+        let now = app
+            .scim_ok(Method::GET, &format!("/Users/{id}"), &idp, None)
+            .await;
+        assert_eq!(now["title"], title.as_str(), "round {round}: {now}");
+        assert_eq!(
+            now[ENTERPRISE]["department"],
+            department.as_str(),
+            "round {round}: {now}"
+        );
+    }
 }

@@ -165,6 +165,8 @@ use crate::{
             responses::Unprocessable,
             responses::PreconditionRequired,
             responses::Unavailable,
+            scim::ScimUnauthorized,
+            scim::ScimForbidden,
         )
     ),
     modifiers(&BearerToken),

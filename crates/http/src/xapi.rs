@@ -39,9 +39,22 @@ pub struct LrsConfig {
     pub council_home_page: Option<String>,
 }
 
+/// The caller of a statements request, once the request says its xAPI version and the
+/// caller holds `scope`.
+async fn lrs_caller(
+    req: &HttpRequest,
+    db: &DatabaseConnection,
+    scope: Scope,
+) -> Result<Caller, ApiError> {
+    let caller = authenticate(req, db).await?;
+    caller.may(scope)?;
+    check_version(req)?;
+    Ok(caller)
+}
+
 /// Who sends or reads statements: an API client with its id and secret (HTTP Basic, as LRS
 /// clients send them) or with a token, or an admin.
-async fn lrs_caller(req: &HttpRequest, db: &DatabaseConnection) -> Result<Caller, ApiError> {
+async fn authenticate(req: &HttpRequest, db: &DatabaseConnection) -> Result<Caller, ApiError> {
     const REFUSED: ApiError = ApiError::Unauthenticated("unknown client or wrong secret");
     let Some((id, secret)) = oauth::basic(req) else {
         return Integration::extract(req)
@@ -237,9 +250,7 @@ pub async fn post_statements(
     req: HttpRequest,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = lrs_caller(&req, &db).await?;
-    caller.may(Scope::XapiWrite)?;
-    check_version(&req)?;
+    let caller = lrs_caller(&req, &db, Scope::XapiWrite).await?;
     idempotency::once(&req, &db, &caller, &body, || async {
         let values = match statements_in(&req, &body)? {
             Value::Array(values) => values,
@@ -294,9 +305,7 @@ pub async fn put_statement(
     req: HttpRequest,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = lrs_caller(&req, &db).await?;
-    caller.may(Scope::XapiWrite)?;
-    check_version(&req)?;
+    let caller = lrs_caller(&req, &db, Scope::XapiWrite).await?;
     let statement = Statement::parse(statements_in(&req, &body)?, Some(query.statement_id))
         .map_err(|e| ApiError::Malformed(format!("statement: {e}")))?;
     store::store(
@@ -362,9 +371,7 @@ pub async fn get_statements(
     query: Query<GetQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = lrs_caller(&req, &db).await?;
-    caller.may(Scope::XapiRead)?;
-    check_version(&req)?;
+    lrs_caller(&req, &db, Scope::XapiRead).await?;
     // A batch is numbered and stamped `stored` just before it commits: a second's margin
     // covers one committing as this query starts.
     let consistent =

@@ -26,8 +26,6 @@ pub struct ScimUser {
     /// The provider's name for them; their email address until it gives one.
     pub user_name: String,
     pub external_id: Option<String>,
-    /// The manager's name, shown beside the manager's id.
-    pub manager_name: Option<String>,
 }
 
 /// What a provider writes beside the learner's profile.
@@ -139,22 +137,25 @@ pub async fn create(
     Ok(user)
 }
 
-/// Replaces what the provider says about a learner (PUT, or PATCH once applied).
-#[tracing::instrument(skip(db, profile, identity, actor))]
-pub async fn replace(
+/// Replaces what the provider says about a learner (PUT, or PATCH): `change` works out the
+/// new profile and identity from the user as they stand, read and written in one
+/// transaction, so two PATCHes of different attributes at once both hold.
+#[tracing::instrument(skip(db, change, actor))]
+pub async fn replace<E: From<StoreError>>(
     db: &DatabaseConnection,
     id: Uuid,
-    profile: LearnerProfile,
-    identity: ScimIdentity,
+    change: impl FnOnce(&ScimUser) -> Result<(LearnerProfile, ScimIdentity), E>,
     actor: &Actor,
-) -> Result<ScimUser, StoreError> {
+) -> Result<ScimUser, E> {
     let tx = begin_write(db).await?;
     hr_sync::serialise(&tx).await?;
     let current = locked(&tx, id).await?;
+    let user = users(&tx, vec![current.clone()]).await?.remove(0);
+    let (profile, identity) = change(&user)?;
     check_user_name(&tx, &identity.user_name, Some(id)).await?;
     rewrite(&tx, current, profile, identity, actor).await?;
     let user = get(&tx, id).await?;
-    tx.commit().await?;
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(user)
 }
 
@@ -296,28 +297,14 @@ async fn users(
         .iter()
         .map(|r| (r.scim_user_name.clone(), r.scim_external_id.clone()))
         .collect();
-    let managers: Vec<Uuid> = rows.iter().filter_map(|r| r.manager_id).collect();
-    let managers = learners::Entity::find()
-        .filter(learners::Column::Id.is_in(managers))
-        .all(db)
-        .await?;
     let learners = learner::hydrate(db, rows).await?;
     Ok(learners
         .into_iter()
         .zip(identities)
-        .map(|(learner, (user_name, external_id))| {
-            let manager_name = learner.profile.manager_id.and_then(|id| {
-                managers
-                    .iter()
-                    .find(|m| m.id == id)
-                    .map(|m| format!("{} {}", m.given_name, m.family_name))
-            });
-            ScimUser {
-                user_name: user_name.unwrap_or_else(|| learner.profile.email.as_str().to_owned()),
-                external_id,
-                manager_name,
-                learner,
-            }
+        .map(|(learner, (user_name, external_id))| ScimUser {
+            user_name: user_name.unwrap_or_else(|| learner.profile.email.as_str().to_owned()),
+            external_id,
+            learner,
         })
         .collect())
 }

@@ -8,8 +8,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
-    CORE_SCHEMA, ENTERPRISE_SCHEMA, LIST_SCHEMA, MAX_COUNT, Provisioner, ScimError, base_url,
-    scim_json,
+    CORE_SCHEMA, ENTERPRISE_SCHEMA, LIST_SCHEMA, MAX_COUNT, Provisioner, ScimError, ScimForbidden,
+    ScimUnauthorized, base_url, scim_json,
 };
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -215,8 +215,8 @@ pub struct ScimSchemaList {
 #[utoipa::path(get, path = "/scim/v2/ServiceProviderConfig", tag = "scim",
     responses(
         (status = 200, description = "The configuration", body = ScimServiceProviderConfig, content_type = "application/scim+json"),
-        (status = 401, description = "No valid token", body = ScimError, content_type = "application/scim+json"),
-        (status = 403, description = "The token lacks learners:sync", body = ScimError, content_type = "application/scim+json"),
+        (status = 401, response = ScimUnauthorized),
+        (status = 403, response = ScimForbidden),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
 pub async fn service_provider_config(_: Provisioner, req: HttpRequest) -> HttpResponse {
@@ -258,8 +258,8 @@ pub async fn service_provider_config(_: Provisioner, req: HttpRequest) -> HttpRe
 #[utoipa::path(get, path = "/scim/v2/ResourceTypes", tag = "scim",
     responses(
         (status = 200, description = "The resource types", body = ScimResourceTypeList, content_type = "application/scim+json"),
-        (status = 401, description = "No valid token", body = ScimError, content_type = "application/scim+json"),
-        (status = 403, description = "The token lacks learners:sync", body = ScimError, content_type = "application/scim+json"),
+        (status = 401, response = ScimUnauthorized),
+        (status = 403, response = ScimForbidden),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
 pub async fn list_resource_types(_: Provisioner, req: HttpRequest) -> HttpResponse {
@@ -281,8 +281,8 @@ pub async fn list_resource_types(_: Provisioner, req: HttpRequest) -> HttpRespon
     params(("id" = String, Path, description = "`User`")),
     responses(
         (status = 200, description = "The resource type", body = ScimResourceType, content_type = "application/scim+json"),
-        (status = 401, description = "No valid token", body = ScimError, content_type = "application/scim+json"),
-        (status = 403, description = "The token lacks learners:sync", body = ScimError, content_type = "application/scim+json"),
+        (status = 401, response = ScimUnauthorized),
+        (status = 403, response = ScimForbidden),
         (status = 404, description = "No such resource type", body = ScimError, content_type = "application/scim+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
@@ -303,8 +303,8 @@ pub async fn get_resource_type(
 #[utoipa::path(get, path = "/scim/v2/Schemas", tag = "scim",
     responses(
         (status = 200, description = "The schemas", body = ScimSchemaList, content_type = "application/scim+json"),
-        (status = 401, description = "No valid token", body = ScimError, content_type = "application/scim+json"),
-        (status = 403, description = "The token lacks learners:sync", body = ScimError, content_type = "application/scim+json"),
+        (status = 401, response = ScimUnauthorized),
+        (status = 403, response = ScimForbidden),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
 pub async fn list_schemas(_: Provisioner, req: HttpRequest) -> HttpResponse {
@@ -327,8 +327,8 @@ pub async fn list_schemas(_: Provisioner, req: HttpRequest) -> HttpResponse {
     params(("id" = String, Path, description = "The schema's URN")),
     responses(
         (status = 200, description = "The schema", body = ScimSchema, content_type = "application/scim+json"),
-        (status = 401, description = "No valid token", body = ScimError, content_type = "application/scim+json"),
-        (status = 403, description = "The token lacks learners:sync", body = ScimError, content_type = "application/scim+json"),
+        (status = 401, response = ScimUnauthorized),
+        (status = 403, response = ScimForbidden),
         (status = 404, description = "No such schema", body = ScimError, content_type = "application/scim+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]

@@ -21,7 +21,7 @@ use pathway_persistence::scim::{self as store, ScimUser};
 use pathway_persistence::{DatabaseConnection, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, ToResponse, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Integration};
@@ -40,6 +40,16 @@ pub(crate) const ENTERPRISE_SCHEMA: &str =
 const DEFAULT_COUNT: u64 = 100;
 /// The most a page holds, as the service provider configuration says.
 pub(crate) const MAX_COUNT: u64 = 1000;
+
+/// No token, or one that is malformed, expired or wrongly signed.
+#[derive(ToResponse)]
+#[response(content_type = "application/scim+json")]
+pub struct ScimUnauthorized(pub ScimError);
+
+/// The token lacks the `learners:sync` scope (and is not an admin's).
+#[derive(ToResponse)]
+#[response(content_type = "application/scim+json")]
+pub struct ScimForbidden(pub ScimError);
 
 /// A SCIM error (RFC 7644 s3.12), sent as `application/scim+json`.
 #[derive(Debug, Clone, Serialize, ToSchema, thiserror::Error)]
@@ -243,8 +253,8 @@ pub struct ScimListResponse {
     responses(
         (status = 200, description = "A page of users", body = ScimListResponse, content_type = "application/scim+json"),
         (status = 400, description = "An unsupported or malformed filter (`invalidFilter`)", body = ScimError, content_type = "application/scim+json"),
-        (status = 401, description = "No valid token", body = ScimError, content_type = "application/scim+json"),
-        (status = 403, description = "The token lacks learners:sync", body = ScimError, content_type = "application/scim+json"),
+        (status = 401, response = ScimUnauthorized),
+        (status = 403, response = ScimForbidden),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
 pub async fn list_users(
@@ -285,8 +295,8 @@ pub async fn list_users(
     params(("id" = Uuid, Path, description = "The user's id: the learner's id"), ProjectionQuery),
     responses(
         (status = 200, description = "The user", body = ScimUserView, content_type = "application/scim+json"),
-        (status = 401, description = "No valid token", body = ScimError, content_type = "application/scim+json"),
-        (status = 403, description = "The token lacks learners:sync", body = ScimError, content_type = "application/scim+json"),
+        (status = 401, response = ScimUnauthorized),
+        (status = 403, response = ScimForbidden),
         (status = 404, description = "No such user, or the provider deleted them", body = ScimError, content_type = "application/scim+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
@@ -319,11 +329,10 @@ pub async fn get_user(
     responses(
         (status = 201, description = "Created", body = ScimUserView, content_type = "application/scim+json",
             headers(("Location" = String, description = "The new user"))),
-        (status = 400, description = "A missing or invalid attribute (`invalidValue`) or bad JSON (`invalidSyntax`)", body = ScimError, content_type = "application/scim+json"),
-        (status = 401, description = "No valid token", body = ScimError, content_type = "application/scim+json"),
-        (status = 403, description = "The token lacks learners:sync", body = ScimError, content_type = "application/scim+json"),
+        (status = 400, description = "A missing or invalid attribute, or an Idempotency-Key used before with another body (`invalidValue`: SCIM has no 422), or bad JSON (`invalidSyntax`)", body = ScimError, content_type = "application/scim+json"),
+        (status = 401, response = ScimUnauthorized),
+        (status = 403, response = ScimForbidden),
         (status = 409, description = "The userName, email address or employeeNumber is taken (`uniqueness`), or a request with this Idempotency-Key is still being processed", body = ScimError, content_type = "application/scim+json"),
-        (status = 422, description = "This Idempotency-Key was used with another body", body = ScimError, content_type = "application/scim+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
 pub async fn create_user(
@@ -370,8 +379,8 @@ pub async fn create_user(
     responses(
         (status = 200, description = "Replaced", body = ScimUserView, content_type = "application/scim+json"),
         (status = 400, description = "A missing or invalid attribute, or bad JSON", body = ScimError, content_type = "application/scim+json"),
-        (status = 401, description = "No valid token", body = ScimError, content_type = "application/scim+json"),
-        (status = 403, description = "The token lacks learners:sync", body = ScimError, content_type = "application/scim+json"),
+        (status = 401, response = ScimUnauthorized),
+        (status = 403, response = ScimForbidden),
         (status = 404, description = "No such user", body = ScimError, content_type = "application/scim+json"),
         (status = 409, description = "The userName, email address or employeeNumber is taken", body = ScimError, content_type = "application/scim+json"),
     ),
@@ -385,9 +394,13 @@ pub async fn replace_user(
 ) -> Result<HttpResponse, ScimError> {
     let id = user_id(&id)?;
     let document = read_json(&body)?;
-    let current = store::get(db.get_ref(), id).await?;
-    let (profile, identity) = user::read(&document, Some(&current), today())?;
-    let user = store::replace(&db, id, profile, identity, &caller.actor()).await?;
+    let user = store::replace(
+        &db,
+        id,
+        |current| user::read(&document, Some(current), today()),
+        &caller.actor(),
+    )
+    .await?;
     Ok(answer(
         StatusCode::OK,
         &user,
@@ -408,8 +421,8 @@ pub async fn replace_user(
     responses(
         (status = 200, description = "Changed", body = ScimUserView, content_type = "application/scim+json"),
         (status = 400, description = "A malformed operation or path, or a result that is not a valid user", body = ScimError, content_type = "application/scim+json"),
-        (status = 401, description = "No valid token", body = ScimError, content_type = "application/scim+json"),
-        (status = 403, description = "The token lacks learners:sync", body = ScimError, content_type = "application/scim+json"),
+        (status = 401, response = ScimUnauthorized),
+        (status = 403, response = ScimForbidden),
         (status = 404, description = "No such user", body = ScimError, content_type = "application/scim+json"),
         (status = 409, description = "The userName, email address or employeeNumber is taken", body = ScimError, content_type = "application/scim+json"),
     ),
@@ -423,11 +436,17 @@ pub async fn patch_user(
 ) -> Result<HttpResponse, ScimError> {
     let id = user_id(&id)?;
     let request = read_json(&body)?;
-    let current = store::get(db.get_ref(), id).await?;
-    let mut document = user::writable(&current);
-    patch::apply(&mut document, &request)?;
-    let (profile, identity) = user::read(&document, Some(&current), today())?;
-    let user = store::replace(&db, id, profile, identity, &caller.actor()).await?;
+    let user = store::replace(
+        &db,
+        id,
+        |current| {
+            let mut document = user::writable(current);
+            patch::apply(&mut document, &request)?;
+            user::read(&document, Some(current), today())
+        },
+        &caller.actor(),
+    )
+    .await?;
     Ok(answer(
         StatusCode::OK,
         &user,
@@ -444,8 +463,8 @@ pub async fn patch_user(
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 204, description = "Deleted from SCIM; the learner is recorded as having left"),
-        (status = 401, description = "No valid token", body = ScimError, content_type = "application/scim+json"),
-        (status = 403, description = "The token lacks learners:sync", body = ScimError, content_type = "application/scim+json"),
+        (status = 401, response = ScimUnauthorized),
+        (status = 403, response = ScimForbidden),
         (status = 404, description = "No such user", body = ScimError, content_type = "application/scim+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
