@@ -80,7 +80,10 @@ pub struct ListQuery {
 }
 
 /// Register an integration client; the answer holds its secret, shown only this once.
-#[utoipa::path(post, path = "/v1/api-clients", tag = "integrations",
+///
+/// Admins only. The client gets the scopes named and nothing else; keep `client_secret` in the
+/// integration's own secret store, since Pathway keeps only its hash.
+#[utoipa::path(post, operation_id = "create_api_client", path = "/v1/api-clients", tag = "integrations",
     request_body = ClientInput,
     responses(
         (status = 201, description = "Registered; `client_secret` is in this answer only", body = RegisteredClientView, headers(("Location" = String, description = "Where the new resource is"))),
@@ -118,7 +121,9 @@ pub async fn create_client(
 }
 
 /// List integration clients, oldest first; secrets are never shown.
-#[utoipa::path(get, path = "/v1/api-clients", tag = "integrations",
+///
+/// Admins only. Revoked clients are listed too, with the time they were revoked.
+#[utoipa::path(get, operation_id = "list_api_clients", path = "/v1/api-clients", tag = "integrations",
     params(ListQuery),
     responses(
         (status = 200, description = "A page of clients", body = PageView<ClientView>),
@@ -141,7 +146,9 @@ pub async fn list_clients(
 }
 
 /// Read one integration client.
-#[utoipa::path(get, path = "/v1/api-clients/{id}", tag = "integrations",
+///
+/// Admins only. Shows the client's name, scopes and whether it is revoked; never its secret.
+#[utoipa::path(get, operation_id = "get_api_client", path = "/v1/api-clients/{id}", tag = "integrations",
     params(("id" = Uuid, Path, description = "The client's id")),
     responses(
         (status = 200, description = "The client", body = ClientView),
@@ -161,7 +168,10 @@ pub async fn get_client(
 }
 
 /// Revoke a client: from now on it gets no tokens. Revoking again changes nothing.
-#[utoipa::path(post, path = "/v1/api-clients/{id}/revoke", tag = "integrations",
+///
+/// Admins only. The client's secret stops working at the token endpoint and for HTTP Basic at
+/// once; the client's record and audit trail stay.
+#[utoipa::path(post, operation_id = "revoke_api_client", path = "/v1/api-clients/{id}/revoke", tag = "integrations",
     params(("id" = Uuid, Path, description = "The client's id")),
     responses(
         (status = 200, description = "Revoked", body = ClientView),

@@ -63,6 +63,9 @@ pub struct AuditQuery {
 }
 
 /// The audit trail, oldest first: every change, who made it, and the request that carried it.
+///
+/// Admins only. Filter by the kind and id of the resource changed, the actor and the action,
+/// such as `course.published`.
 #[utoipa::path(
     get,
     path = "/v1/audit-events",

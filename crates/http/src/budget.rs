@@ -144,6 +144,9 @@ fn parse(
 }
 
 /// Set a financial year's budget by pillar.
+///
+/// Admins only. One budget per financial year (1 April to 31 March), allocated by pillar in
+/// pence; a second budget for the same year is a conflict.
 #[utoipa::path(post, path = "/v1/budgets", tag = "budgets",
     request_body = BudgetInput,
     responses(
@@ -169,6 +172,9 @@ pub async fn create_budget(
 }
 
 /// Change a financial year's allocations.
+///
+/// Admins only. Replaces the year's allocations whole; commitments and spend already recorded
+/// stay.
 #[utoipa::path(put, path = "/v1/budgets/{financial_year}", tag = "budgets",
     params(("financial_year" = String, Path, description = "Like 2024-25")),
     request_body = AllocationsInput,
@@ -198,6 +204,9 @@ pub async fn replace_budget(
 }
 
 /// Every year's budget.
+///
+/// Admins and panel members: budgets are for the L&D team and the advisory panel. Each year
+/// with its allocations by pillar.
 #[utoipa::path(get, path = "/v1/budgets", tag = "budgets",
     responses(
         (status = 200, description = "The budgets, earliest year first", body = BudgetsView),
@@ -217,6 +226,9 @@ pub async fn list_budgets(
 }
 
 /// Allocated, committed, spent and remaining for each pillar and in total.
+///
+/// Admins and panel members. Approved training requests commit money; completed ones record
+/// what was spent.
 #[utoipa::path(get, path = "/v1/budgets/{financial_year}/summary", tag = "budgets",
     params(("financial_year" = String, Path, description = "Like 2024-25")),
     responses(

@@ -61,7 +61,7 @@ pub struct DeliveryView {
 /// `{webhook-id}.{webhook-timestamp}.{body}` under the provider's `whsec_` secret). A missing
 /// or bad signature, an unknown provider or a stale timestamp is 401 and nothing is stored;
 /// a webhook-id delivered before is acknowledged (`duplicate`) with no second effect.
-#[utoipa::path(post, path = "/v1/integrations/elearning/callbacks/{provider}", tag = "integrations",
+#[utoipa::path(post, operation_id = "receive_completion_callback", path = "/v1/integrations/elearning/callbacks/{provider}", tag = "integrations",
     params(
         ("provider" = String, Path, description = "The platform's name, as configured in PATHWAY_CALLBACK_SECRETS"),
         ("webhook-id" = String, Header, description = "The delivery's unique id; a replay carries the same"),

@@ -187,6 +187,9 @@ fn member_row(
 }
 
 /// Open an intake of a programme.
+///
+/// Admins only. A cohort is one intake of a leadership programme, with a start day and a
+/// capacity.
 #[utoipa::path(post, path = "/v1/cohorts", tag = "programmes",
     request_body = CohortInput,
     responses(
@@ -218,6 +221,8 @@ pub async fn create_cohort(
 }
 
 /// List cohorts, oldest first.
+///
+/// Any signed-in caller. Filter by programme.
 #[utoipa::path(get, path = "/v1/cohorts", tag = "programmes",
     params(CohortListQuery),
     responses(
@@ -240,6 +245,8 @@ pub async fn list_cohorts(
 }
 
 /// Read one cohort.
+///
+/// Any signed-in caller. Includes its status and how many members it has against its capacity.
 #[utoipa::path(get, path = "/v1/cohorts/{id}", tag = "programmes",
     params(("id" = Uuid, Path, description = "The cohort's id")),
     responses(
@@ -259,7 +266,10 @@ pub async fn get_cohort(
 }
 
 /// Add a learner to a cohort while a place is free.
-#[utoipa::path(post, path = "/v1/cohorts/{id}/members", tag = "programmes",
+///
+/// Admins only. Refused (409) when the cohort is full, closed, or the learner is already a
+/// member.
+#[utoipa::path(post, operation_id = "add_cohort_member", path = "/v1/cohorts/{id}/members", tag = "programmes",
     params(("id" = Uuid, Path, description = "The cohort's id")),
     request_body = MemberInput,
     responses(
@@ -285,7 +295,9 @@ pub async fn add_member(
 }
 
 /// A cohort's members in the order they joined.
-#[utoipa::path(get, path = "/v1/cohorts/{id}/members", tag = "programmes",
+///
+/// Admins only. Each member with the day they joined.
+#[utoipa::path(get, operation_id = "list_cohort_members", path = "/v1/cohorts/{id}/members", tag = "programmes",
     params(("id" = Uuid, Path, description = "The cohort's id")),
     responses(
         (status = 200, description = "The members", body = MembersView),
@@ -306,7 +318,9 @@ pub async fn list_members(
 }
 
 /// Remove a member and their progress. One who completed the programme stays.
-#[utoipa::path(delete, path = "/v1/cohorts/{id}/members/{learner_id}", tag = "programmes",
+///
+/// Admins only. The place is free again for someone else.
+#[utoipa::path(delete, operation_id = "remove_cohort_member", path = "/v1/cohorts/{id}/members/{learner_id}", tag = "programmes",
     params(("id" = Uuid, Path, description = "The cohort's id"), ("learner_id" = Uuid, Path, description = "The member's learner id")),
     responses(
         (status = 204, description = "Removed"),
@@ -329,7 +343,7 @@ pub async fn remove_member(
 /// Record a member's progress on a module.
 ///
 /// Modules are completed in order; completing the last records the programme's completion.
-#[utoipa::path(post, path = "/v1/cohorts/{id}/progress", tag = "programmes",
+#[utoipa::path(post, operation_id = "record_cohort_progress", path = "/v1/cohorts/{id}/progress", tag = "programmes",
     params(("id" = Uuid, Path, description = "The cohort's id")),
     request_body = ProgressInput,
     responses(
@@ -367,7 +381,10 @@ pub async fn record_progress(
 }
 
 /// The progress grid. A member sees their own row; admins see everyone's.
-#[utoipa::path(get, path = "/v1/cohorts/{id}/progress", tag = "programmes",
+///
+/// Any signed-in caller: admins see every member's row, anyone else only their own. Each row
+/// holds the member's status on each module of the programme, in order.
+#[utoipa::path(get, operation_id = "get_cohort_progress", path = "/v1/cohorts/{id}/progress", tag = "programmes",
     params(("id" = Uuid, Path, description = "The cohort's id")),
     responses(
         (status = 200, description = "The grid", body = ProgressGridView),

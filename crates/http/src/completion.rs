@@ -138,6 +138,8 @@ pub async fn record_completion(
 }
 
 /// The learning record, oldest first. Learners see their own; managers also their reports'.
+///
+/// Filter by learner, course and the days completed between. Admins see everyone's.
 #[utoipa::path(get, path = "/v1/completions", tag = "completions",
     params(CompletionListQuery),
     responses(
@@ -185,6 +187,8 @@ pub async fn list_completions(
 }
 
 /// Read one completion.
+///
+/// Learners read their own; managers their reports'; admins any.
 #[utoipa::path(get, path = "/v1/completions/{id}", tag = "completions",
     params(("id" = Uuid, Path, description = "The completion's id")),
     responses(

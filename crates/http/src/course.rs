@@ -241,6 +241,9 @@ fn ok(course: Course) -> HttpResponse {
 }
 
 /// Add a course to the catalogue, as a draft.
+///
+/// Admins only. The course starts as a `draft`: it joins the offer and the training matrix when
+/// it is published.
 #[utoipa::path(
     post,
     path = "/v1/courses",
@@ -272,6 +275,8 @@ pub async fn create_course(
 }
 
 /// Read one course.
+///
+/// Any signed-in caller. The `ETag` header carries the course's version for a later `If-Match`.
 #[utoipa::path(
     get,
     path = "/v1/courses/{id}",
@@ -293,6 +298,9 @@ pub async fn get_course(
 }
 
 /// List the catalogue, oldest first, filtered by status and any of the course's categories.
+///
+/// Any signed-in caller. Filters combine: `?status=published&pillar=essential` lists the
+/// published statutory and mandatory courses.
 #[utoipa::path(
     get,
     path = "/v1/courses",
@@ -378,6 +386,9 @@ pub async fn patch_course(
 }
 
 /// Publish a draft course into the offer. Its equality impact assessment must be completed.
+///
+/// Admins only. Every new course needs a completed equality impact assessment before it is
+/// published (409 otherwise).
 #[utoipa::path(
     post,
     path = "/v1/courses/{id}/publish",
@@ -413,6 +424,9 @@ pub async fn publish_course(
 }
 
 /// Retire a published course from the offer. Its history stays.
+///
+/// Admins only. A retired course leaves the training matrix and takes no new sessions;
+/// completions of it still count until they expire.
 #[utoipa::path(
     post,
     path = "/v1/courses/{id}/retire",

@@ -257,6 +257,8 @@ pub async fn create_evaluation(
 }
 
 /// List a panel's evaluations, oldest first.
+///
+/// Any signed-in caller. Filter by status: `draft` or `agreed`.
 #[utoipa::path(get, path = "/v1/panels/{id}/evaluations", tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id"), EvaluationListQuery),
     responses(
@@ -281,6 +283,9 @@ pub async fn list_evaluations(
 }
 
 /// Read one evaluation.
+///
+/// Any signed-in caller. Includes the evidence gathered for its scope and period: sessions run,
+/// attendance, feedback ratings and spend.
 #[utoipa::path(get, path = "/v1/panels/{id}/evaluations/{evaluation_id}", tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The panel's id"),
@@ -302,6 +307,9 @@ pub async fn get_evaluation(
 }
 
 /// Redraft an evaluation with a JSON merge patch; an agreed one cannot change (409).
+///
+/// Admins and panel members. Send the evaluation's `ETag` in `If-Match`. Changing its scope or
+/// period gathers the evidence again.
 #[utoipa::path(patch, path = "/v1/panels/{id}/evaluations/{evaluation_id}", tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The panel's id"),
@@ -352,6 +360,8 @@ pub async fn patch_evaluation(
 }
 
 /// Record that the panel agreed an evaluation at one of its meetings; it is then fixed.
+///
+/// Admins and panel members. Name the meeting (one of this panel's) that agreed it.
 #[utoipa::path(post, path = "/v1/panels/{id}/evaluations/{evaluation_id}/agree", tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The panel's id"),

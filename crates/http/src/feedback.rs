@@ -149,6 +149,8 @@ pub struct FeedbackSummariesView {
 }
 
 /// Give feedback on a session attended or a cohort module, once each.
+///
+/// A learner gives feedback only as themselves; admins may record it for a delegate.
 #[utoipa::path(post, path = "/v1/feedback", tag = "feedback",
     request_body = FeedbackInput,
     responses(
@@ -185,6 +187,8 @@ pub async fn give_feedback(
 }
 
 /// Evaluations, oldest first, by session, cohort, learner and date.
+///
+/// Admins only. Feedback feeds panel evaluations and quarterly provider reviews.
 #[utoipa::path(get, path = "/v1/feedback", tag = "feedback",
     params(FeedbackListQuery),
     responses(

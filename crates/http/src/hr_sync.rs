@@ -315,7 +315,10 @@ fn csv_rows(body: &[u8]) -> Result<Vec<HrRecord>, ApiError> {
 }
 
 /// Open a run: a full sync sent in several calls, each with `run_id`.
-#[utoipa::path(post, path = "/v1/integrations/hr/sync-runs", tag = "integrations",
+///
+/// Integration clients with `learners:sync`. A run lets an HR system send its whole workforce
+/// in several calls and then close it.
+#[utoipa::path(post, operation_id = "open_sync_run", path = "/v1/integrations/hr/sync-runs", tag = "integrations",
     params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key gets the same run")),
     responses(
         (status = 201, description = "Opened", body = RunView, headers(("Location" = String, description = "Where the run is"))),
@@ -345,7 +348,10 @@ pub async fn open_run(
 }
 
 /// Read a run of yours, with what its calls did so far.
-#[utoipa::path(get, path = "/v1/integrations/hr/sync-runs/{id}", tag = "integrations",
+///
+/// Integration clients with `learners:sync`, for runs they opened. Its counts say what the
+/// run's calls did so far.
+#[utoipa::path(get, operation_id = "get_sync_run", path = "/v1/integrations/hr/sync-runs/{id}", tag = "integrations",
     params(("id" = Uuid, Path, description = "The run's id")),
     responses(
         (status = 200, description = "The run", body = RunView),
@@ -365,7 +371,10 @@ pub async fn get_run(
 }
 
 /// Close a run: employees that none of its calls named are marked as left.
-#[utoipa::path(post, path = "/v1/integrations/hr/sync-runs/{id}/close", tag = "integrations",
+///
+/// Integration clients with `learners:sync`, for runs they opened. Employees the run did not
+/// name are marked as left; their records stay.
+#[utoipa::path(post, operation_id = "close_sync_run", path = "/v1/integrations/hr/sync-runs/{id}/close", tag = "integrations",
     params(
         ("id" = Uuid, Path, description = "The run's id"),
         ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key gets the first answer"),

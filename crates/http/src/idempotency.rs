@@ -13,6 +13,8 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 
 pub const HEADER: &str = "Idempotency-Key";
+/// The key as the contract states it: 1 to 255 visible ASCII characters.
+pub const KEY_PATTERN: &str = "^[!-~]{1,255}$";
 
 /// Runs `work` once per key: the caller's first request with a key does the work and its
 /// answer is kept; a retry gets that answer, marked `Idempotent-Replayed: true`. Without the

@@ -199,6 +199,10 @@ pub struct LeaveInput {
 }
 
 /// Create a learner: an employee or an elected member.
+///
+/// Admins only. An employee carries HR fields (department, job title, manager); an elected
+/// member carries political group, ward and committees. The email address is unique in any
+/// case.
 #[utoipa::path(
     post,
     path = "/v1/learners",
@@ -231,6 +235,8 @@ pub async fn create_learner(
 }
 
 /// Read one learner.
+///
+/// Learners read their own record; managers also their reports'; admins anyone's.
 #[utoipa::path(
     get,
     path = "/v1/learners/{id}",
@@ -259,6 +265,8 @@ pub async fn get_learner(
 }
 
 /// List learners, oldest first. Admins see all; a manager sees their reports.
+///
+/// Filter by kind, status, department, committee, political group, or a search (`q`).
 #[utoipa::path(
     get,
     path = "/v1/learners",

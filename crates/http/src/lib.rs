@@ -47,8 +47,7 @@ use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use pathway_domain::governance::YearStart;
 use pathway_persistence::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
-use utoipa::OpenApi;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::TokenKeys;
 use crate::error::{ApiError, Problem};
@@ -436,7 +435,8 @@ pub fn app(
         .service(resource("/v1/integrations/elearning/unmatched", "GET").get(xapi::list_unmatched))
         .service(resource("/health/live", "GET").get(health::live))
         .service(resource("/health/ready", "GET").get(health::ready))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()))
+        .service(resource("/openapi.json", "GET").get(spec))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(|| async {
             ApiError::NotFound("no such endpoint".into()).error_response()
@@ -446,6 +446,12 @@ pub fn app(
         .wrap(cors(&state.cors_origins))
         .wrap(state.metrics)
         .wrap(TracingLogger::<RequestSpan>::new())
+}
+
+async fn spec() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(openapi::SERVED.clone())
 }
 
 /// A path and the methods it answers; any other method gets 405 with an `Allow` header.

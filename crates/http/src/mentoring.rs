@@ -90,6 +90,8 @@ pub struct EndInput {
 }
 
 /// Pair two learners for coaching, mentoring or reverse mentoring.
+///
+/// Admins only. A mentor and a mentee, two different learners, and the kind of partnership.
 #[utoipa::path(post, path = "/v1/mentoring-partnerships", tag = "mentoring",
     request_body = PartnershipInput,
     responses(
@@ -121,6 +123,8 @@ pub async fn create_partnership(
 }
 
 /// Partnerships, oldest first. A learner sees the ones they are in.
+///
+/// Filter by kind, status and learner; admins see every partnership.
 #[utoipa::path(get, path = "/v1/mentoring-partnerships", tag = "mentoring",
     params(PartnershipListQuery),
     responses(
@@ -161,6 +165,8 @@ pub async fn list_partnerships(
 }
 
 /// End a partnership.
+///
+/// Admins only. Records the day it ended, today unless `ended_on` says otherwise.
 #[utoipa::path(post, path = "/v1/mentoring-partnerships/{id}/end", tag = "mentoring",
     params(("id" = Uuid, Path, description = "The partnership's id")),
     request_body = EndInput,

@@ -122,6 +122,9 @@ fn ok(status: StatusCode, assessment: NeedsAssessment) -> HttpResponse {
 }
 
 /// Open a needs-assessment round: who is consulted, when, on which subject areas.
+///
+/// Admins and panel members. A round consults elected members, senior officers or both on the
+/// subject areas offered, and on their accessibility needs.
 #[utoipa::path(post, path = "/v1/needs-assessments", tag = "governance",
     request_body = RoundInput,
     responses(
@@ -148,6 +151,8 @@ pub async fn create_assessment(
 }
 
 /// List needs-assessment rounds, oldest first.
+///
+/// Any signed-in caller. Each round with its dates and subject areas.
 #[utoipa::path(get, path = "/v1/needs-assessments", tag = "governance",
     params(ListQuery),
     responses(
@@ -170,6 +175,8 @@ pub async fn list_assessments(
 }
 
 /// Read one needs-assessment round.
+///
+/// Any signed-in caller. The round's dates, audience and subject areas.
 #[utoipa::path(get, path = "/v1/needs-assessments/{id}", tag = "governance",
     params(("id" = Uuid, Path, description = "The round's id")),
     responses(
@@ -190,6 +197,9 @@ pub async fn get_assessment(
 }
 
 /// Change a round with a JSON merge patch: its dates, title, audience or subject areas.
+///
+/// Admins and panel members. Send the round's `ETag` in `If-Match`. Once anyone has answered,
+/// subject areas can be added but not removed.
 #[utoipa::path(patch, path = "/v1/needs-assessments/{id}", tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The round's id"),
@@ -322,7 +332,7 @@ impl From<Response> for ResponseView {
 ///
 /// One response per learner per round: answering again replaces the earlier answer (200);
 /// the first answer is 201. A learner answers for themselves; an admin may key in anyone's.
-#[utoipa::path(post, path = "/v1/needs-assessments/{id}/responses", tag = "governance",
+#[utoipa::path(post, operation_id = "respond_to_assessment", path = "/v1/needs-assessments/{id}/responses", tag = "governance",
     params(("id" = Uuid, Path, description = "The round's id")),
     request_body = ResponseInput,
     responses(
@@ -392,7 +402,9 @@ pub async fn respond(
 }
 
 /// List a round's responses, in learner id order: panel members and admins only.
-#[utoipa::path(get, path = "/v1/needs-assessments/{id}/responses", tag = "governance",
+///
+/// Admins and panel members. Each response's ranked subject areas and accessibility needs.
+#[utoipa::path(get, operation_id = "list_assessment_responses", path = "/v1/needs-assessments/{id}/responses", tag = "governance",
     params(("id" = Uuid, Path, description = "The round's id"), ListQuery),
     responses(
         (status = 200, description = "A page of responses", body = PageView<ResponseView>),
@@ -417,7 +429,9 @@ pub async fn list_responses(
 }
 
 /// Read one learner's response: your own, or anyone's for panel members and admins.
-#[utoipa::path(get, path = "/v1/needs-assessments/{id}/responses/{learner_id}", tag = "governance",
+///
+/// A learner reads their own response; admins and panel members anyone's.
+#[utoipa::path(get, operation_id = "get_assessment_response", path = "/v1/needs-assessments/{id}/responses/{learner_id}", tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The round's id"),
         ("learner_id" = Uuid, Path, description = "The learner who answered"),
@@ -569,7 +583,10 @@ impl From<Summary> for SummaryView {
 }
 
 /// A round's summary: response rates, subject areas by demand, and accessibility needs.
-#[utoipa::path(get, path = "/v1/needs-assessments/{id}/summary", tag = "governance",
+///
+/// Admins and panel members. Response rates by audience, subject areas ranked by demand, and
+/// the accessibility needs named most.
+#[utoipa::path(get, operation_id = "summarise_assessment", path = "/v1/needs-assessments/{id}/summary", tag = "governance",
     params(("id" = Uuid, Path, description = "The round's id")),
     responses(
         (status = 200, description = "The summary", body = SummaryView),

@@ -1,6 +1,10 @@
 //! The contract: generated from the handlers' annotations, committed as openapi/openapi.json.
 
+use std::sync::LazyLock;
+
+use actix_web::web::Bytes;
 use pathway_domain::api_client::Scope;
+use serde_json::{Value, json};
 use utoipa::openapi::security::{
     ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
 };
@@ -8,8 +12,9 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     api_client, audit, budget, callback, cohort, completion, compliance, course, error, evaluation,
-    feedback, health, hr_sync, learner, mentoring, needs_assessment, oauth, panel, programme,
-    report, requirement, responses, scim, session, training_matrix, training_request, xapi,
+    feedback, health, hr_sync, idempotency, learner, mentoring, merge_patch, needs_assessment,
+    oauth, page, panel, precondition, programme, report, requirement, responses, scim, session,
+    training_matrix, training_request, xapi,
 };
 
 #[derive(OpenApi)]
@@ -24,7 +29,9 @@ use crate::{
             Authenticate with `Authorization: Bearer <JWT>`; roles are `admin`, `manager`, `learner` and \
             `panel_member`, and a person's `sub` is their learner id.",
         license(name = "MIT", identifier = "MIT"),
+        contact(name = "The council's Learning and Development team"),
     ),
+    servers((url = "/", description = "The server this contract is served from")),
     paths(
         learner::create_learner,
         learner::list_learners,
@@ -238,11 +245,91 @@ impl Modify for BearerToken {
     }
 }
 
+/// The contract as committed and served: what the annotations generate, with the merge-patch
+/// bodies and the conventions every operation shares applied once, here.
+pub fn document() -> Value {
+    let mut spec = serde_json::to_value(ApiDoc::openapi()).expect("the generated spec serialises");
+    merge_patch::document(&mut spec);
+    conventions(&mut spec);
+    pages_refer_to_their_items(&mut spec);
+    spec
+}
+
+/// utoipa writes a generic page's items out in full; where they are a named schema, refer to
+/// it instead, so a typed client has one type for a learner whether it was listed or read.
+fn pages_refer_to_their_items(spec: &mut Value) {
+    let Some(schemas) = spec["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    let named: Vec<(String, String)> = schemas
+        .keys()
+        .filter_map(|page| Some((page.clone(), page.strip_prefix("PageView_")?.to_owned())))
+        .filter(|(_, item)| schemas.contains_key(item))
+        .collect();
+    for (page, item) in named {
+        if schemas[&page]["properties"]["items"]["items"] == schemas[&item] {
+            schemas[&page]["properties"]["items"]["items"] =
+                json!({"$ref": format!("#/components/schemas/{item}")});
+        }
+    }
+}
+
 /// The spec as committed: pretty JSON with a trailing newline.
 pub fn json() -> String {
-    let mut spec = ApiDoc::openapi()
-        .to_pretty_json()
-        .expect("the generated spec serialises");
+    let mut spec = serde_json::to_string_pretty(&document()).expect("the spec serialises");
     spec.push('\n');
     spec
+}
+
+/// `/openapi.json`, built once: the contract does not change while the process runs.
+pub static SERVED: LazyLock<Bytes> =
+    LazyLock::new(|| Bytes::from(serde_json::to_vec(&document()).expect("the spec serialises")));
+
+/// The parameters whose form is the same wherever they appear: a list's `cursor`, the
+/// `If-Match` and `Idempotency-Key` headers, xAPI's version header. Stated here once, from
+/// the constants the server checks them against; an `If-Match` that is no entity tag is a 400.
+fn conventions(spec: &mut Value) {
+    let rule = |name: &str| match name {
+        "cursor" => Some((page::CURSOR_PATTERN, "AZpX0d9kd0qV1m3oXk2vJg")),
+        "If-Match" => Some((precondition::IF_MATCH_PATTERN, "\"3\"")),
+        "Idempotency-Key" => Some((
+            idempotency::KEY_PATTERN,
+            "7f9c2ba4-e88f-4b36-8a3c-61e8c1d1a6f0",
+        )),
+        xapi::VERSION_HEADER => Some((xapi::VERSION_PATTERN, "1.0.3")),
+        _ => None,
+    };
+    let operations = spec["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut());
+    for operation in operations {
+        let mut conditional = false;
+        let parameters = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut);
+        for parameter in parameters.into_iter().flatten() {
+            // xAPI's cursor is its own: a number, as `more` links carry it.
+            let text = parameter["schema"]["type"] == "string"
+                || parameter["schema"]["type"] == json!(["string", "null"]);
+            let Some((pattern, example)) = parameter["name"].as_str().and_then(rule) else {
+                continue;
+            };
+            if text {
+                conditional |= parameter["name"] == "If-Match";
+                let pattern = match parameter["required"] {
+                    Value::Bool(true) => pattern,
+                    _ if parameter["name"] == "If-Match" => precondition::OPTIONAL_IF_MATCH_PATTERN,
+                    _ => pattern,
+                };
+                parameter["schema"] = json!({"type": "string", "pattern": pattern});
+                parameter["example"] = json!(example);
+            }
+        }
+        if conditional && operation["responses"]["400"].is_null() {
+            operation["responses"]["400"] = json!({"$ref": "#/components/responses/BadRequest"});
+        }
+    }
 }

@@ -12,6 +12,9 @@ use crate::error::ApiError;
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 500;
+/// A cursor as this API issues it: an id in unpadded URL-safe base64. Its last character
+/// carries four bits that are always zero, so only these 22-character strings decode.
+pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]{21}[AQgw]$";
 
 /// One page of a list. Pass `next_cursor` back as `?cursor=` for the next page; it is null on
 /// the last page.
@@ -90,5 +93,21 @@ mod tests {
             request(None, Some("not-a-cursor")),
             Err(ApiError::Malformed(_))
         ));
+        assert!(matches!(
+            request(None, Some("AAAAAAAAAAAAAAAAAAAAAB")),
+            Err(ApiError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn every_cursor_the_contract_allows_is_read() {
+        for cursor in [
+            "AAAAAAAAAAAAAAAAAAAAAA",
+            "_-_-_-_-_-_-_-_-_-_-_w",
+            "ZZZZZZZZZZZZZZZZZZZZZQ",
+            "0123456789abcdefghijkg",
+        ] {
+            assert!(request(None, Some(cursor)).is_ok(), "{cursor}");
+        }
     }
 }

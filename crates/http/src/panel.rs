@@ -104,6 +104,9 @@ pub struct ListQuery {
 }
 
 /// Set up an advisory panel.
+///
+/// Admins and panel members. The panel's name and what it advises on; members and meetings are
+/// added after.
 #[utoipa::path(post, path = "/v1/panels", tag = "governance",
     request_body = PanelInput,
     responses(
@@ -130,6 +133,8 @@ pub async fn create_panel(
 }
 
 /// List panels, oldest first.
+///
+/// Any signed-in caller.
 #[utoipa::path(get, path = "/v1/panels", tag = "governance",
     params(ListQuery),
     responses(
@@ -152,6 +157,8 @@ pub async fn list_panels(
 }
 
 /// Read one panel.
+///
+/// Any signed-in caller. The `ETag` header carries its version for a later `If-Match`.
 #[utoipa::path(get, path = "/v1/panels/{id}", tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id")),
     responses(
@@ -174,6 +181,8 @@ pub async fn get_panel(
 }
 
 /// Change a panel with a JSON merge patch of its writable fields.
+///
+/// Admins and panel members. Send the panel's `ETag` in `If-Match`.
 #[utoipa::path(patch, path = "/v1/panels/{id}", tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The panel's id"),
@@ -284,7 +293,10 @@ fn member_ok(status: StatusCode, member: PanelMember) -> HttpResponse {
 }
 
 /// Seat an elected member or an officer on the panel.
-#[utoipa::path(post, path = "/v1/panels/{id}/members", tag = "governance",
+///
+/// Admins and panel members. Seats count towards the composition check: every political group
+/// must be represented.
+#[utoipa::path(post, operation_id = "add_panel_member", path = "/v1/panels/{id}/members", tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id")),
     request_body = NewMemberInput,
     responses(
@@ -319,7 +331,9 @@ pub async fn add_member(
 }
 
 /// List a panel's seats, past and present, in the order they were filled.
-#[utoipa::path(get, path = "/v1/panels/{id}/members", tag = "governance",
+///
+/// Any signed-in caller. A seat with `left_on` in the past is a former member.
+#[utoipa::path(get, operation_id = "list_panel_members", path = "/v1/panels/{id}/members", tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id"), ListQuery),
     responses(
         (status = 200, description = "A page of seats", body = PageView<PanelMemberView>),
@@ -343,7 +357,9 @@ pub async fn list_members(
 }
 
 /// Change a seat with a JSON merge patch: its role, or `left_on` when someone leaves.
-#[utoipa::path(patch, path = "/v1/panels/{id}/members/{member_id}", tag = "governance",
+///
+/// Admins and panel members. Send the seat's `ETag` in `If-Match`.
+#[utoipa::path(patch, operation_id = "patch_panel_member", path = "/v1/panels/{id}/members/{member_id}", tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The panel's id"),
         ("member_id" = Uuid, Path, description = "The seat's id"),
@@ -496,6 +512,9 @@ pub struct MeetingListQuery {
 }
 
 /// Record a meeting of the panel: its day, agenda, who came, minutes and decisions.
+///
+/// Admins and panel members. The panel must meet at least twice each municipal year (May to
+/// May); meetings count towards that check.
 #[utoipa::path(post, path = "/v1/panels/{id}/meetings", tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id")),
     request_body = MeetingInput,
@@ -530,6 +549,8 @@ pub async fn create_meeting(
 }
 
 /// List a panel's meetings in the order they were recorded, optionally of one municipal year.
+///
+/// Any signed-in caller. `?municipal_year=2026-27` lists the meetings of one year.
 #[utoipa::path(get, path = "/v1/panels/{id}/meetings", tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id"), MeetingListQuery),
     responses(
@@ -561,6 +582,8 @@ pub async fn list_meetings(
 }
 
 /// Read one meeting.
+///
+/// Any signed-in caller. The `ETag` header carries its version for a later `If-Match`.
 #[utoipa::path(get, path = "/v1/panels/{id}/meetings/{meeting_id}", tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The panel's id"),
@@ -584,6 +607,8 @@ pub async fn get_meeting(
 }
 
 /// Change a meeting's record with a JSON merge patch, to add minutes or decisions after it.
+///
+/// Admins and panel members. Send the meeting's `ETag` in `If-Match`.
 #[utoipa::path(patch, path = "/v1/panels/{id}/meetings/{meeting_id}", tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The panel's id"),

@@ -94,6 +94,9 @@ pub struct ProgrammeListQuery {
 }
 
 /// Create a leadership programme with its modules in order.
+///
+/// Admins only. A programme, such as Leading Others, with its modules in order; cohorts are its
+/// intakes.
 #[utoipa::path(post, path = "/v1/programmes", tag = "programmes",
     request_body = ProgrammeInput,
     responses(
@@ -125,6 +128,8 @@ pub async fn create_programme(
 }
 
 /// List programmes, oldest first.
+///
+/// Any signed-in caller.
 #[utoipa::path(get, path = "/v1/programmes", tag = "programmes",
     params(ProgrammeListQuery),
     responses(
@@ -147,6 +152,8 @@ pub async fn list_programmes(
 }
 
 /// Read one programme.
+///
+/// Any signed-in caller. Includes its modules in order.
 #[utoipa::path(get, path = "/v1/programmes/{id}", tag = "programmes",
     params(("id" = Uuid, Path, description = "The programme's id")),
     responses(

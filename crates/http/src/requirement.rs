@@ -146,6 +146,10 @@ fn ok(requirement: Requirement) -> HttpResponse {
 }
 
 /// Require a course of the learners a selector matches.
+///
+/// Admins only. A selector names the learners (all, members, employees, a committee, a
+/// responsibility, a job title or department) and the due period counts from when they start or
+/// join.
 #[utoipa::path(post, path = "/v1/requirements", tag = "compliance",
     request_body = RequirementInput,
     responses(
@@ -172,6 +176,8 @@ pub async fn create_requirement(
 }
 
 /// List requirements, oldest first.
+///
+/// Any signed-in caller. Filter by course and by the kind of selector.
 #[utoipa::path(get, path = "/v1/requirements", tag = "compliance",
     params(RequirementListQuery),
     responses(
@@ -199,6 +205,8 @@ pub async fn list_requirements(
 }
 
 /// Read one requirement.
+///
+/// Any signed-in caller. The `ETag` header carries its version for a later `If-Match`.
 #[utoipa::path(get, path = "/v1/requirements/{id}", tag = "compliance",
     params(("id" = Uuid, Path, description = "The requirement's id")),
     responses(
@@ -261,6 +269,8 @@ pub async fn patch_requirement(
 }
 
 /// Delete a requirement; it no longer counts in any figure, past days included.
+///
+/// Admins only. Completions of the course stay in the learning record.
 #[utoipa::path(delete, path = "/v1/requirements/{id}", tag = "compliance",
     params(
         ("id" = Uuid, Path, description = "The requirement's id"),

@@ -234,6 +234,8 @@ fn may_act_for(caller: &Caller, learner_id: Uuid) -> Result<(), ApiError> {
 }
 
 /// Schedule a session of a published course.
+///
+/// Admins only. A session needs a place or an online link, and its end after its start.
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions",
     request_body = SessionInput,
     responses(
@@ -260,6 +262,8 @@ pub async fn create_session(
 }
 
 /// List sessions, oldest first, by course, status and start time.
+///
+/// Any signed-in caller. Filter by course, status and a start-time window.
 #[utoipa::path(get, path = "/v1/sessions", tag = "sessions",
     params(SessionListQuery),
     responses(
@@ -289,6 +293,8 @@ pub async fn list_sessions(
 }
 
 /// Read one session.
+///
+/// Any signed-in caller. The `ETag` header carries its version for a later `If-Match`.
 #[utoipa::path(get, path = "/v1/sessions/{id}", tag = "sessions",
     params(("id" = Uuid, Path, description = "The session's id")),
     responses(
@@ -351,6 +357,8 @@ pub async fn patch_session(
 }
 
 /// Cancel a scheduled session and every booking on it.
+///
+/// Admins only. Every booking and waitlist place on it is cancelled too.
 #[utoipa::path(post, path = "/v1/sessions/{id}/cancel", tag = "sessions",
     params(
         ("id" = Uuid, Path, description = "The session's id"),
@@ -382,6 +390,9 @@ pub async fn cancel_session(
 }
 
 /// Book a learner onto a session, or put them on its waitlist when it is full.
+///
+/// A learner books their own place; admins book anyone. A full session puts the learner on its
+/// waitlist, in order.
 #[utoipa::path(post, path = "/v1/sessions/{id}/bookings", tag = "sessions",
     params(("id" = Uuid, Path, description = "The session's id")),
     request_body = BookingInput,
@@ -415,6 +426,8 @@ pub async fn create_booking(
 }
 
 /// A session's bookings in the order they were made. Learners see only their own.
+///
+/// Admins see every booking; a learner only their own.
 #[utoipa::path(get, path = "/v1/sessions/{id}/bookings", tag = "sessions",
     params(("id" = Uuid, Path, description = "The session's id"), BookingListQuery),
     responses(
@@ -448,6 +461,8 @@ pub async fn list_bookings(
 }
 
 /// Cancel a booking. A freed seat goes to the first learner on the waitlist.
+///
+/// A learner cancels their own place; admins anyone's.
 #[utoipa::path(delete, path = "/v1/sessions/{id}/bookings/{booking_id}", tag = "sessions",
     params(
         ("id" = Uuid, Path, description = "The session's id"),

@@ -185,6 +185,9 @@ pub struct SupporterInput {
 }
 
 /// Fill in the pro-forma, as a draft.
+///
+/// A learner asks for themselves; admins may name the requester. `one_off` is external
+/// training; `additional` is training not in the offer, which others may co-sign.
 #[utoipa::path(post, path = "/v1/training-requests", tag = "training requests",
     request_body = RequestInput,
     responses(
@@ -277,6 +280,8 @@ pub async fn list_requests(
 }
 
 /// Read one request with its history.
+///
+/// Requesters read their own, managers their reports', admins and panel members any.
 #[utoipa::path(get, path = "/v1/training-requests/{id}", tag = "training requests",
     params(("id" = Uuid, Path, description = "The request's id")),
     responses(
@@ -339,12 +344,14 @@ async fn check_may(
     }
 }
 
-/// An action's optional body: none, or an ActionBody.
+/// An action's optional body: none, `null`, or an ActionBody.
 fn action_body(body: &[u8]) -> Result<ActionBody, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(ActionBody::default());
     }
-    serde_json::from_slice(body).map_err(|e| json_error(&e))
+    serde_json::from_slice::<Option<ActionBody>>(body)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| json_error(&e))
 }
 
 async fn act(
@@ -373,8 +380,10 @@ async fn act(
 }
 
 macro_rules! action_endpoint {
-    ($name:ident, $action:expr, $path:literal, $summary:literal, $conflict:literal) => {
+    ($name:ident, $action:expr, $path:literal, $summary:literal, $description:literal, $conflict:literal) => {
         #[doc = $summary]
+        #[doc = ""]
+        #[doc = $description]
         #[utoipa::path(post, path = $path, tag = "training requests",
             params(("id" = Uuid, Path, description = "The request's id")),
             request_body(content = Option<ActionBody>, description = "Optional: a reason, an admin's override_reason, the actual_cost_pence"),
@@ -400,6 +409,7 @@ action_endpoint!(
     RequestAction::Submit,
     "/v1/training-requests/{id}/submit",
     "Submit a draft to Members Services.",
+    "The requester submits their own draft.",
     "The request is not a draft; the problem says what its status allows"
 );
 action_endpoint!(
@@ -407,6 +417,7 @@ action_endpoint!(
     RequestAction::Approve,
     "/v1/training-requests/{id}/approve",
     "Approve a submitted request, committing its estimated cost to the budget.",
+    "An elected member's request is approved by an admin (Members Services), an employee's by their manager or an admin; never by the requester.",
     "Not submitted, or approving would overspend the pillar's budget for the year (an admin may pass override_reason)"
 );
 action_endpoint!(
@@ -414,6 +425,7 @@ action_endpoint!(
     RequestAction::Reject,
     "/v1/training-requests/{id}/reject",
     "Reject a submitted request, with a reason.",
+    "Whoever may approve it may reject it; the reason is kept in its history.",
     "The request is not submitted; the problem says what its status allows"
 );
 action_endpoint!(
@@ -421,6 +433,7 @@ action_endpoint!(
     RequestAction::Withdraw,
     "/v1/training-requests/{id}/withdraw",
     "Withdraw a submitted request.",
+    "The requester withdraws their own request before a decision.",
     "The request is not submitted; the problem says what its status allows"
 );
 action_endpoint!(
@@ -428,6 +441,7 @@ action_endpoint!(
     RequestAction::Book,
     "/v1/training-requests/{id}/book",
     "Record that approved training is booked.",
+    "Admins only. The commitment to the budget stays until the training is completed or cancelled.",
     "The request is not approved; the problem says what its status allows"
 );
 action_endpoint!(
@@ -435,6 +449,7 @@ action_endpoint!(
     RequestAction::Complete,
     "/v1/training-requests/{id}/complete",
     "Complete booked training at its actual cost.",
+    "Admins only. Send `actual_cost_pence`: the commitment becomes spend.",
     "The request is not booked; the problem says what its status allows"
 );
 action_endpoint!(
@@ -442,10 +457,13 @@ action_endpoint!(
     RequestAction::Cancel,
     "/v1/training-requests/{id}/cancel",
     "Cancel approved or booked training, releasing its commitment.",
+    "Admins only. The request's commitment is released back to the budget.",
     "The request is not approved or booked"
 );
 
 /// Co-sign an additional request. Enough supporters make it ready for the advisory panel.
+///
+/// A learner signs only as themselves; admins may sign for a learner.
 #[utoipa::path(post, path = "/v1/training-requests/{id}/supporters", tag = "training requests",
     params(("id" = Uuid, Path, description = "The request's id")),
     request_body = SupporterInput,

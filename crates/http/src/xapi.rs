@@ -25,6 +25,8 @@ use crate::{idempotency, oauth};
 
 /// The header every xAPI request and response carries.
 pub const VERSION_HEADER: &str = "X-Experience-API-Version";
+/// The versions this LRS takes: 1.0 and any 1.0.x, as the contract states them.
+pub const VERSION_PATTERN: &str = r"^1\.0(\.[0-9]+)?$";
 /// The largest statement batch body: 100 statements of a few kilobytes, with room to spare.
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// Statements per page unless the client asks for fewer; `limit=0` asks for this many.
@@ -76,7 +78,7 @@ fn check_version(req: &HttpRequest) -> Result<(), ApiError> {
         .get(VERSION_HEADER)
         .and_then(|v| v.to_str().ok());
     match version {
-        Some(v) if v.starts_with("1.0") => Ok(()),
+        Some(v) if speaks(v) => Ok(()),
         Some(v) => Err(ApiError::Malformed(format!(
             "{VERSION_HEADER} {v} is not supported; this LRS speaks 1.0.3"
         ))),
@@ -84,6 +86,14 @@ fn check_version(req: &HttpRequest) -> Result<(), ApiError> {
             "send the {VERSION_HEADER} header (1.0.3)"
         ))),
     }
+}
+
+/// 1.0 or 1.0.x: xAPI's patch versions are compatible (communication s3.3).
+fn speaks(version: &str) -> bool {
+    version == "1.0"
+        || version
+            .strip_prefix("1.0.")
+            .is_some_and(|patch| !patch.is_empty() && patch.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn statements_in(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
@@ -165,15 +175,15 @@ pub struct StatementDoc {
     /// An Activity (the default), Agent, Group, StatementRef or SubStatement.
     #[schema(value_type = Object)]
     pub object: Value,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, required = false)]
     pub result: Option<Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, required = false)]
     pub context: Option<Value>,
     pub timestamp: Option<String>,
     /// Set by the LRS.
     pub stored: Option<String>,
     /// Set by the LRS: the API client that sent the statement.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, required = false)]
     pub authority: Option<Value>,
     pub version: Option<String>,
 }
@@ -199,6 +209,17 @@ pub struct StatementResult {
     pub more: String,
 }
 
+/// What a read answers: by `statementId` or `voidedStatementId`, the statement itself; for a
+/// query, a page of statements.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(example = json!({"statements": [], "more": ""}))]
+pub enum StatementsRead {
+    #[schema(value_type = StatementDoc)]
+    One(Value),
+    Page(StatementResult),
+}
+
 /// The LRS's version.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"version": ["1.0.3"]}))]
@@ -207,7 +228,9 @@ pub struct About {
 }
 
 /// Which versions of xAPI this LRS speaks; no credentials needed.
-#[utoipa::path(get, path = "/xapi/about", tag = "xapi",
+///
+/// A client asks before it sends statements (xAPI 1.0.3 communication s7.7).
+#[utoipa::path(get, operation_id = "get_xapi_about", path = "/xapi/about", tag = "xapi",
     responses((status = 200, description = "The versions", body = About)),
     security(()))]
 pub async fn about() -> Json<About> {
@@ -227,7 +250,7 @@ pub async fn about() -> Json<About> {
 /// completion. An id already stored with the same statement is accepted again; with a
 /// different one, 409. Needs `xapi:write`: HTTP Basic with an API client's id and secret,
 /// or a token.
-#[utoipa::path(post, path = "/xapi/statements", tag = "xapi",
+#[utoipa::path(post, operation_id = "post_xapi_statements", path = "/xapi/statements", tag = "xapi",
     params(
         ("X-Experience-API-Version" = String, Header, description = "1.0.3"),
         ("Idempotency-Key" = Option<String>, Header, description = "Any unique string of up to 255 characters: a retry with the same key and body gets the first answer"),
@@ -282,7 +305,7 @@ pub struct PutQuery {
 ///
 /// As `POST /xapi/statements` for one statement; the body's `id`, if any, must equal
 /// `statementId`. Sending the same statement again is accepted with no second effect.
-#[utoipa::path(put, path = "/xapi/statements", tag = "xapi",
+#[utoipa::path(put, operation_id = "put_xapi_statement", path = "/xapi/statements", tag = "xapi",
     params(
         PutQuery,
         ("X-Experience-API-Version" = String, Header, description = "1.0.3"),
@@ -352,13 +375,13 @@ pub struct GetQuery {
 /// By `statementId` or `voidedStatementId`, one statement; otherwise a page of statements,
 /// newest first, without voided ones, with `more` pointing at the next page. Needs
 /// `xapi:read`: HTTP Basic with an API client's id and secret, or a token.
-#[utoipa::path(get, path = "/xapi/statements", tag = "xapi",
+#[utoipa::path(get, operation_id = "get_xapi_statements", path = "/xapi/statements", tag = "xapi",
     params(
         GetQuery,
         ("X-Experience-API-Version" = String, Header, description = "1.0.3"),
     ),
     responses(
-        (status = 200, description = "The statement (by id) or a page of them (a query)", body = StatementResult,
+        (status = 200, description = "The statement (by id) or a page of them (a query)", body = StatementsRead,
             headers(("X-Experience-API-Consistent-Through" = String, description = "Every statement stored until this instant is in the answer"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
@@ -405,7 +428,7 @@ pub async fn get_statements(
         let statement = store::get(&db, id, voided).await?;
         return Ok(HttpResponse::Ok()
             .insert_header(("X-Experience-API-Consistent-Through", consistent))
-            .json(statement));
+            .json(StatementsRead::One(statement)));
     }
     let instant = |raw: &Option<String>, name: &str| -> Result<Option<DateTime<Utc>>, ApiError> {
         raw.as_ref()
@@ -448,7 +471,7 @@ pub async fn get_statements(
     let more = next.map_or_else(String::new, |cursor| more_link(&req, cursor));
     Ok(HttpResponse::Ok()
         .insert_header(("X-Experience-API-Consistent-Through", consistent))
-        .json(StatementResult { statements, more }))
+        .json(StatementsRead::Page(StatementResult { statements, more })))
 }
 
 /// Filters of xAPI's statement query this LRS does not apply are refused rather than
@@ -538,7 +561,7 @@ impl From<Unmatched> for UnmatchedView {
 /// Each is applied, and leaves this list, as soon as the mapping appears: a learner with the
 /// actor's email address or HR reference, or a course with the activity's
 /// `xapi_activity_id`. Needs `xapi:read` (or an admin).
-#[utoipa::path(get, path = "/v1/integrations/elearning/unmatched", tag = "integrations",
+#[utoipa::path(get, operation_id = "list_unmatched_statements", path = "/v1/integrations/elearning/unmatched", tag = "integrations",
     params(UnmatchedQuery),
     responses(
         (status = 200, description = "A page of waiting statements, in statement id order", body = PageView<UnmatchedView>),
@@ -559,4 +582,21 @@ pub async fn list_unmatched(
         store::unmatched(&db, page).await?,
         UnmatchedView::from,
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::speaks;
+
+    #[test]
+    fn the_lrs_speaks_1_0_and_its_patch_versions_only() {
+        for version in ["1.0", "1.0.0", "1.0.3", "1.0.12"] {
+            assert!(speaks(version), "{version}");
+        }
+        for version in [
+            "", "1", "1.0.", "1.0abc", "1.0.3a", "1.1.0", "0.95", "2.0.0",
+        ] {
+            assert!(!speaks(version), "{version}");
+        }
+    }
 }

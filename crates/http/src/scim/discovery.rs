@@ -212,7 +212,10 @@ pub struct ScimSchemaList {
 }
 
 /// What this SCIM service provider supports.
-#[utoipa::path(get, path = "/scim/v2/ServiceProviderConfig", tag = "scim",
+///
+/// Clients with `learners:sync`. PATCH and filters are supported; bulk, sorting, ETags and
+/// password changes are not.
+#[utoipa::path(get, operation_id = "get_scim_service_provider_config", path = "/scim/v2/ServiceProviderConfig", tag = "scim",
     responses(
         (status = 200, description = "The configuration", body = ScimServiceProviderConfig, content_type = "application/scim+json"),
         (status = 401, response = ScimUnauthorized),
@@ -255,7 +258,10 @@ pub async fn service_provider_config(_: Provisioner, req: HttpRequest) -> HttpRe
 }
 
 /// The resource types: User.
-#[utoipa::path(get, path = "/scim/v2/ResourceTypes", tag = "scim",
+///
+/// Clients with `learners:sync`. Pathway provisions one resource type: User, with the
+/// enterprise extension.
+#[utoipa::path(get, operation_id = "list_scim_resource_types", path = "/scim/v2/ResourceTypes", tag = "scim",
     responses(
         (status = 200, description = "The resource types", body = ScimResourceTypeList, content_type = "application/scim+json"),
         (status = 401, response = ScimUnauthorized),
@@ -277,7 +283,9 @@ pub async fn list_resource_types(_: Provisioner, req: HttpRequest) -> HttpRespon
 }
 
 /// One resource type.
-#[utoipa::path(get, path = "/scim/v2/ResourceTypes/{id}", tag = "scim",
+///
+/// Clients with `learners:sync`. `User` is the only one.
+#[utoipa::path(get, operation_id = "get_scim_resource_type", path = "/scim/v2/ResourceTypes/{id}", tag = "scim",
     params(("id" = String, Path, description = "`User`")),
     responses(
         (status = 200, description = "The resource type", body = ScimResourceType, content_type = "application/scim+json"),
@@ -300,7 +308,9 @@ pub async fn get_resource_type(
 }
 
 /// The schemas of the User resource and its enterprise extension.
-#[utoipa::path(get, path = "/scim/v2/Schemas", tag = "scim",
+///
+/// Clients with `learners:sync`. Describes exactly the attributes Pathway keeps.
+#[utoipa::path(get, operation_id = "list_scim_schemas", path = "/scim/v2/Schemas", tag = "scim",
     responses(
         (status = 200, description = "The schemas", body = ScimSchemaList, content_type = "application/scim+json"),
         (status = 401, response = ScimUnauthorized),
@@ -323,7 +333,9 @@ pub async fn list_schemas(_: Provisioner, req: HttpRequest) -> HttpResponse {
 }
 
 /// One schema, by its URN.
-#[utoipa::path(get, path = "/scim/v2/Schemas/{id}", tag = "scim",
+///
+/// Clients with `learners:sync`. The core User schema or the enterprise extension.
+#[utoipa::path(get, operation_id = "get_scim_schema", path = "/scim/v2/Schemas/{id}", tag = "scim",
     params(("id" = String, Path, description = "The schema's URN")),
     responses(
         (status = 200, description = "The schema", body = ScimSchema, content_type = "application/scim+json"),

@@ -249,7 +249,7 @@ pub struct ScimListResponse {
 /// Every learner is a SCIM user, including those entered by hand or by the bulk HR sync (their
 /// `userName` is their email address until a provider gives them one); users the provider
 /// deleted are not listed. Needs the `learners:sync` scope (or an admin).
-#[utoipa::path(get, path = "/scim/v2/Users", tag = "scim", params(ListQuery),
+#[utoipa::path(get, operation_id = "list_scim_users", path = "/scim/v2/Users", tag = "scim", params(ListQuery),
     responses(
         (status = 200, description = "A page of users", body = ScimListResponse, content_type = "application/scim+json"),
         (status = 400, description = "An unsupported or malformed filter (`invalidFilter`)", body = ScimError, content_type = "application/scim+json"),
@@ -291,7 +291,9 @@ pub async fn list_users(
 }
 
 /// Read a user.
-#[utoipa::path(get, path = "/scim/v2/Users/{id}", tag = "scim",
+///
+/// Clients with `learners:sync`. `attributes` and `excludedAttributes` choose what is returned.
+#[utoipa::path(get, operation_id = "get_scim_user", path = "/scim/v2/Users/{id}", tag = "scim",
     params(("id" = Uuid, Path, description = "The user's id: the learner's id"), ProjectionQuery),
     responses(
         (status = 200, description = "The user", body = ScimUserView, content_type = "application/scim+json"),
@@ -323,7 +325,7 @@ pub async fn get_user(
 /// provider deleted and now sends again (same email address or employeeNumber: a rehire) is
 /// the same learner, who carries on with their record. With an `Idempotency-Key`, a retry
 /// gets the first answer rather than a 409.
-#[utoipa::path(post, path = "/scim/v2/Users", tag = "scim",
+#[utoipa::path(post, operation_id = "create_scim_user", path = "/scim/v2/Users", tag = "scim",
     params(("Idempotency-Key" = Option<String>, Header, description = "Any unique string of up to 255 characters: a retry with the same key and body gets the first answer")),
     request_body(content = ScimUserInput, content_type = "application/scim+json"),
     responses(
@@ -373,7 +375,7 @@ pub async fn create_user(
 /// Attributes left out are cleared (`externalId`, `title`, the enterprise extension's
 /// attributes). `active: false` records the learner as having left, `active: true` brings a
 /// leaver back. What SCIM does not cover (political group, committees, start day) is kept.
-#[utoipa::path(put, path = "/scim/v2/Users/{id}", tag = "scim",
+#[utoipa::path(put, operation_id = "replace_scim_user", path = "/scim/v2/Users/{id}", tag = "scim",
     params(("id" = Uuid, Path, description = "The user's id")),
     request_body(content = ScimUserInput, content_type = "application/scim+json"),
     responses(
@@ -415,7 +417,7 @@ pub async fn replace_user(
 /// extension's attribute (`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`)
 /// or be left out with an object of attributes as the value. Pathway keeps one email address
 /// per learner: adding one replaces it.
-#[utoipa::path(patch, path = "/scim/v2/Users/{id}", tag = "scim",
+#[utoipa::path(patch, operation_id = "patch_scim_user", path = "/scim/v2/Users/{id}", tag = "scim",
     params(("id" = Uuid, Path, description = "The user's id")),
     request_body(content = patch::ScimPatchOp, content_type = "application/scim+json"),
     responses(
@@ -459,7 +461,7 @@ pub async fn patch_user(
 ///
 /// Pathway keeps the learner and their training record, as for any leaver (the council
 /// reports on the time they were here); `GET /v1/learners/{id}` still finds them.
-#[utoipa::path(delete, path = "/scim/v2/Users/{id}", tag = "scim",
+#[utoipa::path(delete, operation_id = "delete_scim_user", path = "/scim/v2/Users/{id}", tag = "scim",
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 204, description = "Deleted from SCIM; the learner is recorded as having left"),

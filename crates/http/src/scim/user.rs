@@ -102,9 +102,11 @@ pub struct ScimEnterprise {
 pub struct ScimManager {
     /// The manager's user id.
     pub value: Uuid,
-    /// The manager's URI: `.../scim/v2/Users/{value}` (left out of the examples, where
-    /// OpenAPI tools would take it for a JSON reference).
+    /// The manager's URI: `.../scim/v2/Users/{value}`. Always sent, though the contract does
+    /// not mark it required: its examples leave it out, where OpenAPI tools would take it for a
+    /// JSON reference and try to fetch it.
     #[serde(rename = "$ref")]
+    #[schema(required = false)]
     pub reference: String,
 }
 
