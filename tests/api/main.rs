@@ -5,6 +5,7 @@ mod audit;
 mod cohorts;
 mod completions;
 mod compliance;
+mod contract;
 mod courses;
 mod demo;
 mod feedback;

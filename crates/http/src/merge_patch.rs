@@ -72,10 +72,10 @@ pub fn document(spec: &mut Value) {
     // A schema only ever patched (a panel seat's) is now described by its patch alone.
     for (_, target) in bodies {
         let text = spec.to_string();
-        if !text.contains(&format!("\"{target}\"")) {
-            if let Some(schemas) = spec["components"]["schemas"].as_object_mut() {
-                schemas.remove(target.trim_start_matches(SCHEMAS));
-            }
+        if !text.contains(&format!("\"{target}\""))
+            && let Some(schemas) = spec["components"]["schemas"].as_object_mut()
+        {
+            schemas.remove(target.trim_start_matches(SCHEMAS));
         }
     }
 }
@@ -137,10 +137,9 @@ fn patch_nested(schemas: &mut Value, property: &mut Value) {
         .get("$ref")
         .and_then(Value::as_str)
         .map(str::to_owned)
+        && let Some(patch) = patch_of(schemas, &target)
     {
-        if let Some(patch) = patch_of(schemas, &target) {
-            property["$ref"] = Value::String(patch);
-        }
+        property["$ref"] = Value::String(patch);
     }
     for option in property
         .get_mut("oneOf")
