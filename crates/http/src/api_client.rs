@@ -170,7 +170,8 @@ pub async fn get_client(
 /// Revoke a client: from now on it gets no tokens. Revoking again changes nothing.
 ///
 /// Admins only. The client's secret stops working at the token endpoint and for HTTP Basic at
-/// once; the client's record and audit trail stay.
+/// once; a token it already holds lasts until it expires (at most 15 minutes). The client's
+/// record and audit trail stay.
 #[utoipa::path(post, operation_id = "revoke_api_client", path = "/v1/api-clients/{id}/revoke", tag = "integrations",
     params(("id" = Uuid, Path, description = "The client's id")),
     responses(

@@ -267,8 +267,8 @@ pub async fn get_cohort(
 
 /// Add a learner to a cohort while a place is free.
 ///
-/// Admins only. Refused (409) when the cohort is full, closed, or the learner is already a
-/// member.
+/// Admins only. Refused (409) when the learner is already a member, the cohort is full, or it
+/// has completed.
 #[utoipa::path(post, operation_id = "add_cohort_member", path = "/v1/cohorts/{id}/members", tag = "programmes",
     params(("id" = Uuid, Path, description = "The cohort's id")),
     request_body = MemberInput,

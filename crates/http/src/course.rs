@@ -425,8 +425,8 @@ pub async fn publish_course(
 
 /// Retire a published course from the offer. Its history stays.
 ///
-/// Admins only. A retired course leaves the training matrix and takes no new sessions;
-/// completions of it still count until they expire.
+/// Admins only. A retired course leaves the offer and the training matrix, and takes no new
+/// sessions.
 #[utoipa::path(
     post,
     path = "/v1/courses/{id}/retire",

@@ -289,9 +289,10 @@ pub static SERVED: LazyLock<Bytes> =
 /// `If-Match` and `Idempotency-Key` headers, xAPI's version header. Stated here once, from
 /// the constants the server checks them against; an `If-Match` that is no entity tag is a 400.
 fn conventions(spec: &mut Value) {
-    let rule = |name: &str| match name {
+    let rule = |name: &str, required: bool| match name {
         "cursor" => Some((page::CURSOR_PATTERN, "AZpX0d9kd0qV1m3oXk2vJg")),
-        "If-Match" => Some((precondition::IF_MATCH_PATTERN, "\"3\"")),
+        "If-Match" if required => Some((precondition::IF_MATCH_PATTERN, "\"3\"")),
+        "If-Match" => Some((precondition::OPTIONAL_IF_MATCH_PATTERN, "\"3\"")),
         "Idempotency-Key" => Some((
             idempotency::KEY_PATTERN,
             "7f9c2ba4-e88f-4b36-8a3c-61e8c1d1a6f0",
@@ -314,19 +315,17 @@ fn conventions(spec: &mut Value) {
             // xAPI's cursor is its own: a number, as `more` links carry it.
             let text = parameter["schema"]["type"] == "string"
                 || parameter["schema"]["type"] == json!(["string", "null"]);
-            let Some((pattern, example)) = parameter["name"].as_str().and_then(rule) else {
+            let required = parameter["required"] == true;
+            let Some((pattern, example)) = parameter["name"]
+                .as_str()
+                .and_then(|name| rule(name, required))
+                .filter(|_| text)
+            else {
                 continue;
             };
-            if text {
-                conditional |= parameter["name"] == "If-Match";
-                let pattern = match parameter["required"] {
-                    Value::Bool(true) => pattern,
-                    _ if parameter["name"] == "If-Match" => precondition::OPTIONAL_IF_MATCH_PATTERN,
-                    _ => pattern,
-                };
-                parameter["schema"] = json!({"type": "string", "pattern": pattern});
-                parameter["example"] = json!(example);
-            }
+            conditional |= parameter["name"] == "If-Match";
+            parameter["schema"] = json!({"type": "string", "pattern": pattern});
+            parameter["example"] = json!(example);
         }
         if conditional && operation["responses"]["400"].is_null() {
             operation["responses"]["400"] = json!({"$ref": "#/components/responses/BadRequest"});

@@ -38,14 +38,15 @@ pub fn required(req: &HttpRequest) -> Result<Option<i32>, ApiError> {
 
 /// Like [`required`], for actions that are safe without the header: `Ok(None)` when absent.
 ///
-/// A value that is not an entity tag is malformed (400); an empty one sets no condition. A well-formed tag this API never
-/// issued, or a weak one, cannot match under the strong comparison `If-Match` uses, so it is
-/// refused as stale (412, RFC 9110 s13.1.1).
+/// A value that is not an entity tag is malformed (400); an empty one sets no condition. A
+/// well-formed tag this API never issued, or a weak one, cannot match under the strong
+/// comparison `If-Match` uses, so it is refused as stale (412, RFC 9110 s13.1.1).
 pub fn optional(req: &HttpRequest) -> Result<Option<Option<i32>>, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
     };
-    let value = value.to_str().map(str::trim).unwrap_or_default();
+    let malformed = || ApiError::Malformed("If-Match takes `*` or one ETag, such as \"3\"".into());
+    let value = value.to_str().map(str::trim).map_err(|_| malformed())?;
     // An empty list of tags sets no condition (RFC 9110 s5.6.1 lets a list be empty).
     if value.is_empty() {
         return Ok(None);
@@ -61,9 +62,7 @@ pub fn optional(req: &HttpRequest) -> Result<Option<Option<i32>>, ApiError> {
         .strip_prefix('"')
         .and_then(|v| v.strip_suffix('"'))
         .filter(|v| v.bytes().all(|b| b == b'!' || (b'#'..=b'~').contains(&b)))
-        .ok_or_else(|| {
-            ApiError::Malformed("If-Match takes `*` or one ETag, such as \"3\"".into())
-        })?;
+        .ok_or_else(malformed)?;
     match opaque.parse() {
         Ok(version) if !weak => Ok(Some(Some(version))),
         _ => Err(ApiError::Stale(format!(
