@@ -8,7 +8,7 @@ use pathway_domain::compliance::Seat;
 use pathway_domain::learner::{Learner, LearnerKind, LearnerProfile, LearnerStatus};
 use pathway_domain::text::Email;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, LockType, Query};
 use sea_orm::{
     ActiveValue::{Set, Unchanged},
     Condition, DatabaseTransaction, PaginatorTrait, QueryOrder, QuerySelect,
@@ -457,7 +457,7 @@ pub(crate) async fn resync(
     actor: &Actor,
 ) -> Result<(), StoreError> {
     let current = learners::Entity::find_by_id(learner.id)
-        .lock_exclusive()
+        .lock(LockType::NoKeyUpdate)
         .one(tx)
         .await?
         .ok_or(StoreError::NotFound(RESOURCE))?;
@@ -503,13 +503,17 @@ pub(crate) async fn depart_absent(
 
 /// Reads a learner for update, holding its row until the transaction ends (PostgreSQL), and
 /// refuses when the client's copy is stale.
+///
+/// `FOR NO KEY UPDATE`, not `FOR UPDATE`: writers of the same learner still queue, but rows
+/// that merely refer to the learner (a compliance refresh inserting their items, under its
+/// advisory lock) are not held up by it, which deadlocked a deprovisioning against a refresh.
 pub(crate) async fn lock(
     tx: &DatabaseTransaction,
     id: Uuid,
     expected_version: Option<i32>,
 ) -> Result<learners::Model, StoreError> {
     let row = learners::Entity::find_by_id(id)
-        .lock_exclusive()
+        .lock(LockType::NoKeyUpdate)
         .one(tx)
         .await?
         .ok_or(StoreError::NotFound(RESOURCE))?;

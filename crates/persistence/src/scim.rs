@@ -7,6 +7,7 @@ use pathway_domain::audit::Actor;
 use pathway_domain::calendar::london_date;
 use pathway_domain::learner::{Learner, LearnerProfile, LearnerStatus};
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::LockType;
 use sea_orm::{
     ActiveValue::Set, Condition, DatabaseTransaction, PaginatorTrait, QueryOrder, QuerySelect,
 };
@@ -213,7 +214,7 @@ async fn deprovisioned(
     Ok(learners::Entity::find()
         .filter(Column::ScimRemovedAt.is_not_null())
         .filter(same_person)
-        .lock_exclusive()
+        .lock(LockType::NoKeyUpdate)
         .one(tx)
         .await?)
 }
