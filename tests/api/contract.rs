@@ -107,6 +107,9 @@ fn a_wrong_example_is_caught() {
     let mut spec = spec();
     spec["components"]["schemas"]["CourseView"]["example"]["pillar"] = json!("Leadership");
     spec["components"]["schemas"]["ClientInput"]["example"]["scopes"] = json!(["learners_sync"]);
+    // Formats count too: an id that is no UUID, a day that is no date.
+    spec["components"]["schemas"]["SessionView"]["example"]["course_id"] = json!("course-1");
+    spec["components"]["schemas"]["LearnerView"]["example"]["started_on"] = json!("2026-02-30");
     let (_, refused) = refused_examples(&spec);
     assert!(
         refused.iter().any(|r| r.starts_with("CourseView:")),

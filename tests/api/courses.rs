@@ -335,3 +335,45 @@ async fn the_training_matrix_has_eight_cells_drawn_from_published_courses() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn if_match_is_one_etag_a_malformed_one_is_400_a_foreign_one_412_and_none_428() {
+    let app = TestApp::spawn().await;
+    let course = app.course(course_body("IFMATCH")).await;
+    let path = format!("/v1/courses/{}", id(&course));
+    let change = json!({"title": "Changed"});
+    for malformed in ["null", "1", "\"1\", \"2\""] {
+        let body = problem(
+            app.patch(&path, &app.admin, Some(malformed), &change).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert!(
+            body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("If-Match")),
+            "{malformed}: {body}"
+        );
+    }
+    for foreign in ["W/\"1\"", "\"abc\"", "\"99\""] {
+        problem(
+            app.patch(&path, &app.admin, Some(foreign), &change).await,
+            StatusCode::PRECONDITION_FAILED,
+        )
+        .await;
+    }
+    for absent in [None, Some("")] {
+        problem(
+            app.patch(&path, &app.admin, absent, &change).await,
+            StatusCode::PRECONDITION_REQUIRED,
+        )
+        .await;
+    }
+    // None of the refusals changed the course.
+    let read = app.get(&path, &app.admin).await;
+    let current = etag(&read);
+    let unchanged: Value = read.json().await.expect("a course");
+    assert_eq!(unchanged["title"], course["title"]);
+    let changed = app.patch(&path, &app.admin, Some(&current), &change).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+}
