@@ -16,6 +16,7 @@ mod integrations;
 mod learners;
 mod mentoring;
 mod platform;
+mod routes;
 mod scim;
 mod sessions;
 mod training_requests;

@@ -2,21 +2,20 @@
 
 use actix_web::HttpResponse;
 use actix_web::web::{self, Data, Json, Path, Query};
+use actix_web::{get, post};
 use chrono::{DateTime, Utc};
 use pathway_domain::api_client::{ApiClient, ClientDetails, ClientDraft, Scope};
 use pathway_persistence::api_client as store;
 use pathway_persistence::{DatabaseConnection, secret};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Admin;
 use crate::error::ApiError;
 use crate::page::{self, PageView};
-use crate::responses::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, Unprocessable};
 
 /// A client to register.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -83,18 +82,11 @@ pub struct ListQuery {
 ///
 /// Admins only. The client gets the scopes named and nothing else; keep `client_secret` in the
 /// integration's own secret store, since Pathway keeps only its hash.
-#[utoipa::path(post, operation_id = "create_api_client", path = "/v1/api-clients", tag = "integrations",
+#[utoipa::path(operation_id = "create_api_client", tag = "integrations",
     request_body = ClientInput,
-    responses(
-        (status = 201, description = "Registered; `client_secret` is in this answer only", body = RegisteredClientView, headers(("Location" = String, description = "Where the new resource is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 201, description = "Registered; `client_secret` is in this answer only", body = RegisteredClientView, headers(("Location" = String, description = "Where the new resource is"))),
+        BodyErrors, Forbidden))]
+#[post("/v1/api-clients")]
 pub async fn create_client(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -123,16 +115,11 @@ pub async fn create_client(
 /// List integration clients, oldest first; secrets are never shown.
 ///
 /// Admins only. Revoked clients are listed too, with the time they were revoked.
-#[utoipa::path(get, operation_id = "list_api_clients", path = "/v1/api-clients", tag = "integrations",
+#[utoipa::path(operation_id = "list_api_clients", tag = "integrations",
     params(ListQuery),
-    responses(
-        (status = 200, description = "A page of clients", body = PageView<ClientView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of clients", body = PageView<ClientView>),
+        BadRequest, Forbidden, Unprocessable))]
+#[get("/v1/api-clients")]
 pub async fn list_clients(
     _: Admin,
     db: Data<DatabaseConnection>,
@@ -148,15 +135,11 @@ pub async fn list_clients(
 /// Read one integration client.
 ///
 /// Admins only. Shows the client's name, scopes and whether it is revoked; never its secret.
-#[utoipa::path(get, operation_id = "get_api_client", path = "/v1/api-clients/{id}", tag = "integrations",
+#[utoipa::path(operation_id = "get_api_client", tag = "integrations",
     params(("id" = Uuid, Path, description = "The client's id")),
-    responses(
-        (status = 200, description = "The client", body = ClientView),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The client", body = ClientView),
+        Forbidden, NotFound))]
+#[get("/v1/api-clients/{id}")]
 pub async fn get_client(
     _: Admin,
     db: Data<DatabaseConnection>,
@@ -172,15 +155,11 @@ pub async fn get_client(
 /// Admins only. The client's secret stops working at the token endpoint and for HTTP Basic at
 /// once; a token it already holds lasts until it expires (at most 15 minutes). The client's
 /// record and audit trail stay.
-#[utoipa::path(post, operation_id = "revoke_api_client", path = "/v1/api-clients/{id}/revoke", tag = "integrations",
+#[utoipa::path(operation_id = "revoke_api_client", tag = "integrations",
     params(("id" = Uuid, Path, description = "The client's id")),
-    responses(
-        (status = 200, description = "Revoked", body = ClientView),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "Revoked", body = ClientView),
+        Forbidden, NotFound))]
+#[post("/v1/api-clients/{id}/revoke")]
 pub async fn revoke_client(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -191,4 +170,12 @@ pub async fn revoke_client(
             .await?
             .into(),
     ))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_clients)
+        .service(create_client)
+        .service(get_client)
+        .service(revoke_client);
 }

@@ -2,19 +2,18 @@
 
 use actix_web::HttpResponse;
 use actix_web::web::{Data, Json, Path};
+use actix_web::{get, post, put};
 use pathway_domain::budget::{FinancialYear, Position};
 use pathway_domain::course::Pillar;
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::budget::{self as store, Budget};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Admin, Caller, Role};
 use crate::error::{ApiError, Problem};
-use crate::responses::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::responses::{BodyErrors, Forbidden, NotFound, Unprocessable};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -147,19 +146,13 @@ fn parse(
 ///
 /// Admins only. One budget per financial year (1 April to 31 March), allocated by pillar in
 /// pence; a second budget for the same year is a conflict.
-#[utoipa::path(post, path = "/v1/budgets", tag = "budgets",
+#[utoipa::path(tag = "budgets",
     request_body = BudgetInput,
-    responses(
-        (status = 201, description = "Created", body = BudgetView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
+    responses((status = 201, description = "Created", body = BudgetView),
+        BodyErrors, Forbidden,
         (status = 409, description = "The year has a budget; change it with PUT", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[post("/v1/budgets")]
 pub async fn create_budget(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -175,20 +168,12 @@ pub async fn create_budget(
 ///
 /// Admins only. Replaces the year's allocations whole; commitments and spend already recorded
 /// stay.
-#[utoipa::path(put, path = "/v1/budgets/{financial_year}", tag = "budgets",
+#[utoipa::path(tag = "budgets",
     params(("financial_year" = String, Path, description = "Like 2024-25")),
     request_body = AllocationsInput,
-    responses(
-        (status = 200, description = "The budget", body = BudgetView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The budget", body = BudgetView),
+        BodyErrors, Forbidden, NotFound))]
+#[put("/v1/budgets/{financial_year}")]
 pub async fn replace_budget(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -207,13 +192,10 @@ pub async fn replace_budget(
 ///
 /// Admins and panel members: budgets are for the L&D team and the advisory panel. Each year
 /// with its allocations by pillar.
-#[utoipa::path(get, path = "/v1/budgets", tag = "budgets",
-    responses(
-        (status = 200, description = "The budgets, earliest year first", body = BudgetsView),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-    ),
-    security(("bearer" = [])))]
+#[utoipa::path(tag = "budgets",
+    responses((status = 200, description = "The budgets, earliest year first", body = BudgetsView),
+        Forbidden))]
+#[get("/v1/budgets")]
 pub async fn list_budgets(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -229,16 +211,11 @@ pub async fn list_budgets(
 ///
 /// Admins and panel members. Approved training requests commit money; completed ones record
 /// what was spent.
-#[utoipa::path(get, path = "/v1/budgets/{financial_year}/summary", tag = "budgets",
+#[utoipa::path(tag = "budgets",
     params(("financial_year" = String, Path, description = "Like 2024-25")),
-    responses(
-        (status = 200, description = "The summary", body = BudgetSummaryView),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The summary", body = BudgetSummaryView),
+        Forbidden, NotFound, Unprocessable))]
+#[get("/v1/budgets/{financial_year}/summary")]
 pub async fn budget_summary(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -277,4 +254,12 @@ fn may_read_money(caller: &Caller) -> Result<(), ApiError> {
             "budgets are for admins and the advisory panel",
         ))
     }
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_budgets)
+        .service(create_budget)
+        .service(replace_budget)
+        .service(budget_summary);
 }

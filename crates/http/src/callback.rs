@@ -2,6 +2,7 @@
 //! platforms that send signed webhooks (Standard Webhooks) rather than xAPI.
 
 use actix_web::HttpRequest;
+use actix_web::post;
 use actix_web::web::{Bytes, Data, Json, Path};
 use chrono::{DateTime, Utc};
 use pathway_domain::audit::Actor;
@@ -11,6 +12,7 @@ use pathway_persistence::DatabaseConnection;
 use pathway_persistence::callback::{self as store, Delivery, Reported};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::error::{ApiError, Problem};
@@ -61,7 +63,7 @@ pub struct DeliveryView {
 /// `{webhook-id}.{webhook-timestamp}.{body}` under the provider's `whsec_` secret). A missing
 /// or bad signature, an unknown provider or a stale timestamp is 401 and nothing is stored;
 /// a webhook-id delivered before is acknowledged (`duplicate`) with no second effect.
-#[utoipa::path(post, operation_id = "receive_completion_callback", path = "/v1/integrations/elearning/callbacks/{provider}", tag = "integrations",
+#[utoipa::path(operation_id = "receive_completion_callback", tag = "integrations",
     params(
         ("provider" = String, Path, description = "The platform's name, as configured in PATHWAY_CALLBACK_SECRETS"),
         ("webhook-id" = String, Header, description = "The delivery's unique id; a replay carries the same"),
@@ -69,13 +71,12 @@ pub struct DeliveryView {
         ("webhook-signature" = String, Header, description = "Space-separated `v1,<base64 signature>` values"),
     ),
     request_body = CallbackPayload,
-    responses(
-        (status = 200, description = "Applied, or acknowledged as a duplicate", body = DeliveryView),
-        (status = 400, response = BadRequest),
+    responses((status = 200, description = "Applied, or acknowledged as a duplicate", body = DeliveryView),
+        BadRequest, Unprocessable,
         (status = 401, description = "Unknown provider, missing or bad signature, or a stale timestamp; nothing stored", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Unprocessable),
     ),
     security(()))]
+#[post("/v1/integrations/elearning/callbacks/{provider}")]
 pub async fn receive(
     secrets: Data<CallbackSecrets>,
     db: Data<DatabaseConnection>,
@@ -134,4 +135,9 @@ pub async fn receive(
         },
     };
     Ok(Json(view))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(receive);
 }

@@ -2,6 +2,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::web::{Data, Json, Path, Query};
+use actix_web::{delete, get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
 use pathway_domain::cohort::{Cohort, CohortDetails, CohortDraft, CohortStatus, ModuleStatus};
@@ -9,6 +10,7 @@ use pathway_persistence::DatabaseConnection;
 use pathway_persistence::cohort::{self as store, Member, MemberProgress};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Admin, Caller, Role};
@@ -16,7 +18,7 @@ use crate::error::{ApiError, Problem};
 use crate::page::{self, PageView};
 use crate::programme::ModuleView;
 use crate::responses::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    BadRequest, BodyErrors, Forbidden, NotFound, PayloadTooLarge, Unprocessable,
     UnsupportedMediaType,
 };
 
@@ -190,18 +192,11 @@ fn member_row(
 ///
 /// Admins only. A cohort is one intake of a leadership programme, with a start day and a
 /// capacity.
-#[utoipa::path(post, path = "/v1/cohorts", tag = "programmes",
+#[utoipa::path(tag = "programmes",
     request_body = CohortInput,
-    responses(
-        (status = 201, description = "Created", body = CohortView, headers(("Location" = String, description = "Where the new resource is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 201, description = "Created", body = CohortView, headers(("Location" = String, description = "Where the new resource is"))),
+        BodyErrors, Forbidden))]
+#[post("/v1/cohorts")]
 pub async fn create_cohort(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -223,15 +218,11 @@ pub async fn create_cohort(
 /// List cohorts, oldest first.
 ///
 /// Any signed-in caller. Filter by programme.
-#[utoipa::path(get, path = "/v1/cohorts", tag = "programmes",
+#[utoipa::path(tag = "programmes",
     params(CohortListQuery),
-    responses(
-        (status = 200, description = "A page of cohorts", body = PageView<CohortView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of cohorts", body = PageView<CohortView>),
+        BadRequest, Unprocessable))]
+#[get("/v1/cohorts")]
 pub async fn list_cohorts(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -247,14 +238,11 @@ pub async fn list_cohorts(
 /// Read one cohort.
 ///
 /// Any signed-in caller. Includes its status and how many members it has against its capacity.
-#[utoipa::path(get, path = "/v1/cohorts/{id}", tag = "programmes",
+#[utoipa::path(tag = "programmes",
     params(("id" = Uuid, Path, description = "The cohort's id")),
-    responses(
-        (status = 200, description = "The cohort", body = CohortView),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The cohort", body = CohortView),
+        NotFound))]
+#[get("/v1/cohorts/{id}")]
 pub async fn get_cohort(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -269,21 +257,15 @@ pub async fn get_cohort(
 ///
 /// Admins only. Refused (409) when the learner is already a member, the cohort is full, or it
 /// has completed.
-#[utoipa::path(post, operation_id = "add_cohort_member", path = "/v1/cohorts/{id}/members", tag = "programmes",
+#[utoipa::path(operation_id = "add_cohort_member", tag = "programmes",
     params(("id" = Uuid, Path, description = "The cohort's id")),
     request_body = MemberInput,
-    responses(
-        (status = 201, description = "Joined", body = MemberView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 201, description = "Joined", body = MemberView),
+        BadRequest, Forbidden, NotFound, PayloadTooLarge, UnsupportedMediaType,
         (status = 409, description = "Already a member, the cohort is full, or it has completed", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "No such learner, one who has left, or one outside the programme's audience", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[post("/v1/cohorts/{id}/members")]
 pub async fn add_member(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -297,15 +279,11 @@ pub async fn add_member(
 /// A cohort's members in the order they joined.
 ///
 /// Admins only. Each member with the day they joined.
-#[utoipa::path(get, operation_id = "list_cohort_members", path = "/v1/cohorts/{id}/members", tag = "programmes",
+#[utoipa::path(operation_id = "list_cohort_members", tag = "programmes",
     params(("id" = Uuid, Path, description = "The cohort's id")),
-    responses(
-        (status = 200, description = "The members", body = MembersView),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The members", body = MembersView),
+        Forbidden, NotFound))]
+#[get("/v1/cohorts/{id}/members")]
 pub async fn list_members(
     _: Admin,
     db: Data<DatabaseConnection>,
@@ -320,16 +298,13 @@ pub async fn list_members(
 /// Remove a member and their progress. One who completed the programme stays.
 ///
 /// Admins only. The place is free again for someone else.
-#[utoipa::path(delete, operation_id = "remove_cohort_member", path = "/v1/cohorts/{id}/members/{learner_id}", tag = "programmes",
+#[utoipa::path(operation_id = "remove_cohort_member", tag = "programmes",
     params(("id" = Uuid, Path, description = "The cohort's id"), ("learner_id" = Uuid, Path, description = "The member's learner id")),
-    responses(
-        (status = 204, description = "Removed"),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 204, description = "Removed"),
+        Forbidden, NotFound,
         (status = 409, description = "The member has completed the programme", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[delete("/v1/cohorts/{id}/members/{learner_id}")]
 pub async fn remove_member(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -343,21 +318,15 @@ pub async fn remove_member(
 /// Record a member's progress on a module.
 ///
 /// Modules are completed in order; completing the last records the programme's completion.
-#[utoipa::path(post, operation_id = "record_cohort_progress", path = "/v1/cohorts/{id}/progress", tag = "programmes",
+#[utoipa::path(operation_id = "record_cohort_progress", tag = "programmes",
     params(("id" = Uuid, Path, description = "The cohort's id")),
     request_body = ProgressInput,
-    responses(
-        (status = 200, description = "The member's progress", body = MemberProgressView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 200, description = "The member's progress", body = MemberProgressView),
+        BadRequest, Forbidden, NotFound, PayloadTooLarge, UnsupportedMediaType,
         (status = 409, description = "An earlier module is not completed yet, or a later one already is", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "Not a member, or not a module of the programme", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[post("/v1/cohorts/{id}/progress")]
 pub async fn record_progress(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -384,14 +353,11 @@ pub async fn record_progress(
 ///
 /// Any signed-in caller: admins see every member's row, anyone else only their own. Each row
 /// holds the member's status on each module of the programme, in order.
-#[utoipa::path(get, operation_id = "get_cohort_progress", path = "/v1/cohorts/{id}/progress", tag = "programmes",
+#[utoipa::path(operation_id = "get_cohort_progress", tag = "programmes",
     params(("id" = Uuid, Path, description = "The cohort's id")),
-    responses(
-        (status = 200, description = "The grid", body = ProgressGridView),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The grid", body = ProgressGridView),
+        NotFound))]
+#[get("/v1/cohorts/{id}/progress")]
 pub async fn get_progress(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -419,4 +385,16 @@ pub async fn get_progress(
             .collect(),
         members,
     }))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_cohorts)
+        .service(create_cohort)
+        .service(get_cohort)
+        .service(list_members)
+        .service(add_member)
+        .service(remove_member)
+        .service(get_progress)
+        .service(record_progress);
 }

@@ -2,6 +2,7 @@
 
 use actix_web::web::{Bytes, Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::api_client::Scope;
 use pathway_domain::calendar::london_date;
@@ -11,16 +12,15 @@ use pathway_persistence::completion::{self as store, CompletionFilter};
 use pathway_persistence::learner;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Integration, Role};
 use crate::error::{ApiError, Problem, json_body};
+use crate::headers::IdempotencyKey;
 use crate::idempotency;
 use crate::page::{self, PageView};
-use crate::responses::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, Unprocessable};
 
 /// Evidence of training completed elsewhere, recorded by an admin.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -98,20 +98,15 @@ pub struct CompletionListQuery {
 ///
 /// Admins, and integration clients with the `completions:write` scope. Send an
 /// `Idempotency-Key` so a retry records nothing twice.
-#[utoipa::path(post, path = "/v1/completions", tag = "completions",
-    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer")),
+#[utoipa::path(tag = "completions",
+    params(IdempotencyKey),
     request_body = EvidenceInput,
-    responses(
-        (status = 201, description = "Recorded", body = CompletionView, headers(("Location" = String, description = "Where the new record is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
+    responses((status = 201, description = "Recorded", body = CompletionView, headers(("Location" = String, description = "Where the new record is"))),
+        BodyErrors, Forbidden,
         (status = 409, description = "This learner's completion of this course on this day is already recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
     ),
     security(("bearer" = []), ("client_credentials" = ["completions:write"])))]
+#[post("/v1/completions")]
 pub async fn record_completion(
     Integration(caller): Integration,
     db: Data<DatabaseConnection>,
@@ -140,16 +135,13 @@ pub async fn record_completion(
 /// The learning record, oldest first. Learners see their own; managers also their reports'.
 ///
 /// Filter by learner, course and the days completed between. Admins see everyone's.
-#[utoipa::path(get, path = "/v1/completions", tag = "completions",
+#[utoipa::path(tag = "completions",
     params(CompletionListQuery),
-    responses(
-        (status = 200, description = "A page of completions", body = PageView<CompletionView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+    responses((status = 200, description = "A page of completions", body = PageView<CompletionView>),
+        BadRequest, Unprocessable,
         (status = 403, description = "Asking for someone else's record", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[get("/v1/completions")]
 pub async fn list_completions(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -189,15 +181,11 @@ pub async fn list_completions(
 /// Read one completion.
 ///
 /// Learners read their own; managers their reports'; admins any.
-#[utoipa::path(get, path = "/v1/completions/{id}", tag = "completions",
+#[utoipa::path(tag = "completions",
     params(("id" = Uuid, Path, description = "The completion's id")),
-    responses(
-        (status = 200, description = "The completion", body = CompletionView),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The completion", body = CompletionView),
+        Forbidden, NotFound))]
+#[get("/v1/completions/{id}")]
 pub async fn get_completion(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -208,4 +196,11 @@ pub async fn get_completion(
         caller.may_see(&learner::get(db.get_ref(), completion.learner_id).await?)?;
     }
     Ok(Json(completion.into()))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_completions)
+        .service(record_completion)
+        .service(get_completion);
 }

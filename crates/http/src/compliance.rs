@@ -1,5 +1,6 @@
 //! Compliance: one learner's standing, the organisation's figures, and who to chase.
 
+use actix_web::get;
 use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{NaiveDate, Utc};
@@ -10,13 +11,14 @@ use pathway_persistence::DatabaseConnection;
 use pathway_persistence::compliance::{self as store, Breach, Figures, Scope, Standing};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
 use crate::page::{self, PageView};
 use crate::report::accepts;
-use crate::responses::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
+use crate::responses::{BadRequest, Forbidden, NotFound, Unprocessable};
 
 const DEFAULT_WINDOW_DAYS: u32 = 30;
 const MAX_WINDOW_DAYS: u32 = 365;
@@ -110,17 +112,11 @@ impl LearnerComplianceView {
 /// Every requirement that applies, with its due day, the completion that counts and a status,
 /// and the worst of them overall. A learner may read their own, a manager their reports',
 /// an admin anyone's.
-#[utoipa::path(get, path = "/v1/learners/{id}/compliance", tag = "compliance",
+#[utoipa::path(tag = "compliance",
     params(("id" = Uuid, Path, description = "The learner's id"), LearnerComplianceQuery),
-    responses(
-        (status = 200, description = "The learner's compliance", body = LearnerComplianceView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The learner's compliance", body = LearnerComplianceView),
+        BadRequest, Forbidden, NotFound, Unprocessable))]
+#[get("/v1/learners/{id}/compliance")]
 pub async fn get_learner_compliance(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -339,19 +335,14 @@ impl ComplianceReportView {
 /// council then (started, not left). They are compliant with nothing overdue or expired.
 /// `Accept: text/csv` returns the same figures as CSV, one row per group. Admins and panel
 /// members read it.
-#[utoipa::path(get, path = "/v1/reports/compliance", tag = "reports",
+#[utoipa::path(tag = "reports",
     params(ComplianceReportQuery),
-    responses(
-        (status = 200, description = "The report", content(
+    responses((status = 200, description = "The report", content(
             (ComplianceReportView = "application/json"),
             (String = "text/csv", example = "group,key,name,learners,compliant,non_compliant,compliant_share,compliant_status,due_soon,not_started,expired,overdue\noverall,,,370,347,23,0.9378,310,25,12,9,14\nkind,employee,,320,301,19,0.9406,270,20,11,8,11\n"),
         )),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+        BadRequest, Forbidden, Unprocessable))]
+#[get("/v1/reports/compliance")]
 pub async fn compliance_report(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -514,16 +505,11 @@ impl From<Breach> for BreachView {
 /// The learners with something overdue or expired, for managers to chase.
 ///
 /// Filters as the compliance report. Admins see everyone; a manager sees their reports.
-#[utoipa::path(get, path = "/v1/reports/compliance/learners", tag = "reports",
+#[utoipa::path(tag = "reports",
     params(BreachListQuery),
-    responses(
-        (status = 200, description = "A page of learners in breach, in id order", body = PageView<BreachView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of learners in breach, in id order", body = PageView<BreachView>),
+        BadRequest, Forbidden, Unprocessable))]
+#[get("/v1/reports/compliance/learners")]
 pub async fn list_learners_in_breach(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -546,4 +532,11 @@ pub async fn list_learners_in_breach(
     let today = london_date(Utc::now());
     let breaches = store::in_breach(db.get_ref(), &scope, today, page).await?;
     Ok(Json(PageView::from_page(breaches, BreachView::from)))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(get_learner_compliance)
+        .service(compliance_report)
+        .service(list_learners_in_breach);
 }

@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::course::{
     AssessmentStatus, Audience, Category, Course, CourseDetails, CourseDraft, CourseStatus,
@@ -12,14 +13,15 @@ use pathway_persistence::DatabaseConnection;
 use pathway_persistence::course::{self as store, CourseFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Admin, Caller};
 use crate::error::{ApiError, Problem};
+use crate::headers::{IfMatch, OptionalIfMatch};
 use crate::page::{self, PageView};
 use crate::responses::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
-    Unauthorized, Unprocessable, UnsupportedMediaType,
+    BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, PreconditionFailed, Unprocessable,
 };
 use crate::{merge_patch, precondition};
 
@@ -244,23 +246,13 @@ fn ok(course: Course) -> HttpResponse {
 ///
 /// Admins only. The course starts as a `draft`: it joins the offer and the training matrix when
 /// it is published.
-#[utoipa::path(
-    post,
-    path = "/v1/courses",
-    tag = "courses",
+#[utoipa::path(tag = "courses",
     request_body = CourseInput,
-    responses(
-        (status = 201, description = "Created as a draft; `Location` and `ETag` headers are set", body = CourseView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"), ("Location" = String, description = "Where the new resource is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
+    responses((status = 201, description = "Created as a draft; `Location` and `ETag` headers are set", body = CourseView, headers(("ETag" = String), ("Location" = String, description = "Where the new resource is"))),
+        BodyErrors, Forbidden,
         (status = 409, description = "Another course has this code", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = []))
-)]
+    ))]
+#[post("/v1/courses")]
 pub async fn create_course(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -277,18 +269,11 @@ pub async fn create_course(
 /// Read one course.
 ///
 /// Any signed-in caller. The `ETag` header carries the course's version for a later `If-Match`.
-#[utoipa::path(
-    get,
-    path = "/v1/courses/{id}",
-    tag = "courses",
+#[utoipa::path(tag = "courses",
     params(("id" = Uuid, Path, description = "The course's id")),
-    responses(
-        (status = 200, description = "The course; the `ETag` header carries its version", body = CourseView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = []))
-)]
+    responses((status = 200, description = "The course; the `ETag` header carries its version", body = CourseView, headers(("ETag" = String))),
+        NotFound))]
+#[get("/v1/courses/{id}")]
 pub async fn get_course(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -301,19 +286,11 @@ pub async fn get_course(
 ///
 /// Any signed-in caller. Filters combine: `?status=published&pillar=essential` lists the
 /// published statutory and mandatory courses.
-#[utoipa::path(
-    get,
-    path = "/v1/courses",
-    tag = "courses",
+#[utoipa::path(tag = "courses",
     params(CourseListQuery),
-    responses(
-        (status = 200, description = "A page of courses", body = PageView<CourseView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = []))
-)]
+    responses((status = 200, description = "A page of courses", body = PageView<CourseView>),
+        BadRequest, Unprocessable))]
+#[get("/v1/courses")]
 pub async fn list_courses(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -339,32 +316,16 @@ pub async fn list_courses(
 ///
 /// Send the course's current `ETag` in `If-Match`. Retired courses cannot change, and a
 /// published course keeps its completed equality impact assessment.
-#[utoipa::path(
-    patch,
-    path = "/v1/courses/{id}",
-    tag = "courses",
-    params(
-        ("id" = Uuid, Path, description = "The course's id"),
-        ("If-Match" = String, Header, description = "The ETag from the course's last read, or `*`"),
-    ),
+#[utoipa::path(tag = "courses",
+    params(("id" = Uuid, Path, description = "The course's id"), IfMatch),
     request_body(content = CourseInput, content_type = "application/merge-patch+json",
         description = "A JSON merge patch (RFC 7396) of the fields of CourseInput to change; `application/json` is accepted too",
         example = json!({"equality_impact_assessment": {"status": "completed", "completed_on": "2026-03-01", "summary": "No adverse impact."}})),
-    responses(
-        (status = 200, description = "The changed course, with its new `ETag`", body = CourseView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 200, description = "The changed course, with its new `ETag`", body = CourseView, headers(("ETag" = String))),
+        PatchErrors, Forbidden,
         (status = 409, description = "Another course has this code, or the course's status forbids the change", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-    ),
-    security(("bearer" = []))
-)]
+    ))]
+#[patch("/v1/courses/{id}")]
 pub async fn patch_course(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -389,24 +350,13 @@ pub async fn patch_course(
 ///
 /// Admins only. Every new course needs a completed equality impact assessment before it is
 /// published (409 otherwise).
-#[utoipa::path(
-    post,
-    path = "/v1/courses/{id}/publish",
-    tag = "courses",
-    params(
-        ("id" = Uuid, Path, description = "The course's id"),
-        ("If-Match" = Option<String>, Header, description = "Optionally, the ETag from the course's last read"),
-    ),
-    responses(
-        (status = 200, description = "The course, now `published`", body = CourseView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+#[utoipa::path(tag = "courses",
+    params(("id" = Uuid, Path, description = "The course's id"), OptionalIfMatch),
+    responses((status = 200, description = "The course, now `published`", body = CourseView, headers(("ETag" = String))),
+        Forbidden, NotFound, PreconditionFailed,
         (status = 409, description = "Not a draft, or its equality impact assessment is not completed", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
-    ),
-    security(("bearer" = []))
-)]
+    ))]
+#[post("/v1/courses/{id}/publish")]
 pub async fn publish_course(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -427,24 +377,13 @@ pub async fn publish_course(
 ///
 /// Admins only. A retired course leaves the offer and the training matrix, and takes no new
 /// sessions.
-#[utoipa::path(
-    post,
-    path = "/v1/courses/{id}/retire",
-    tag = "courses",
-    params(
-        ("id" = Uuid, Path, description = "The course's id"),
-        ("If-Match" = Option<String>, Header, description = "Optionally, the ETag from the course's last read"),
-    ),
-    responses(
-        (status = 200, description = "The course, now `retired`", body = CourseView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+#[utoipa::path(tag = "courses",
+    params(("id" = Uuid, Path, description = "The course's id"), OptionalIfMatch),
+    responses((status = 200, description = "The course, now `retired`", body = CourseView, headers(("ETag" = String))),
+        Forbidden, NotFound, PreconditionFailed,
         (status = 409, description = "The course is not published", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
-    ),
-    security(("bearer" = []))
-)]
+    ))]
+#[post("/v1/courses/{id}/retire")]
 pub async fn retire_course(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -459,4 +398,14 @@ pub async fn retire_course(
         &caller.actor(),
     )
     .await?))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_courses)
+        .service(create_course)
+        .service(get_course)
+        .service(patch_course)
+        .service(publish_course)
+        .service(retire_course);
 }

@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
 use pathway_domain::evaluation::{
@@ -14,16 +15,18 @@ use pathway_persistence::evaluation::{self as store, Context};
 use pathway_persistence::{DatabaseConnection, course, panel};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::Rules;
 use crate::auth::{Caller, Governor};
 use crate::error::{ApiError, Problem};
+use crate::headers::{IfMatch, OptionalIfMatch};
 use crate::page::{self, PageView};
 use crate::report::accepts;
 use crate::responses::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
-    Unauthorized, Unprocessable, UnsupportedMediaType,
+    BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, PreconditionFailed, Unprocessable,
+    UnsupportedMediaType,
 };
 use crate::{merge_patch, precondition};
 
@@ -224,20 +227,12 @@ pub struct AgreeInput {
 ///
 /// Pathway attaches the evidence for the scope and period as a snapshot: sessions run,
 /// delegates, attendance rate, mean feedback, compliance share, and spend against budget.
-#[utoipa::path(post, path = "/v1/panels/{id}/evaluations", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id")),
     request_body = EvaluationInput,
-    responses(
-        (status = 201, description = "Drafted, with its evidence; `Location` and `ETag` headers are set", body = EvaluationView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"), ("Location" = String, description = "Where the new resource is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 201, description = "Drafted, with its evidence; `Location` and `ETag` headers are set", body = EvaluationView, headers(("ETag" = String), ("Location" = String, description = "Where the new resource is"))),
+        BodyErrors, Forbidden, NotFound))]
+#[post("/v1/panels/{id}/evaluations")]
 pub async fn create_evaluation(
     Governor(caller): Governor,
     db: Data<DatabaseConnection>,
@@ -259,16 +254,11 @@ pub async fn create_evaluation(
 /// List a panel's evaluations, oldest first.
 ///
 /// Any signed-in caller. Filter by status: `draft` or `agreed`.
-#[utoipa::path(get, path = "/v1/panels/{id}/evaluations", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id"), EvaluationListQuery),
-    responses(
-        (status = 200, description = "A page of evaluations", body = PageView<EvaluationView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of evaluations", body = PageView<EvaluationView>),
+        BadRequest, NotFound, Unprocessable))]
+#[get("/v1/panels/{id}/evaluations")]
 pub async fn list_evaluations(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -286,17 +276,14 @@ pub async fn list_evaluations(
 ///
 /// Any signed-in caller. Includes the evidence gathered for its scope and period: sessions run,
 /// attendance, feedback ratings and spend.
-#[utoipa::path(get, path = "/v1/panels/{id}/evaluations/{evaluation_id}", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The panel's id"),
         ("evaluation_id" = Uuid, Path, description = "The evaluation's id"),
     ),
-    responses(
-        (status = 200, description = "The evaluation; the `ETag` header carries its version", body = EvaluationView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The evaluation; the `ETag` header carries its version", body = EvaluationView, headers(("ETag" = String))),
+        NotFound))]
+#[get("/v1/panels/{id}/evaluations/{evaluation_id}")]
 pub async fn get_evaluation(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -310,29 +297,20 @@ pub async fn get_evaluation(
 ///
 /// Admins and panel members. Send the evaluation's `ETag` in `If-Match`. Changing its scope or
 /// period gathers the evidence again.
-#[utoipa::path(patch, path = "/v1/panels/{id}/evaluations/{evaluation_id}", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The panel's id"),
         ("evaluation_id" = Uuid, Path, description = "The evaluation's id"),
-        ("If-Match" = String, Header, description = "The ETag from the evaluation's last read, or `*`"),
+        IfMatch,
     ),
     request_body(content = EvaluationInput, content_type = "application/merge-patch+json",
         description = "A JSON merge patch (RFC 7396) of the fields of EvaluationInput to change; `application/json` is accepted too",
         example = json!({"ratings": {"quality": 4}, "findings": "Evening sessions were asked for."})),
-    responses(
-        (status = 200, description = "The redrafted evaluation, with its new `ETag`", body = EvaluationView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 200, description = "The redrafted evaluation, with its new `ETag`", body = EvaluationView, headers(("ETag" = String))),
+        PatchErrors, Forbidden,
         (status = 409, description = "The evaluation is agreed and cannot change", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[patch("/v1/panels/{id}/evaluations/{evaluation_id}")]
 pub async fn patch_evaluation(
     Governor(caller): Governor,
     db: Data<DatabaseConnection>,
@@ -362,25 +340,18 @@ pub async fn patch_evaluation(
 /// Record that the panel agreed an evaluation at one of its meetings; it is then fixed.
 ///
 /// Admins and panel members. Name the meeting (one of this panel's) that agreed it.
-#[utoipa::path(post, path = "/v1/panels/{id}/evaluations/{evaluation_id}/agree", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The panel's id"),
         ("evaluation_id" = Uuid, Path, description = "The evaluation's id"),
-        ("If-Match" = Option<String>, Header, description = "Optionally, the ETag of the draft the panel read"),
+        OptionalIfMatch,
     ),
     request_body = AgreeInput,
-    responses(
-        (status = 200, description = "Agreed", body = EvaluationView, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 200, description = "Agreed", body = EvaluationView, headers(("ETag" = String))),
+        BadRequest, Forbidden, NotFound, PreconditionFailed, UnsupportedMediaType, Unprocessable,
         (status = 409, description = "Already agreed", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[post("/v1/panels/{id}/evaluations/{evaluation_id}/agree")]
 pub async fn agree_evaluation(
     Governor(caller): Governor,
     db: Data<DatabaseConnection>,
@@ -444,19 +415,14 @@ pub struct RecommendationView {
 ///
 /// Every recommendation of the evaluations agreed at the panel's meetings in that year.
 /// `Accept: text/markdown` returns the document as Markdown, ready to send.
-#[utoipa::path(get, path = "/v1/panels/{id}/recommendation", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id"), RecommendationQuery),
-    responses(
-        (status = 200, description = "The document", content(
+    responses((status = 200, description = "The document", content(
             (RecommendationView = "application/json"),
             (String = "text/markdown", example = "# Learning and development programme 2025-26\n\nTo: Cabinet Member for Policy and Leadership  \nFrom: Member Development Cabinet Member Advisory Panel\n\n## Add to the programme\n\n- Commission a course on chairing meetings (agreed 2026-03-10)\n\n"),
         )),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+        BadRequest, NotFound, Unprocessable))]
+#[get("/v1/panels/{id}/recommendation")]
 pub async fn get_recommendation(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -518,4 +484,14 @@ pub async fn get_recommendation(
             })
             .collect(),
     }))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_evaluations)
+        .service(create_evaluation)
+        .service(get_evaluation)
+        .service(patch_evaluation)
+        .service(agree_evaluation)
+        .service(get_recommendation);
 }

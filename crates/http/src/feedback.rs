@@ -2,19 +2,21 @@
 
 use actix_web::HttpResponse;
 use actix_web::web::{Data, Json, Query};
+use actix_web::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::feedback::{Feedback, FeedbackDetails, FeedbackDraft, Subject, Summary};
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::feedback::{self as store, FeedbackFilter, Grouping};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Admin, Caller, Role};
 use crate::error::{ApiError, Problem};
 use crate::page::{self, PageView};
 use crate::responses::{
-    BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
+    BadRequest, Forbidden, PayloadTooLarge, Unprocessable, UnsupportedMediaType,
 };
 
 /// An evaluation of a session the learner attended, or of a module of their cohort.
@@ -151,19 +153,15 @@ pub struct FeedbackSummariesView {
 /// Give feedback on a session attended or a cohort module, once each.
 ///
 /// A learner gives feedback only as themselves; admins may record it for a delegate.
-#[utoipa::path(post, path = "/v1/feedback", tag = "feedback",
+#[utoipa::path(tag = "feedback",
     request_body = FeedbackInput,
-    responses(
-        (status = 201, description = "Recorded", body = FeedbackView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+    responses((status = 201, description = "Recorded", body = FeedbackView),
+        BadRequest, PayloadTooLarge, UnsupportedMediaType,
         (status = 403, description = "Feedback on someone else's behalf", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The learner has already evaluated this", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "Invalid values, or a learner who did not attend the session or is not in the cohort", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[post("/v1/feedback")]
 pub async fn give_feedback(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -189,16 +187,11 @@ pub async fn give_feedback(
 /// Evaluations, oldest first, by session, cohort, learner and date.
 ///
 /// Admins only. Feedback feeds panel evaluations and quarterly provider reviews.
-#[utoipa::path(get, path = "/v1/feedback", tag = "feedback",
+#[utoipa::path(tag = "feedback",
     params(FeedbackListQuery),
-    responses(
-        (status = 200, description = "A page of evaluations", body = PageView<FeedbackView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of evaluations", body = PageView<FeedbackView>),
+        BadRequest, Forbidden, Unprocessable))]
+#[get("/v1/feedback")]
 pub async fn list_feedback(
     _: Admin,
     db: Data<DatabaseConnection>,
@@ -223,15 +216,11 @@ pub async fn list_feedback(
 ///
 /// Count, mean rating and distribution: the evidence for panel evaluations and quarterly
 /// provider reviews.
-#[utoipa::path(get, path = "/v1/feedback/summary", tag = "feedback",
+#[utoipa::path(tag = "feedback",
     params(SummaryQuery),
-    responses(
-        (status = 200, description = "One row per group, in key order", body = FeedbackSummariesView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "One row per group, in key order", body = FeedbackSummariesView),
+        BadRequest, Forbidden))]
+#[get("/v1/feedback/summary")]
 pub async fn summarise_feedback(
     _: Admin,
     db: Data<DatabaseConnection>,
@@ -249,4 +238,11 @@ pub async fn summarise_feedback(
             .map(FeedbackSummaryView::from)
             .collect(),
     }))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_feedback)
+        .service(give_feedback)
+        .service(summarise_feedback);
 }

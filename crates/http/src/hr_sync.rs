@@ -2,8 +2,9 @@
 //! rather than speak SCIM.
 
 use actix_web::http::header;
-use actix_web::web::{Bytes, Data, Path, Query};
+use actix_web::web::{self, Bytes, Data, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{get, post};
 use chrono::{DateTime, Utc};
 use pathway_domain::api_client::Scope;
 use pathway_domain::calendar::london_date;
@@ -12,12 +13,15 @@ use pathway_persistence::DatabaseConnection;
 use pathway_persistence::hr_sync::{self as store, Outcome, Run};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Integration;
 use crate::error::{ApiError, FieldProblem, Problem, json_body};
+use crate::headers::IdempotencyKey;
 use crate::idempotency;
-use crate::responses::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
+use crate::responses::{BadRequest, Forbidden, NotFound, Unprocessable};
 
 /// The largest sync body: 10,000 rows of a few hundred bytes each, with room to spare.
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -185,27 +189,20 @@ impl From<Run> for RunView {
 /// With `mode=full` employees not in the call (or, with `run_id`, in any call of the run, once
 /// it is closed) are marked as left; their records stay. Send an `Idempotency-Key` so a retry
 /// applies nothing twice. Needs the `learners:sync` scope (or an admin).
-#[utoipa::path(post, path = "/v1/integrations/hr/learners/sync", tag = "integrations",
-    params(
-        SyncQuery,
-        ("Idempotency-Key" = Option<String>, Header, description = "Any unique string of up to 255 characters: a retry with the same key and body gets the first answer"),
-    ),
+#[utoipa::path(tag = "integrations",
+    params(SyncQuery, IdempotencyKey),
     request_body(content(
         (SyncBody = "application/json"),
         (String = "text/csv", example = "external_ref,given_name,family_name,email,department,job_title,manager_ref,started_on,left_on\nE10442,Amira,Khan,amira.khan@council.gov.uk,Adult Social Care,Head of Service,E10001,2019-09-02,\n"),
     )),
-    responses(
-        (status = 200, description = "Applied; the rows not applied are listed", body = SyncResultView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 200, description = "Applied; the rows not applied are listed", body = SyncResultView),
+        BadRequest, Forbidden, NotFound, Unprocessable,
         (status = 409, description = "The run is closed, or a request with this Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 16 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Send application/json or text/csv", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Unprocessable),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[post("/sync")]
 pub async fn sync_learners(
     Integration(caller): Integration,
     db: Data<DatabaseConnection>,
@@ -318,17 +315,15 @@ fn csv_rows(body: &[u8]) -> Result<Vec<HrRecord>, ApiError> {
 ///
 /// Integration clients with `learners:sync`. A run lets an HR system send its whole workforce
 /// in several calls and then close it.
-#[utoipa::path(post, operation_id = "open_sync_run", path = "/v1/integrations/hr/sync-runs", tag = "integrations",
-    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key gets the same run")),
-    responses(
-        (status = 201, description = "Opened", body = RunView, headers(("Location" = String, description = "Where the run is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
+#[utoipa::path(operation_id = "open_sync_run", tag = "integrations",
+    params(IdempotencyKey),
+    responses((status = 201, description = "Opened", body = RunView, headers(("Location" = String, description = "Where the run is"))),
+        BadRequest, Forbidden,
         (status = 409, description = "A request with this Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[post("/v1/integrations/hr/sync-runs")]
 pub async fn open_run(
     Integration(caller): Integration,
     db: Data<DatabaseConnection>,
@@ -351,15 +346,12 @@ pub async fn open_run(
 ///
 /// Integration clients with `learners:sync`, for runs they opened. Its counts say what the
 /// run's calls did so far.
-#[utoipa::path(get, operation_id = "get_sync_run", path = "/v1/integrations/hr/sync-runs/{id}", tag = "integrations",
+#[utoipa::path(operation_id = "get_sync_run", tag = "integrations",
     params(("id" = Uuid, Path, description = "The run's id")),
-    responses(
-        (status = 200, description = "The run", body = RunView),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-    ),
+    responses((status = 200, description = "The run", body = RunView),
+        Forbidden, NotFound),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[get("/v1/integrations/hr/sync-runs/{id}")]
 pub async fn get_run(
     Integration(caller): Integration,
     db: Data<DatabaseConnection>,
@@ -374,21 +366,15 @@ pub async fn get_run(
 ///
 /// Integration clients with `learners:sync`, for runs they opened. Employees the run did not
 /// name are marked as left; their records stay.
-#[utoipa::path(post, operation_id = "close_sync_run", path = "/v1/integrations/hr/sync-runs/{id}/close", tag = "integrations",
-    params(
-        ("id" = Uuid, Path, description = "The run's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key gets the first answer"),
-    ),
-    responses(
-        (status = 200, description = "Closed; `left` counts those marked as left", body = RunView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+#[utoipa::path(operation_id = "close_sync_run", tag = "integrations",
+    params(("id" = Uuid, Path, description = "The run's id"), IdempotencyKey),
+    responses((status = 200, description = "Closed; `left` counts those marked as left", body = RunView),
+        BadRequest, Forbidden, NotFound,
         (status = 409, description = "Already closed, it named nobody, or a request with this Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[post("/v1/integrations/hr/sync-runs/{id}/close")]
 pub async fn close_run(
     Integration(caller): Integration,
     db: Data<DatabaseConnection>,
@@ -402,4 +388,17 @@ pub async fn close_run(
         Ok(HttpResponse::Ok().json(RunView::from(run)))
     })
     .await
+}
+
+/// This feature's operations, for the server and the contract alike. The bulk sync reads bodies
+/// up to [`BODY_LIMIT`], so it has a scope of its own.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope("/v1/integrations/hr/learners")
+            .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
+            .service(sync_learners),
+    )
+    .service(open_run)
+    .service(get_run)
+    .service(close_run);
 }

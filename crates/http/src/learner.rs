@@ -2,6 +2,7 @@
 
 use actix_web::web::{Bytes, Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
 use pathway_domain::learner::{Learner, LearnerDraft, LearnerKind, LearnerProfile, LearnerStatus};
@@ -9,14 +10,15 @@ use pathway_persistence::DatabaseConnection;
 use pathway_persistence::learner::{self as store, LearnerFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Admin, Caller, Role};
 use crate::error::{ApiError, Problem};
+use crate::headers::{IfMatch, OptionalIfMatch};
 use crate::page::{self, PageView};
 use crate::responses::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
-    Unauthorized, Unprocessable, UnsupportedMediaType,
+    BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, PreconditionFailed, Unprocessable,
 };
 use crate::{merge_patch, precondition};
 
@@ -203,23 +205,13 @@ pub struct LeaveInput {
 /// Admins only. An employee carries HR fields (department, job title, manager); an elected
 /// member carries political group, ward and committees. The email address is unique in any
 /// case.
-#[utoipa::path(
-    post,
-    path = "/v1/learners",
-    tag = "learners",
+#[utoipa::path(tag = "learners",
     request_body = LearnerInput,
-    responses(
-        (status = 201, description = "Created; `Location` and `ETag` headers are set", body = LearnerView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"), ("Location" = String, description = "Where the new resource is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
+    responses((status = 201, description = "Created; `Location` and `ETag` headers are set", body = LearnerView, headers(("ETag" = String), ("Location" = String, description = "Where the new resource is"))),
+        BodyErrors, Forbidden,
         (status = 409, description = "Another learner has this email or external_ref", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = []))
-)]
+    ))]
+#[post("/v1/learners")]
 pub async fn create_learner(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -237,19 +229,11 @@ pub async fn create_learner(
 /// Read one learner.
 ///
 /// Learners read their own record; managers also their reports'; admins anyone's.
-#[utoipa::path(
-    get,
-    path = "/v1/learners/{id}",
-    tag = "learners",
+#[utoipa::path(tag = "learners",
     params(("id" = Uuid, Path, description = "The learner's id")),
-    responses(
-        (status = 200, description = "The learner; the `ETag` header carries its version", body = LearnerView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = []))
-)]
+    responses((status = 200, description = "The learner; the `ETag` header carries its version", body = LearnerView, headers(("ETag" = String))),
+        Forbidden, NotFound))]
+#[get("/v1/learners/{id}")]
 pub async fn get_learner(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -267,20 +251,11 @@ pub async fn get_learner(
 /// List learners, oldest first. Admins see all; a manager sees their reports.
 ///
 /// Filter by kind, status, department, committee, political group, or a search (`q`).
-#[utoipa::path(
-    get,
-    path = "/v1/learners",
-    tag = "learners",
+#[utoipa::path(tag = "learners",
     params(LearnerListQuery),
-    responses(
-        (status = 200, description = "A page of learners", body = PageView<LearnerView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = []))
-)]
+    responses((status = 200, description = "A page of learners", body = PageView<LearnerView>),
+        BadRequest, Forbidden, Unprocessable))]
+#[get("/v1/learners")]
 pub async fn list_learners(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -315,32 +290,16 @@ pub async fn list_learners(
 /// Change a learner with a JSON merge patch of their writable fields.
 ///
 /// Send the learner's current `ETag` in `If-Match`; `kind` cannot change.
-#[utoipa::path(
-    patch,
-    path = "/v1/learners/{id}",
-    tag = "learners",
-    params(
-        ("id" = Uuid, Path, description = "The learner's id"),
-        ("If-Match" = String, Header, description = "The ETag from the learner's last read, or `*`"),
-    ),
+#[utoipa::path(tag = "learners",
+    params(("id" = Uuid, Path, description = "The learner's id"), IfMatch),
     request_body(content = LearnerInput, content_type = "application/merge-patch+json",
         description = "A JSON merge patch (RFC 7396) of the fields of LearnerInput to change; `application/json` is accepted too",
         example = json!({"job_title": "Senior Planning Officer", "department": "Planning"})),
-    responses(
-        (status = 200, description = "The changed learner, with its new `ETag`", body = LearnerView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 200, description = "The changed learner, with its new `ETag`", body = LearnerView, headers(("ETag" = String))),
+        PatchErrors, Forbidden,
         (status = 409, description = "Another learner has this email or external_ref", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-    ),
-    security(("bearer" = []))
-)]
+    ))]
+#[patch("/v1/learners/{id}")]
 pub async fn patch_learner(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -363,29 +322,14 @@ pub async fn patch_learner(
 ///
 /// Their records are kept; their places on sessions still to come are cancelled and go to
 /// the waitlist.
-#[utoipa::path(
-    post,
-    path = "/v1/learners/{id}/leave",
-    tag = "learners",
-    params(
-        ("id" = Uuid, Path, description = "The learner's id"),
-        ("If-Match" = Option<String>, Header, description = "Optionally, the ETag from the learner's last read"),
-    ),
+#[utoipa::path(tag = "learners",
+    params(("id" = Uuid, Path, description = "The learner's id"), OptionalIfMatch),
     request_body = LeaveInput,
-    responses(
-        (status = 200, description = "The learner, now `left`", body = LearnerView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 200, description = "The learner, now `left`", body = LearnerView, headers(("ETag" = String))),
+        BodyErrors, Forbidden, NotFound, PreconditionFailed,
         (status = 409, description = "The learner has already left", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = []))
-)]
+    ))]
+#[post("/v1/learners/{id}/leave")]
 pub async fn leave_learner(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -407,4 +351,13 @@ pub async fn leave_learner(
         learner.version,
         LearnerView::from(learner),
     ))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_learners)
+        .service(create_learner)
+        .service(get_learner)
+        .service(patch_learner)
+        .service(leave_learner);
 }

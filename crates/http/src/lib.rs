@@ -13,6 +13,7 @@ pub mod course;
 pub mod error;
 pub mod evaluation;
 pub mod feedback;
+pub mod headers;
 pub mod health;
 pub mod hr_sync;
 pub mod idempotency;
@@ -30,6 +31,7 @@ pub mod report;
 pub mod request_id;
 pub mod requirement;
 pub mod responses;
+pub mod routes;
 pub mod scim;
 pub mod session;
 pub mod training_matrix;
@@ -40,21 +42,23 @@ use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, from_fn};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::web::{self, Data};
-use actix_web::{App, HttpResponse, Resource, ResponseError};
+use actix_web::{App, HttpResponse};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use pathway_domain::governance::YearStart;
 use pathway_persistence::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::TokenKeys;
-use crate::error::{ApiError, Problem};
+use crate::error::Problem;
 use crate::request_id::RequestSpan;
 
 /// Bodies above this are refused with 413: no Pathway resource comes near it.
-const BODY_LIMIT: usize = 256 * 1024;
+pub(crate) const BODY_LIMIT: usize = 256 * 1024;
 
 /// What every worker of the server shares. Everything else lives in the database.
 #[derive(Clone)]
@@ -121,6 +125,7 @@ pub fn app(
     >,
 > {
     App::new()
+        .into_utoipa_app()
         .app_data(Data::new(state.db))
         .app_data(state.keys)
         .app_data(state.rules)
@@ -134,313 +139,12 @@ pub fn app(
         .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
-        .service(
-            resource("/v1/learners", "GET, POST")
-                .get(learner::list_learners)
-                .post(learner::create_learner),
-        )
-        .service(
-            resource("/v1/learners/{id}", "GET, PATCH")
-                .get(learner::get_learner)
-                .patch(learner::patch_learner),
-        )
-        .service(resource("/v1/learners/{id}/leave", "POST").post(learner::leave_learner))
-        .service(
-            resource("/v1/learners/{id}/compliance", "GET").get(compliance::get_learner_compliance),
-        )
-        .service(
-            resource("/v1/requirements", "GET, POST")
-                .get(requirement::list_requirements)
-                .post(requirement::create_requirement),
-        )
-        .service(
-            resource("/v1/requirements/{id}", "GET, PATCH, DELETE")
-                .get(requirement::get_requirement)
-                .patch(requirement::patch_requirement)
-                .delete(requirement::delete_requirement),
-        )
-        .service(
-            resource("/v1/courses", "GET, POST")
-                .get(course::list_courses)
-                .post(course::create_course),
-        )
-        .service(
-            resource("/v1/courses/{id}", "GET, PATCH")
-                .get(course::get_course)
-                .patch(course::patch_course),
-        )
-        .service(resource("/v1/courses/{id}/publish", "POST").post(course::publish_course))
-        .service(resource("/v1/courses/{id}/retire", "POST").post(course::retire_course))
-        .service(
-            resource("/v1/sessions", "GET, POST")
-                .get(session::list_sessions)
-                .post(session::create_session),
-        )
-        .service(
-            resource("/v1/sessions/{id}", "GET, PATCH")
-                .get(session::get_session)
-                .patch(session::patch_session),
-        )
-        .service(resource("/v1/sessions/{id}/cancel", "POST").post(session::cancel_session))
-        .service(
-            resource("/v1/sessions/{id}/bookings", "GET, POST")
-                .get(session::list_bookings)
-                .post(session::create_booking),
-        )
-        .service(
-            resource("/v1/sessions/{id}/bookings/{booking_id}", "DELETE")
-                .delete(session::cancel_booking),
-        )
-        .service(resource("/v1/sessions/{id}/attendance", "POST").post(session::record_attendance))
-        .service(
-            resource("/v1/programmes", "GET, POST")
-                .get(programme::list_programmes)
-                .post(programme::create_programme),
-        )
-        .service(resource("/v1/programmes/{id}", "GET").get(programme::get_programme))
-        .service(
-            resource("/v1/cohorts", "GET, POST")
-                .get(cohort::list_cohorts)
-                .post(cohort::create_cohort),
-        )
-        .service(resource("/v1/cohorts/{id}", "GET").get(cohort::get_cohort))
-        .service(
-            resource("/v1/cohorts/{id}/members", "GET, POST")
-                .get(cohort::list_members)
-                .post(cohort::add_member),
-        )
-        .service(
-            resource("/v1/cohorts/{id}/members/{learner_id}", "DELETE")
-                .delete(cohort::remove_member),
-        )
-        .service(
-            resource("/v1/cohorts/{id}/progress", "GET, POST")
-                .get(cohort::get_progress)
-                .post(cohort::record_progress),
-        )
-        .service(
-            resource("/v1/feedback", "GET, POST")
-                .get(feedback::list_feedback)
-                .post(feedback::give_feedback),
-        )
-        .service(resource("/v1/feedback/summary", "GET").get(feedback::summarise_feedback))
-        .service(
-            resource("/v1/mentoring-partnerships", "GET, POST")
-                .get(mentoring::list_partnerships)
-                .post(mentoring::create_partnership),
-        )
-        .service(
-            resource("/v1/mentoring-partnerships/{id}/end", "POST")
-                .post(mentoring::end_partnership),
-        )
-        .service(
-            resource("/v1/panels", "GET, POST")
-                .get(panel::list_panels)
-                .post(panel::create_panel),
-        )
-        .service(
-            resource("/v1/panels/{id}", "GET, PATCH")
-                .get(panel::get_panel)
-                .patch(panel::patch_panel),
-        )
-        .service(
-            resource("/v1/panels/{id}/members", "GET, POST")
-                .get(panel::list_members)
-                .post(panel::add_member),
-        )
-        .service(
-            resource("/v1/panels/{id}/members/{member_id}", "PATCH").patch(panel::patch_member),
-        )
-        .service(
-            resource("/v1/panels/{id}/meetings", "GET, POST")
-                .get(panel::list_meetings)
-                .post(panel::create_meeting),
-        )
-        .service(
-            resource("/v1/panels/{id}/meetings/{meeting_id}", "GET, PATCH")
-                .get(panel::get_meeting)
-                .patch(panel::patch_meeting),
-        )
-        .service(resource("/v1/panels/{id}/compliance", "GET").get(panel::get_panel_compliance))
-        .service(
-            resource("/v1/panels/{id}/evaluations", "GET, POST")
-                .get(evaluation::list_evaluations)
-                .post(evaluation::create_evaluation),
-        )
-        .service(
-            resource("/v1/panels/{id}/evaluations/{evaluation_id}", "GET, PATCH")
-                .get(evaluation::get_evaluation)
-                .patch(evaluation::patch_evaluation),
-        )
-        .service(
-            resource("/v1/panels/{id}/evaluations/{evaluation_id}/agree", "POST")
-                .post(evaluation::agree_evaluation),
-        )
-        .service(
-            resource("/v1/panels/{id}/recommendation", "GET").get(evaluation::get_recommendation),
-        )
-        .service(
-            resource("/v1/needs-assessments", "GET, POST")
-                .get(needs_assessment::list_assessments)
-                .post(needs_assessment::create_assessment),
-        )
-        .service(
-            resource("/v1/needs-assessments/{id}", "GET, PATCH")
-                .get(needs_assessment::get_assessment)
-                .patch(needs_assessment::patch_assessment),
-        )
-        .service(
-            resource("/v1/needs-assessments/{id}/responses", "GET, POST")
-                .get(needs_assessment::list_responses)
-                .post(needs_assessment::respond),
-        )
-        .service(
-            resource("/v1/needs-assessments/{id}/responses/{learner_id}", "GET")
-                .get(needs_assessment::get_response),
-        )
-        .service(
-            resource("/v1/needs-assessments/{id}/summary", "GET").get(needs_assessment::summarise),
-        )
-        .service(resource("/v1/reports/delivery", "GET").get(report::delivery_report))
-        .service(resource("/v1/reports/compliance", "GET").get(compliance::compliance_report))
-        .service(
-            resource("/v1/reports/compliance/learners", "GET")
-                .get(compliance::list_learners_in_breach),
-        )
-        .service(
-            resource("/v1/training-requests", "GET, POST")
-                .get(training_request::list_requests)
-                .post(training_request::create_request),
-        )
-        .service(resource("/v1/training-requests/{id}", "GET").get(training_request::get_request))
-        .service(
-            resource("/v1/training-requests/{id}/submit", "POST")
-                .post(training_request::submit_request),
-        )
-        .service(
-            resource("/v1/training-requests/{id}/approve", "POST")
-                .post(training_request::approve_request),
-        )
-        .service(
-            resource("/v1/training-requests/{id}/reject", "POST")
-                .post(training_request::reject_request),
-        )
-        .service(
-            resource("/v1/training-requests/{id}/withdraw", "POST")
-                .post(training_request::withdraw_request),
-        )
-        .service(
-            resource("/v1/training-requests/{id}/book", "POST")
-                .post(training_request::book_request),
-        )
-        .service(
-            resource("/v1/training-requests/{id}/complete", "POST")
-                .post(training_request::complete_request),
-        )
-        .service(
-            resource("/v1/training-requests/{id}/cancel", "POST")
-                .post(training_request::cancel_request),
-        )
-        .service(
-            resource("/v1/training-requests/{id}/supporters", "POST")
-                .post(training_request::support_request),
-        )
-        .service(
-            resource("/v1/budgets", "GET, POST")
-                .get(budget::list_budgets)
-                .post(budget::create_budget),
-        )
-        .service(resource("/v1/budgets/{financial_year}", "PUT").put(budget::replace_budget))
-        .service(
-            resource("/v1/budgets/{financial_year}/summary", "GET").get(budget::budget_summary),
-        )
-        .service(
-            resource("/v1/completions", "GET, POST")
-                .get(completion::list_completions)
-                .post(completion::record_completion),
-        )
-        .service(resource("/v1/completions/{id}", "GET").get(completion::get_completion))
-        .service(resource("/v1/training-matrix", "GET").get(training_matrix::get_training_matrix))
-        .service(resource("/v1/audit-events", "GET").get(audit::list_audit_events))
-        .service(
-            resource("/v1/api-clients", "GET, POST")
-                .get(api_client::list_clients)
-                .post(api_client::create_client),
-        )
-        .service(resource("/v1/api-clients/{id}", "GET").get(api_client::get_client))
-        .service(resource("/v1/api-clients/{id}/revoke", "POST").post(api_client::revoke_client))
-        .service(resource("/oauth/token", "POST").post(oauth::issue_token))
-        .service(
-            resource("/v1/integrations/elearning/callbacks/{provider}", "POST")
-                .post(callback::receive),
-        )
-        .service(
-            resource("/v1/integrations/hr/learners/sync", "POST")
-                .app_data(web::PayloadConfig::default().limit(hr_sync::BODY_LIMIT))
-                .post(hr_sync::sync_learners),
-        )
-        .service(resource("/v1/integrations/hr/sync-runs", "POST").post(hr_sync::open_run))
-        .service(resource("/v1/integrations/hr/sync-runs/{id}", "GET").get(hr_sync::get_run))
-        .service(
-            resource("/v1/integrations/hr/sync-runs/{id}/close", "POST").post(hr_sync::close_run),
-        )
-        .service(
-            web::scope("/scim/v2")
-                .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
-                .app_data(web::QueryConfig::default().error_handler(scim::query_error))
-                .service(
-                    scim::resource("/Users", "GET, POST")
-                        .get(scim::list_users)
-                        .post(scim::create_user),
-                )
-                .service(
-                    scim::resource("/Users/{id}", "GET, PUT, PATCH, DELETE")
-                        .get(scim::get_user)
-                        .put(scim::replace_user)
-                        .patch(scim::patch_user)
-                        .delete(scim::delete_user),
-                )
-                .service(
-                    scim::resource("/ServiceProviderConfig", "GET")
-                        .get(scim::discovery::service_provider_config),
-                )
-                .service(
-                    scim::resource("/ResourceTypes", "GET")
-                        .get(scim::discovery::list_resource_types),
-                )
-                .service(
-                    scim::resource("/ResourceTypes/{id}", "GET")
-                        .get(scim::discovery::get_resource_type),
-                )
-                .service(scim::resource("/Schemas", "GET").get(scim::discovery::list_schemas))
-                .service(scim::resource("/Schemas/{id}", "GET").get(scim::discovery::get_schema))
-                .service(scim::resource("/.search", "POST").post(scim::search_all))
-                .default_service(web::to(scim::no_such_endpoint)),
-        )
-        .service(
-            web::scope("/xapi")
-                .app_data(web::PayloadConfig::default().limit(xapi::BODY_LIMIT))
-                .wrap(
-                    DefaultHeaders::new()
-                        .add((xapi::VERSION_HEADER, pathway_domain::xapi::VERSION)),
-                )
-                .service(resource("/about", "GET").get(xapi::about))
-                .service(
-                    resource("/statements", "GET, POST, PUT")
-                        .get(xapi::get_statements)
-                        .post(xapi::post_statements)
-                        .put(xapi::put_statement),
-                ),
-        )
-        .service(resource("/v1/integrations/elearning/unmatched", "GET").get(xapi::list_unmatched))
-        .service(resource("/health/live", "GET").get(health::live))
-        .service(resource("/health/ready", "GET").get(health::ready))
-        .service(resource("/openapi.json", "GET").get(spec))
+        .configure(operations)
+        .into_app()
+        .route("/openapi.json", web::get().to(spec))
         .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
         .service(web::redirect("/docs", "/docs/"))
-        .default_service(web::to(|| async {
-            ApiError::NotFound("no such endpoint".into()).error_response()
-        }))
+        .default_service(web::to(routes::no_route))
         .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
         .wrap(from_fn(request_id::echo))
         .wrap(cors(&state.cors_origins))
@@ -448,17 +152,40 @@ pub fn app(
         .wrap(TracingLogger::<RequestSpan>::new())
 }
 
+/// Every operation in the contract, each registered by the feature it belongs to: the server
+/// serves these, and the contract is collected from them (see [`openapi::document`]).
+pub fn operations(cfg: &mut ServiceConfig) {
+    cfg.configure(learner::routes)
+        .configure(compliance::routes)
+        .configure(requirement::routes)
+        .configure(course::routes)
+        .configure(training_matrix::routes)
+        .configure(session::routes)
+        .configure(programme::routes)
+        .configure(cohort::routes)
+        .configure(feedback::routes)
+        .configure(mentoring::routes)
+        .configure(panel::routes)
+        .configure(evaluation::routes)
+        .configure(needs_assessment::routes)
+        .configure(report::routes)
+        .configure(training_request::routes)
+        .configure(budget::routes)
+        .configure(completion::routes)
+        .configure(audit::routes)
+        .configure(api_client::routes)
+        .configure(oauth::routes)
+        .configure(callback::routes)
+        .configure(hr_sync::routes)
+        .configure(scim::routes)
+        .configure(xapi::routes)
+        .configure(health::routes);
+}
+
 async fn spec() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(openapi::SERVED.clone())
-}
-
-/// A path and the methods it answers; any other method gets 405 with an `Allow` header.
-fn resource(path: &str, allow: &'static str) -> Resource {
-    web::resource(path).default_service(web::to(move || async move {
-        ApiError::MethodNotAllowed(allow).error_response()
-    }))
 }
 
 fn cors(origins: &[String]) -> Cors {

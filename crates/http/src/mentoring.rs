@@ -2,6 +2,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::web::{Data, Json, Path, Query};
+use actix_web::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
 use pathway_domain::mentoring::{Partnership, PartnershipKind, PartnershipStatus};
@@ -9,15 +10,13 @@ use pathway_persistence::DatabaseConnection;
 use pathway_persistence::mentoring::{self as store, PartnershipFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Admin, Caller, Role};
 use crate::error::{ApiError, Problem};
 use crate::page::{self, PageView};
-use crate::responses::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, Unprocessable};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -92,18 +91,11 @@ pub struct EndInput {
 /// Pair two learners for coaching, mentoring or reverse mentoring.
 ///
 /// Admins only. A mentor and a mentee, two different learners, and the kind of partnership.
-#[utoipa::path(post, path = "/v1/mentoring-partnerships", tag = "mentoring",
+#[utoipa::path(tag = "mentoring",
     request_body = PartnershipInput,
-    responses(
-        (status = 201, description = "Created", body = PartnershipView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 201, description = "Created", body = PartnershipView),
+        BodyErrors, Forbidden))]
+#[post("/v1/mentoring-partnerships")]
 pub async fn create_partnership(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -125,16 +117,13 @@ pub async fn create_partnership(
 /// Partnerships, oldest first. A learner sees the ones they are in.
 ///
 /// Filter by kind, status and learner; admins see every partnership.
-#[utoipa::path(get, path = "/v1/mentoring-partnerships", tag = "mentoring",
+#[utoipa::path(tag = "mentoring",
     params(PartnershipListQuery),
-    responses(
-        (status = 200, description = "A page of partnerships", body = PageView<PartnershipView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+    responses((status = 200, description = "A page of partnerships", body = PageView<PartnershipView>),
+        BadRequest, Unprocessable,
         (status = 403, description = "Asking for someone else's partnerships", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[get("/v1/mentoring-partnerships")]
 pub async fn list_partnerships(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -167,21 +156,14 @@ pub async fn list_partnerships(
 /// End a partnership.
 ///
 /// Admins only. Records the day it ended, today unless `ended_on` says otherwise.
-#[utoipa::path(post, path = "/v1/mentoring-partnerships/{id}/end", tag = "mentoring",
+#[utoipa::path(tag = "mentoring",
     params(("id" = Uuid, Path, description = "The partnership's id")),
     request_body = EndInput,
-    responses(
-        (status = 200, description = "The partnership, now `ended`", body = PartnershipView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 200, description = "The partnership, now `ended`", body = PartnershipView),
+        BodyErrors, Forbidden, NotFound,
         (status = 409, description = "Already ended", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[post("/v1/mentoring-partnerships/{id}/end")]
 pub async fn end_partnership(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -194,4 +176,11 @@ pub async fn end_partnership(
             .await?
             .into(),
     ))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_partnerships)
+        .service(create_partnership)
+        .service(end_partnership);
 }

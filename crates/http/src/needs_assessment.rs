@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
 use pathway_domain::governance::Choice;
@@ -16,15 +17,14 @@ use pathway_persistence::DatabaseConnection;
 use pathway_persistence::needs_assessment::{self as store, Summary};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Governor, Role};
 use crate::error::{ApiError, Problem};
+use crate::headers::IfMatch;
 use crate::page::{self, PageView};
-use crate::responses::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
-    Unauthorized, Unprocessable, UnsupportedMediaType,
-};
+use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, Unprocessable};
 use crate::{merge_patch, precondition};
 
 /// A round's writable fields.
@@ -125,18 +125,11 @@ fn ok(status: StatusCode, assessment: NeedsAssessment) -> HttpResponse {
 ///
 /// Admins and panel members. A round consults elected members, senior officers or both on the
 /// subject areas offered, and on their accessibility needs.
-#[utoipa::path(post, path = "/v1/needs-assessments", tag = "governance",
+#[utoipa::path(tag = "governance",
     request_body = RoundInput,
-    responses(
-        (status = 201, description = "Created; `Location` and `ETag` headers are set", body = AssessmentView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"), ("Location" = String, description = "Where the new resource is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 201, description = "Created; `Location` and `ETag` headers are set", body = AssessmentView, headers(("ETag" = String), ("Location" = String, description = "Where the new resource is"))),
+        BodyErrors, Forbidden))]
+#[post("/v1/needs-assessments")]
 pub async fn create_assessment(
     Governor(caller): Governor,
     db: Data<DatabaseConnection>,
@@ -153,15 +146,11 @@ pub async fn create_assessment(
 /// List needs-assessment rounds, oldest first.
 ///
 /// Any signed-in caller. Each round with its dates and subject areas.
-#[utoipa::path(get, path = "/v1/needs-assessments", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(ListQuery),
-    responses(
-        (status = 200, description = "A page of rounds", body = PageView<AssessmentView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of rounds", body = PageView<AssessmentView>),
+        BadRequest, Unprocessable))]
+#[get("/v1/needs-assessments")]
 pub async fn list_assessments(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -177,14 +166,11 @@ pub async fn list_assessments(
 /// Read one needs-assessment round.
 ///
 /// Any signed-in caller. The round's dates, audience and subject areas.
-#[utoipa::path(get, path = "/v1/needs-assessments/{id}", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(("id" = Uuid, Path, description = "The round's id")),
-    responses(
-        (status = 200, description = "The round; the `ETag` header carries its version", body = AssessmentView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The round; the `ETag` header carries its version", body = AssessmentView, headers(("ETag" = String))),
+        NotFound))]
+#[get("/v1/needs-assessments/{id}")]
 pub async fn get_assessment(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -200,28 +186,16 @@ pub async fn get_assessment(
 ///
 /// Admins and panel members. Send the round's `ETag` in `If-Match`. Once anyone has answered,
 /// subject areas can be added but not removed.
-#[utoipa::path(patch, path = "/v1/needs-assessments/{id}", tag = "governance",
-    params(
-        ("id" = Uuid, Path, description = "The round's id"),
-        ("If-Match" = String, Header, description = "The ETag from the round's last read, or `*`"),
-    ),
+#[utoipa::path(tag = "governance",
+    params(("id" = Uuid, Path, description = "The round's id"), IfMatch),
     request_body(content = RoundInput, content_type = "application/merge-patch+json",
         description = "A JSON merge patch (RFC 7396) of the fields of RoundInput to change; `application/json` is accepted too",
         example = json!({"closes_on": "2026-07-14"})),
-    responses(
-        (status = 200, description = "The changed round, with its new `ETag`", body = AssessmentView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 200, description = "The changed round, with its new `ETag`", body = AssessmentView, headers(("ETag" = String))),
+        PatchErrors, Forbidden,
         (status = 409, description = "A subject area someone could have chosen would be removed", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[patch("/v1/needs-assessments/{id}")]
 pub async fn patch_assessment(
     Governor(caller): Governor,
     db: Data<DatabaseConnection>,
@@ -332,22 +306,15 @@ impl From<Response> for ResponseView {
 ///
 /// One response per learner per round: answering again replaces the earlier answer (200);
 /// the first answer is 201. A learner answers for themselves; an admin may key in anyone's.
-#[utoipa::path(post, operation_id = "respond_to_assessment", path = "/v1/needs-assessments/{id}/responses", tag = "governance",
+#[utoipa::path(operation_id = "respond_to_assessment", tag = "governance",
     params(("id" = Uuid, Path, description = "The round's id")),
     request_body = ResponseInput,
-    responses(
-        (status = 201, description = "The learner's first answer", body = ResponseView),
+    responses((status = 201, description = "The learner's first answer", body = ResponseView),
         (status = 200, description = "The learner's answer, replacing their earlier one", body = ResponseView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+        BodyErrors, Forbidden, NotFound,
         (status = 409, description = "The round is not open today, does not consult this kind of learner, or the learner has left", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[post("/v1/needs-assessments/{id}/responses")]
 pub async fn respond(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -404,17 +371,11 @@ pub async fn respond(
 /// List a round's responses, in learner id order: panel members and admins only.
 ///
 /// Admins and panel members. Each response's ranked subject areas and accessibility needs.
-#[utoipa::path(get, operation_id = "list_assessment_responses", path = "/v1/needs-assessments/{id}/responses", tag = "governance",
+#[utoipa::path(operation_id = "list_assessment_responses", tag = "governance",
     params(("id" = Uuid, Path, description = "The round's id"), ListQuery),
-    responses(
-        (status = 200, description = "A page of responses", body = PageView<ResponseView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of responses", body = PageView<ResponseView>),
+        BadRequest, Forbidden, NotFound, Unprocessable))]
+#[get("/v1/needs-assessments/{id}/responses")]
 pub async fn list_responses(
     _: Governor,
     db: Data<DatabaseConnection>,
@@ -431,18 +392,14 @@ pub async fn list_responses(
 /// Read one learner's response: your own, or anyone's for panel members and admins.
 ///
 /// A learner reads their own response; admins and panel members anyone's.
-#[utoipa::path(get, operation_id = "get_assessment_response", path = "/v1/needs-assessments/{id}/responses/{learner_id}", tag = "governance",
+#[utoipa::path(operation_id = "get_assessment_response", tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The round's id"),
         ("learner_id" = Uuid, Path, description = "The learner who answered"),
     ),
-    responses(
-        (status = 200, description = "The response", body = ResponseView),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The response", body = ResponseView),
+        Forbidden, NotFound))]
+#[get("/v1/needs-assessments/{id}/responses/{learner_id}")]
 pub async fn get_response(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -586,15 +543,11 @@ impl From<Summary> for SummaryView {
 ///
 /// Admins and panel members. Response rates by audience, subject areas ranked by demand, and
 /// the accessibility needs named most.
-#[utoipa::path(get, operation_id = "summarise_assessment", path = "/v1/needs-assessments/{id}/summary", tag = "governance",
+#[utoipa::path(operation_id = "summarise_assessment", tag = "governance",
     params(("id" = Uuid, Path, description = "The round's id")),
-    responses(
-        (status = 200, description = "The summary", body = SummaryView),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The summary", body = SummaryView),
+        Forbidden, NotFound))]
+#[get("/v1/needs-assessments/{id}/summary")]
 pub async fn summarise(
     _: Governor,
     db: Data<DatabaseConnection>,
@@ -602,4 +555,16 @@ pub async fn summarise(
 ) -> Result<Json<SummaryView>, ApiError> {
     let summary = store::summary(&db, id.into_inner(), london_date(Utc::now())).await?;
     Ok(Json(summary.into()))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_assessments)
+        .service(create_assessment)
+        .service(get_assessment)
+        .service(patch_assessment)
+        .service(list_responses)
+        .service(respond)
+        .service(get_response)
+        .service(summarise);
 }

@@ -4,6 +4,7 @@
 use std::sync::OnceLock;
 
 use actix_web::http::{StatusCode, header};
+use actix_web::post;
 use actix_web::web::{self, Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 use base64::Engine;
@@ -12,6 +13,7 @@ use pathway_domain::api_client::{ApiClient, Refusal, scope_claim};
 use pathway_persistence::{DatabaseConnection, api_client, secret};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{CLIENT_SUBJECT_PREFIX, TokenKeys};
@@ -71,15 +73,15 @@ fn refuse(status: StatusCode, error: &'static str, description: impl Into<String
 /// Authenticate with HTTP Basic (`client_id:client_secret`), or with `client_id` and
 /// `client_secret` in the form. Errors follow RFC 6749 section 5.2, not problem+json, so
 /// OAuth client libraries read them.
-#[utoipa::path(post, path = "/oauth/token", tag = "integrations",
+#[utoipa::path(tag = "integrations",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
-    responses(
-        (status = 200, description = "A bearer token", body = TokenResponse),
+    responses((status = 200, description = "A bearer token", body = TokenResponse),
         (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_scope`", body = OAuthError),
         (status = 401, description = "`invalid_client`: unknown or revoked client, or a wrong secret", body = OAuthError),
         (status = 503, description = "`temporarily_unavailable`: no secret to sign tokens with is configured", body = OAuthError),
     ),
     security(()))]
+#[post("/oauth/token")]
 pub async fn issue_token(
     db: Data<DatabaseConnection>,
     keys: Data<TokenKeys>,
@@ -231,4 +233,9 @@ pub(crate) fn basic(req: &HttpRequest) -> Option<(String, String)> {
             .map(|(_, v)| v)
     };
     Some((unescape(id)?, unescape(secret)?))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(issue_token);
 }

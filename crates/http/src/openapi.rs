@@ -2,6 +2,7 @@
 
 use std::sync::LazyLock;
 
+use actix_web::App;
 use actix_web::web::Bytes;
 use pathway_domain::api_client::Scope;
 use serde_json::{Value, json};
@@ -9,13 +10,9 @@ use utoipa::openapi::security::{
     ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
 };
 use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
 
-use crate::{
-    api_client, audit, budget, callback, cohort, completion, compliance, course, error, evaluation,
-    feedback, health, hr_sync, idempotency, learner, mentoring, merge_patch, needs_assessment,
-    oauth, page, panel, precondition, programme, report, requirement, responses, scim, session,
-    training_matrix, training_request, xapi,
-};
+use crate::{error, feedback, idempotency, merge_patch, page, precondition, responses, scim, xapi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,128 +29,6 @@ use crate::{
         contact(name = "The council's Learning and Development team"),
     ),
     servers((url = "/", description = "The server this contract is served from")),
-    paths(
-        learner::create_learner,
-        learner::list_learners,
-        learner::get_learner,
-        learner::patch_learner,
-        learner::leave_learner,
-        compliance::get_learner_compliance,
-        requirement::create_requirement,
-        requirement::list_requirements,
-        requirement::get_requirement,
-        requirement::patch_requirement,
-        requirement::delete_requirement,
-        course::create_course,
-        course::list_courses,
-        course::get_course,
-        course::patch_course,
-        course::publish_course,
-        course::retire_course,
-        training_matrix::get_training_matrix,
-        session::create_session,
-        session::list_sessions,
-        session::get_session,
-        session::patch_session,
-        session::cancel_session,
-        session::create_booking,
-        session::list_bookings,
-        session::cancel_booking,
-        session::record_attendance,
-        programme::create_programme,
-        programme::list_programmes,
-        programme::get_programme,
-        cohort::create_cohort,
-        cohort::list_cohorts,
-        cohort::get_cohort,
-        cohort::add_member,
-        cohort::list_members,
-        cohort::remove_member,
-        cohort::record_progress,
-        cohort::get_progress,
-        feedback::give_feedback,
-        feedback::list_feedback,
-        feedback::summarise_feedback,
-        mentoring::create_partnership,
-        mentoring::list_partnerships,
-        mentoring::end_partnership,
-        panel::create_panel,
-        panel::list_panels,
-        panel::get_panel,
-        panel::patch_panel,
-        panel::add_member,
-        panel::list_members,
-        panel::patch_member,
-        panel::create_meeting,
-        panel::list_meetings,
-        panel::get_meeting,
-        panel::patch_meeting,
-        panel::get_panel_compliance,
-        evaluation::create_evaluation,
-        evaluation::list_evaluations,
-        evaluation::get_evaluation,
-        evaluation::patch_evaluation,
-        evaluation::agree_evaluation,
-        evaluation::get_recommendation,
-        needs_assessment::create_assessment,
-        needs_assessment::list_assessments,
-        needs_assessment::get_assessment,
-        needs_assessment::patch_assessment,
-        needs_assessment::respond,
-        needs_assessment::list_responses,
-        needs_assessment::get_response,
-        needs_assessment::summarise,
-        report::delivery_report,
-        compliance::compliance_report,
-        compliance::list_learners_in_breach,
-        training_request::create_request,
-        training_request::list_requests,
-        training_request::get_request,
-        training_request::submit_request,
-        training_request::approve_request,
-        training_request::reject_request,
-        training_request::withdraw_request,
-        training_request::book_request,
-        training_request::complete_request,
-        training_request::cancel_request,
-        training_request::support_request,
-        budget::create_budget,
-        budget::list_budgets,
-        budget::replace_budget,
-        budget::budget_summary,
-        completion::record_completion,
-        completion::list_completions,
-        completion::get_completion,
-        audit::list_audit_events,
-        api_client::create_client,
-        api_client::list_clients,
-        api_client::get_client,
-        api_client::revoke_client,
-        oauth::issue_token,
-        callback::receive,
-        hr_sync::sync_learners,
-        hr_sync::open_run,
-        hr_sync::get_run,
-        hr_sync::close_run,
-        scim::list_users,
-        scim::create_user,
-        scim::get_user,
-        scim::replace_user,
-        scim::patch_user,
-        scim::delete_user,
-        scim::discovery::service_provider_config,
-        scim::discovery::list_resource_types,
-        scim::discovery::get_resource_type,
-        scim::discovery::list_schemas,
-        scim::discovery::get_schema,
-        xapi::about,
-        xapi::post_statements,
-        xapi::put_statement,
-        xapi::get_statements,
-        xapi::list_unmatched,
-        health::live,
-        health::ready,
-    ),
     components(
         schemas(
             error::Problem,
@@ -248,11 +123,37 @@ impl Modify for BearerToken {
 /// The contract as committed and served: what the annotations generate, with the merge-patch
 /// bodies and the conventions every operation shares applied once, here.
 pub fn document() -> Value {
-    let mut spec = serde_json::to_value(ApiDoc::openapi()).expect("the generated spec serialises");
+    let (_, collected) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::operations)
+        .split_for_parts();
+    let mut spec = serde_json::to_value(collected).expect("the generated spec serialises");
+    signed_in_unless_public(&mut spec);
     merge_patch::document(&mut spec);
     conventions(&mut spec);
     pages_refer_to_their_items(&mut spec);
     spec
+}
+
+/// Every operation needs a person's token unless it says otherwise: an integration's
+/// operations name their scopes, the public ones an empty requirement (`security(())`). Any
+/// operation that needs credentials can answer 401.
+fn signed_in_unless_public(spec: &mut Value) {
+    let operations = spec["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut());
+    for operation in operations {
+        if operation.get("security").is_none() {
+            operation["security"] = json!([{"bearer": []}]);
+        }
+        if operation["security"] != json!([{}]) && operation["responses"]["401"].is_null() {
+            operation["responses"]["401"] = json!({"$ref": "#/components/responses/Unauthorized"});
+        }
+    }
 }
 
 /// utoipa writes a generic page's items out in full; where they are a named schema, refer to
@@ -286,7 +187,7 @@ pub static SERVED: LazyLock<Bytes> =
     LazyLock::new(|| Bytes::from(serde_json::to_vec(&document()).expect("the spec serialises")));
 
 /// The parameters whose form is the same wherever they appear: a list's `cursor`, the
-/// `If-Match` and `Idempotency-Key` headers, xAPI's version header. Stated here once, from
+/// `If-Match` and `Idempotency-Key` headers, xAPI's version header; and the `ETag` answered. Stated here once, from
 /// the constants the server checks them against; an `If-Match` that is no entity tag is a 400.
 fn conventions(spec: &mut Value) {
     let rule = |name: &str, required: bool| match name {
@@ -326,6 +227,14 @@ fn conventions(spec: &mut Value) {
             conditional |= parameter["name"] == "If-Match";
             parameter["schema"] = json!({"type": "string", "pattern": pattern});
             parameter["example"] = json!(example);
+        }
+        let headers = operation["responses"]
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|responses| responses.values_mut())
+            .filter_map(|response| response.get_mut("headers"));
+        for etag in headers.filter_map(|headers| headers.get_mut("ETag")) {
+            etag["description"] = json!("The version, to send back in `If-Match`");
         }
         if conditional && operation["responses"]["400"].is_null() {
             operation["responses"]["400"] = json!({"$ref": "#/components/responses/BadRequest"});

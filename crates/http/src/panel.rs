@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
 use pathway_domain::governance::{MunicipalYear, cadence, composition, years_to_review};
@@ -16,16 +17,15 @@ use pathway_persistence::DatabaseConnection;
 use pathway_persistence::panel as store;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::Rules;
 use crate::auth::{Caller, Governor};
 use crate::error::ApiError;
+use crate::headers::IfMatch;
 use crate::page::{self, PageView};
-use crate::responses::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
-    Unauthorized, Unprocessable, UnsupportedMediaType,
-};
+use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, Unprocessable};
 use crate::{merge_patch, precondition};
 
 /// A panel's writable fields.
@@ -107,18 +107,11 @@ pub struct ListQuery {
 ///
 /// Admins and panel members. The panel's name and what it advises on; members and meetings are
 /// added after.
-#[utoipa::path(post, path = "/v1/panels", tag = "governance",
+#[utoipa::path(tag = "governance",
     request_body = PanelInput,
-    responses(
-        (status = 201, description = "Created; `Location` and `ETag` headers are set", body = PanelView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"), ("Location" = String, description = "Where the new resource is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 201, description = "Created; `Location` and `ETag` headers are set", body = PanelView, headers(("ETag" = String), ("Location" = String, description = "Where the new resource is"))),
+        BodyErrors, Forbidden))]
+#[post("/v1/panels")]
 pub async fn create_panel(
     Governor(caller): Governor,
     db: Data<DatabaseConnection>,
@@ -135,15 +128,11 @@ pub async fn create_panel(
 /// List panels, oldest first.
 ///
 /// Any signed-in caller.
-#[utoipa::path(get, path = "/v1/panels", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(ListQuery),
-    responses(
-        (status = 200, description = "A page of panels", body = PageView<PanelView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of panels", body = PageView<PanelView>),
+        BadRequest, Unprocessable))]
+#[get("/v1/panels")]
 pub async fn list_panels(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -159,14 +148,11 @@ pub async fn list_panels(
 /// Read one panel.
 ///
 /// Any signed-in caller. The `ETag` header carries its version for a later `If-Match`.
-#[utoipa::path(get, path = "/v1/panels/{id}", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id")),
-    responses(
-        (status = 200, description = "The panel; the `ETag` header carries its version", body = PanelView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The panel; the `ETag` header carries its version", body = PanelView, headers(("ETag" = String))),
+        NotFound))]
+#[get("/v1/panels/{id}")]
 pub async fn get_panel(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -183,27 +169,14 @@ pub async fn get_panel(
 /// Change a panel with a JSON merge patch of its writable fields.
 ///
 /// Admins and panel members. Send the panel's `ETag` in `If-Match`.
-#[utoipa::path(patch, path = "/v1/panels/{id}", tag = "governance",
-    params(
-        ("id" = Uuid, Path, description = "The panel's id"),
-        ("If-Match" = String, Header, description = "The ETag from the panel's last read, or `*`"),
-    ),
+#[utoipa::path(tag = "governance",
+    params(("id" = Uuid, Path, description = "The panel's id"), IfMatch),
     request_body(content = PanelInput, content_type = "application/merge-patch+json",
         description = "A JSON merge patch (RFC 7396) of the fields of PanelInput to change; `application/json` is accepted too",
         example = json!({"advises": "Cabinet Member for Finance and Resources"})),
-    responses(
-        (status = 200, description = "The changed panel, with its new `ETag`", body = PanelView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The changed panel, with its new `ETag`", body = PanelView, headers(("ETag" = String))),
+        PatchErrors, Forbidden))]
+#[patch("/v1/panels/{id}")]
 pub async fn patch_panel(
     Governor(caller): Governor,
     db: Data<DatabaseConnection>,
@@ -296,21 +269,14 @@ fn member_ok(status: StatusCode, member: PanelMember) -> HttpResponse {
 ///
 /// Admins and panel members. Seats count towards the composition check: every political group
 /// must be represented.
-#[utoipa::path(post, operation_id = "add_panel_member", path = "/v1/panels/{id}/members", tag = "governance",
+#[utoipa::path(operation_id = "add_panel_member", tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id")),
     request_body = NewMemberInput,
-    responses(
-        (status = 201, description = "Seated", body = PanelMemberView, headers(("ETag" = String, description = "The seat's version, to send back in `If-Match`"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 201, description = "Seated", body = PanelMemberView, headers(("ETag" = String))),
+        BodyErrors, Forbidden, NotFound,
         (status = 409, description = "The learner already holds a seat on this panel on some of those days", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[post("/v1/panels/{id}/members")]
 pub async fn add_member(
     Governor(caller): Governor,
     db: Data<DatabaseConnection>,
@@ -333,16 +299,11 @@ pub async fn add_member(
 /// List a panel's seats, past and present, in the order they were filled.
 ///
 /// Any signed-in caller. A seat with `left_on` in the past is a former member.
-#[utoipa::path(get, operation_id = "list_panel_members", path = "/v1/panels/{id}/members", tag = "governance",
+#[utoipa::path(operation_id = "list_panel_members", tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id"), ListQuery),
-    responses(
-        (status = 200, description = "A page of seats", body = PageView<PanelMemberView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of seats", body = PageView<PanelMemberView>),
+        BadRequest, NotFound, Unprocessable))]
+#[get("/v1/panels/{id}/members")]
 pub async fn list_members(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -359,29 +320,20 @@ pub async fn list_members(
 /// Change a seat with a JSON merge patch: its role, or `left_on` when someone leaves.
 ///
 /// Admins and panel members. Send the seat's `ETag` in `If-Match`.
-#[utoipa::path(patch, operation_id = "patch_panel_member", path = "/v1/panels/{id}/members/{member_id}", tag = "governance",
+#[utoipa::path(operation_id = "patch_panel_member", tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The panel's id"),
         ("member_id" = Uuid, Path, description = "The seat's id"),
-        ("If-Match" = String, Header, description = "The ETag from the seat's last read, or `*`"),
+        IfMatch,
     ),
     request_body(content = SeatInput, content_type = "application/merge-patch+json",
         description = "A JSON merge patch (RFC 7396) of the fields of SeatInput to change; `application/json` is accepted too",
         example = json!({"left_on": "2026-05-07"})),
-    responses(
-        (status = 200, description = "The changed seat, with its new `ETag`", body = PanelMemberView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 200, description = "The changed seat, with its new `ETag`", body = PanelMemberView, headers(("ETag" = String))),
+        PatchErrors, Forbidden,
         (status = 409, description = "The change would overlap another seat of the same learner", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[patch("/v1/panels/{id}/members/{member_id}")]
 pub async fn patch_member(
     Governor(caller): Governor,
     db: Data<DatabaseConnection>,
@@ -515,20 +467,12 @@ pub struct MeetingListQuery {
 ///
 /// Admins and panel members. The panel must meet at least twice each municipal year (May to
 /// May); meetings count towards that check.
-#[utoipa::path(post, path = "/v1/panels/{id}/meetings", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id")),
     request_body = MeetingInput,
-    responses(
-        (status = 201, description = "Recorded; `Location` and `ETag` headers are set", body = MeetingView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"), ("Location" = String, description = "Where the new resource is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 201, description = "Recorded; `Location` and `ETag` headers are set", body = MeetingView, headers(("ETag" = String), ("Location" = String, description = "Where the new resource is"))),
+        BodyErrors, Forbidden, NotFound))]
+#[post("/v1/panels/{id}/meetings")]
 pub async fn create_meeting(
     Governor(caller): Governor,
     db: Data<DatabaseConnection>,
@@ -551,16 +495,11 @@ pub async fn create_meeting(
 /// List a panel's meetings in the order they were recorded, optionally of one municipal year.
 ///
 /// Any signed-in caller. `?municipal_year=2026-27` lists the meetings of one year.
-#[utoipa::path(get, path = "/v1/panels/{id}/meetings", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id"), MeetingListQuery),
-    responses(
-        (status = 200, description = "A page of meetings", body = PageView<MeetingView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of meetings", body = PageView<MeetingView>),
+        BadRequest, NotFound, Unprocessable))]
+#[get("/v1/panels/{id}/meetings")]
 pub async fn list_meetings(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -584,17 +523,14 @@ pub async fn list_meetings(
 /// Read one meeting.
 ///
 /// Any signed-in caller. The `ETag` header carries its version for a later `If-Match`.
-#[utoipa::path(get, path = "/v1/panels/{id}/meetings/{meeting_id}", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The panel's id"),
         ("meeting_id" = Uuid, Path, description = "The meeting's id"),
     ),
-    responses(
-        (status = 200, description = "The meeting; the `ETag` header carries its version", body = MeetingView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The meeting; the `ETag` header carries its version", body = MeetingView, headers(("ETag" = String))),
+        NotFound))]
+#[get("/v1/panels/{id}/meetings/{meeting_id}")]
 pub async fn get_meeting(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -609,28 +545,18 @@ pub async fn get_meeting(
 /// Change a meeting's record with a JSON merge patch, to add minutes or decisions after it.
 ///
 /// Admins and panel members. Send the meeting's `ETag` in `If-Match`.
-#[utoipa::path(patch, path = "/v1/panels/{id}/meetings/{meeting_id}", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(
         ("id" = Uuid, Path, description = "The panel's id"),
         ("meeting_id" = Uuid, Path, description = "The meeting's id"),
-        ("If-Match" = String, Header, description = "The ETag from the meeting's last read, or `*`"),
+        IfMatch,
     ),
     request_body(content = MeetingInput, content_type = "application/merge-patch+json",
         description = "A JSON merge patch (RFC 7396) of the fields of MeetingInput to change; `application/json` is accepted too",
         example = json!({"minutes": "The panel agreed the evaluation of 2025-26."})),
-    responses(
-        (status = 200, description = "The changed meeting, with its new `ETag`", body = MeetingView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The changed meeting, with its new `ETag`", body = MeetingView, headers(("ETag" = String))),
+        PatchErrors, Forbidden))]
+#[patch("/v1/panels/{id}/meetings/{meeting_id}")]
 pub async fn patch_meeting(
     Governor(caller): Governor,
     db: Data<DatabaseConnection>,
@@ -703,14 +629,11 @@ pub struct PanelComplianceView {
 /// The strategy asks the panel to meet at least twice each municipal year (configurable) and
 /// to have representation from all political groups: each of the council's active elected
 /// members' groups needs a member with a current seat.
-#[utoipa::path(get, path = "/v1/panels/{id}/compliance", tag = "governance",
+#[utoipa::path(tag = "governance",
     params(("id" = Uuid, Path, description = "The panel's id")),
-    responses(
-        (status = 200, description = "The panel's cadence and composition", body = PanelComplianceView),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The panel's cadence and composition", body = PanelComplianceView),
+        NotFound))]
+#[get("/v1/panels/{id}/compliance")]
 pub async fn get_panel_compliance(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -755,4 +678,20 @@ pub async fn get_panel_compliance(
         represented_political_groups: groups.represented,
         missing_political_groups: groups.missing,
     }))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_panels)
+        .service(create_panel)
+        .service(get_panel)
+        .service(patch_panel)
+        .service(list_members)
+        .service(add_member)
+        .service(patch_member)
+        .service(list_meetings)
+        .service(create_meeting)
+        .service(get_meeting)
+        .service(patch_meeting)
+        .service(get_panel_compliance);
 }

@@ -2,21 +2,20 @@
 
 use actix_web::HttpResponse;
 use actix_web::web::{Data, Json, Path, Query};
+use actix_web::{get, post};
 use chrono::{DateTime, Utc};
 use pathway_domain::cohort::{Programme, ProgrammeDetails, ProgrammeDraft};
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::programme as store;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Admin, Caller};
 use crate::error::ApiError;
 use crate::page::{self, PageView};
-use crate::responses::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
-    UnsupportedMediaType,
-};
+use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, Unprocessable};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -97,18 +96,11 @@ pub struct ProgrammeListQuery {
 ///
 /// Admins only. A programme, such as Leading Others, with its modules in order; cohorts are its
 /// intakes.
-#[utoipa::path(post, path = "/v1/programmes", tag = "programmes",
+#[utoipa::path(tag = "programmes",
     request_body = ProgrammeInput,
-    responses(
-        (status = 201, description = "Created", body = ProgrammeView, headers(("Location" = String, description = "Where the new resource is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 201, description = "Created", body = ProgrammeView, headers(("Location" = String, description = "Where the new resource is"))),
+        BodyErrors, Forbidden))]
+#[post("/v1/programmes")]
 pub async fn create_programme(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -130,15 +122,11 @@ pub async fn create_programme(
 /// List programmes, oldest first.
 ///
 /// Any signed-in caller.
-#[utoipa::path(get, path = "/v1/programmes", tag = "programmes",
+#[utoipa::path(tag = "programmes",
     params(ProgrammeListQuery),
-    responses(
-        (status = 200, description = "A page of programmes", body = PageView<ProgrammeView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of programmes", body = PageView<ProgrammeView>),
+        BadRequest, Unprocessable))]
+#[get("/v1/programmes")]
 pub async fn list_programmes(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -154,14 +142,11 @@ pub async fn list_programmes(
 /// Read one programme.
 ///
 /// Any signed-in caller. Includes its modules in order.
-#[utoipa::path(get, path = "/v1/programmes/{id}", tag = "programmes",
+#[utoipa::path(tag = "programmes",
     params(("id" = Uuid, Path, description = "The programme's id")),
-    responses(
-        (status = 200, description = "The programme", body = ProgrammeView),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The programme", body = ProgrammeView),
+        NotFound))]
+#[get("/v1/programmes/{id}")]
 pub async fn get_programme(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -170,4 +155,11 @@ pub async fn get_programme(
     Ok(Json(
         store::get(db.get_ref(), id.into_inner()).await?.into(),
     ))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_programmes)
+        .service(create_programme)
+        .service(get_programme);
 }

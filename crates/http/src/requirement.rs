@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
 use pathway_domain::compliance::{Requirement, Rule, RuleDraft, SelectorKind};
@@ -10,14 +11,15 @@ use pathway_persistence::DatabaseConnection;
 use pathway_persistence::requirement::{self as store, RequirementFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Admin, Caller};
 use crate::error::ApiError;
+use crate::headers::{IfMatch, OptionalIfMatch};
 use crate::page::{self, PageView};
 use crate::responses::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
-    Unauthorized, Unprocessable, UnsupportedMediaType,
+    BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, PreconditionFailed, Unprocessable,
 };
 use crate::{merge_patch, precondition};
 
@@ -150,18 +152,11 @@ fn ok(requirement: Requirement) -> HttpResponse {
 /// Admins only. A selector names the learners (all, members, employees, a committee, a
 /// responsibility, a job title or department) and the due period counts from when they start or
 /// join.
-#[utoipa::path(post, path = "/v1/requirements", tag = "compliance",
+#[utoipa::path(tag = "compliance",
     request_body = RequirementInput,
-    responses(
-        (status = 201, description = "Created; `Location` and `ETag` headers are set", body = RequirementView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"), ("Location" = String, description = "Where the new resource is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 201, description = "Created; `Location` and `ETag` headers are set", body = RequirementView, headers(("ETag" = String), ("Location" = String, description = "Where the new resource is"))),
+        BodyErrors, Forbidden))]
+#[post("/v1/requirements")]
 pub async fn create_requirement(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -178,15 +173,11 @@ pub async fn create_requirement(
 /// List requirements, oldest first.
 ///
 /// Any signed-in caller. Filter by course and by the kind of selector.
-#[utoipa::path(get, path = "/v1/requirements", tag = "compliance",
+#[utoipa::path(tag = "compliance",
     params(RequirementListQuery),
-    responses(
-        (status = 200, description = "A page of requirements", body = PageView<RequirementView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of requirements", body = PageView<RequirementView>),
+        BadRequest, Unprocessable))]
+#[get("/v1/requirements")]
 pub async fn list_requirements(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -207,14 +198,11 @@ pub async fn list_requirements(
 /// Read one requirement.
 ///
 /// Any signed-in caller. The `ETag` header carries its version for a later `If-Match`.
-#[utoipa::path(get, path = "/v1/requirements/{id}", tag = "compliance",
+#[utoipa::path(tag = "compliance",
     params(("id" = Uuid, Path, description = "The requirement's id")),
-    responses(
-        (status = 200, description = "The requirement; the `ETag` header carries its version", body = RequirementView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The requirement; the `ETag` header carries its version", body = RequirementView, headers(("ETag" = String))),
+        NotFound))]
+#[get("/v1/requirements/{id}")]
 pub async fn get_requirement(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -227,27 +215,14 @@ pub async fn get_requirement(
 ///
 /// Send the requirement's current `ETag` in `If-Match`. To end a rule but keep it in the
 /// figures of the days it applied, set `effective_until`.
-#[utoipa::path(patch, path = "/v1/requirements/{id}", tag = "compliance",
-    params(
-        ("id" = Uuid, Path, description = "The requirement's id"),
-        ("If-Match" = String, Header, description = "The ETag from the requirement's last read, or `*`"),
-    ),
+#[utoipa::path(tag = "compliance",
+    params(("id" = Uuid, Path, description = "The requirement's id"), IfMatch),
     request_body(content = RequirementInput, content_type = "application/merge-patch+json",
         description = "A JSON merge patch (RFC 7396) of the fields of RequirementInput to change; `application/json` is accepted too",
         example = json!({"effective_until": "2027-03-31"})),
-    responses(
-        (status = 200, description = "The changed requirement, with its new `ETag`", body = RequirementView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The changed requirement, with its new `ETag`", body = RequirementView, headers(("ETag" = String))),
+        PatchErrors, Forbidden))]
+#[patch("/v1/requirements/{id}")]
 pub async fn patch_requirement(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -271,19 +246,11 @@ pub async fn patch_requirement(
 /// Delete a requirement; it no longer counts in any figure, past days included.
 ///
 /// Admins only. Completions of the course stay in the learning record.
-#[utoipa::path(delete, path = "/v1/requirements/{id}", tag = "compliance",
-    params(
-        ("id" = Uuid, Path, description = "The requirement's id"),
-        ("If-Match" = Option<String>, Header, description = "Optionally, the ETag from the requirement's last read"),
-    ),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 412, response = PreconditionFailed),
-    ),
-    security(("bearer" = [])))]
+#[utoipa::path(tag = "compliance",
+    params(("id" = Uuid, Path, description = "The requirement's id"), OptionalIfMatch),
+    responses((status = 204, description = "Deleted"),
+        Forbidden, NotFound, PreconditionFailed))]
+#[delete("/v1/requirements/{id}")]
 pub async fn delete_requirement(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -293,4 +260,13 @@ pub async fn delete_requirement(
     let expected = precondition::optional(&req)?.flatten();
     store::delete(&db, id.into_inner(), expected, &caller.actor()).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_requirements)
+        .service(create_requirement)
+        .service(get_requirement)
+        .service(patch_requirement)
+        .service(delete_requirement);
 }

@@ -1,56 +1,109 @@
 //! The error responses every operation shares, declared once in the contract's components and
-//! referenced by status. Conflicts (409) stay with their operations: what conflicts differs.
+//! referenced by status. Each is also a response set of its own, so an operation's annotation
+//! names them (`NotFound, PatchErrors`) instead of spelling out status and reference. Conflicts
+//! (409) stay with their operations: what conflicts differs. 401 is not named anywhere: every
+//! operation that needs credentials gets it from [`crate::openapi`], with the bearer security.
 
-use utoipa::ToResponse;
+use std::collections::BTreeMap;
+
+use utoipa::openapi::{Ref, RefOr, Response};
+use utoipa::{IntoResponses, ToResponse};
 
 use crate::error::Problem;
 
-/// The body is not valid JSON, or the query string or cursor is malformed.
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-pub struct BadRequest(pub Problem);
+/// A problem+json response component answered with one status.
+macro_rules! problem_response {
+    ($(#[doc = $doc:literal])* $name:ident = $status:literal) => {
+        $(#[doc = $doc])*
+        #[derive(ToResponse)]
+        #[response(content_type = "application/problem+json")]
+        pub struct $name(pub Problem);
 
-/// No token, or one that is malformed, expired or wrongly signed; `WWW-Authenticate: Bearer` is set.
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-pub struct Unauthorized(pub Problem);
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                reference(&[($status, stringify!($name))])
+            }
+        }
+    };
+}
 
-/// The caller's role, or their relation to the record, does not allow this.
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-pub struct Forbidden(pub Problem);
+problem_response! {
+    /// The body is not valid JSON, or the query string or cursor is malformed.
+    BadRequest = "400"
+}
+problem_response! {
+    /// No token, or one that is malformed, expired or wrongly signed; `WWW-Authenticate: Bearer` is set.
+    Unauthorized = "401"
+}
+problem_response! {
+    /// The caller's role, or their relation to the record, does not allow this.
+    Forbidden = "403"
+}
+problem_response! {
+    /// No such resource.
+    NotFound = "404"
+}
+problem_response! {
+    /// The resource changed since the `If-Match` ETag was read: read it again and retry.
+    PreconditionFailed = "412"
+}
+problem_response! {
+    /// The body is larger than 256 KiB.
+    PayloadTooLarge = "413"
+}
+problem_response! {
+    /// The body's content type is not one the operation reads.
+    UnsupportedMediaType = "415"
+}
+problem_response! {
+    /// Values the rules refuse; `errors` names each bad field.
+    Unprocessable = "422"
+}
+problem_response! {
+    /// The change needs an `If-Match` header with the resource's ETag.
+    PreconditionRequired = "428"
+}
+problem_response! {
+    /// The database does not answer; try again shortly.
+    Unavailable = "503"
+}
 
-/// No such resource.
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-pub struct NotFound(pub Problem);
+/// What can go wrong with a JSON body: it does not parse, is too large, is not JSON, or holds
+/// values the rules refuse.
+pub struct BodyErrors;
 
-/// The resource changed since the `If-Match` ETag was read: read it again and retry.
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-pub struct PreconditionFailed(pub Problem);
+impl IntoResponses for BodyErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        reference(BODY)
+    }
+}
 
-/// The body is larger than 256 KiB.
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-pub struct PayloadTooLarge(pub Problem);
+/// A merge patch's failures: those of any body, and a missing resource or a missing or stale
+/// `If-Match`.
+pub struct PatchErrors;
 
-/// The body's content type is not one the operation reads.
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-pub struct UnsupportedMediaType(pub Problem);
+impl IntoResponses for PatchErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = reference(BODY);
+        responses.extend(reference(&[
+            ("404", "NotFound"),
+            ("412", "PreconditionFailed"),
+            ("428", "PreconditionRequired"),
+        ]));
+        responses
+    }
+}
 
-/// Values the rules refuse; `errors` names each bad field.
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-pub struct Unprocessable(pub Problem);
+const BODY: &[(&str, &str)] = &[
+    ("400", "BadRequest"),
+    ("413", "PayloadTooLarge"),
+    ("415", "UnsupportedMediaType"),
+    ("422", "Unprocessable"),
+];
 
-/// The change needs an `If-Match` header with the resource's ETag.
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-pub struct PreconditionRequired(pub Problem);
-
-/// The database does not answer; try again shortly.
-#[derive(ToResponse)]
-#[response(content_type = "application/problem+json")]
-pub struct Unavailable(pub Problem);
+fn reference(responses: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    responses
+        .iter()
+        .map(|(status, name)| ((*status).to_owned(), Ref::from_response_name(*name).into()))
+        .collect()
+}

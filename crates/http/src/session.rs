@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Json, Path, Query};
 use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post};
 use chrono::{DateTime, Utc};
 use pathway_domain::session::{
     Attendance, Booking, BookingStatus, Session, SessionDetails, SessionDraft, SessionStatus,
@@ -11,14 +12,16 @@ use pathway_persistence::DatabaseConnection;
 use pathway_persistence::session::{self as store, SessionFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Admin, Caller, Role};
 use crate::error::{ApiError, Problem};
+use crate::headers::{IfMatch, OptionalIfMatch};
 use crate::page::{self, PageView};
 use crate::responses::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
-    Unauthorized, Unprocessable, UnsupportedMediaType,
+    BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, PayloadTooLarge, PreconditionFailed,
+    Unprocessable, UnsupportedMediaType,
 };
 use crate::{merge_patch, precondition};
 
@@ -236,18 +239,11 @@ fn may_act_for(caller: &Caller, learner_id: Uuid) -> Result<(), ApiError> {
 /// Schedule a session of a published course.
 ///
 /// Admins only. A session needs a place or an online link, and its end after its start.
-#[utoipa::path(post, path = "/v1/sessions", tag = "sessions",
+#[utoipa::path(tag = "sessions",
     request_body = SessionInput,
-    responses(
-        (status = 201, description = "Scheduled", body = SessionView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"), ("Location" = String, description = "Where the new resource is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 201, description = "Scheduled", body = SessionView, headers(("ETag" = String), ("Location" = String, description = "Where the new resource is"))),
+        BodyErrors, Forbidden))]
+#[post("/v1/sessions")]
 pub async fn create_session(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -264,15 +260,11 @@ pub async fn create_session(
 /// List sessions, oldest first, by course, status and start time.
 ///
 /// Any signed-in caller. Filter by course, status and a start-time window.
-#[utoipa::path(get, path = "/v1/sessions", tag = "sessions",
+#[utoipa::path(tag = "sessions",
     params(SessionListQuery),
-    responses(
-        (status = 200, description = "A page of sessions", body = PageView<SessionView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of sessions", body = PageView<SessionView>),
+        BadRequest, Unprocessable))]
+#[get("/v1/sessions")]
 pub async fn list_sessions(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -295,14 +287,11 @@ pub async fn list_sessions(
 /// Read one session.
 ///
 /// Any signed-in caller. The `ETag` header carries its version for a later `If-Match`.
-#[utoipa::path(get, path = "/v1/sessions/{id}", tag = "sessions",
+#[utoipa::path(tag = "sessions",
     params(("id" = Uuid, Path, description = "The session's id")),
-    responses(
-        (status = 200, description = "The session", body = SessionView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The session", body = SessionView, headers(("ETag" = String))),
+        NotFound))]
+#[get("/v1/sessions/{id}")]
 pub async fn get_session(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -314,28 +303,16 @@ pub async fn get_session(
 /// Change a scheduled session with a JSON merge patch.
 ///
 /// More seats promote waitlisted learners at once; `course_id` cannot change.
-#[utoipa::path(patch, path = "/v1/sessions/{id}", tag = "sessions",
-    params(
-        ("id" = Uuid, Path, description = "The session's id"),
-        ("If-Match" = String, Header, description = "The ETag from the session's last read, or `*`"),
-    ),
+#[utoipa::path(tag = "sessions",
+    params(("id" = Uuid, Path, description = "The session's id"), IfMatch),
     request_body(content = SessionInput, content_type = "application/merge-patch+json",
         description = "A JSON merge patch (RFC 7396) of the fields of SessionInput to change; `course_id` cannot change",
         example = json!({"capacity": 12, "location": "Council House, Committee Room 1"})),
-    responses(
-        (status = 200, description = "The changed session", body = SessionView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 200, description = "The changed session", body = SessionView, headers(("ETag" = String))),
+        PatchErrors, Forbidden,
         (status = 409, description = "The session is cancelled or completed", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-        (status = 428, response = PreconditionRequired),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[patch("/v1/sessions/{id}")]
 pub async fn patch_session(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -359,20 +336,13 @@ pub async fn patch_session(
 /// Cancel a scheduled session and every booking on it.
 ///
 /// Admins only. Every booking and waitlist place on it is cancelled too.
-#[utoipa::path(post, path = "/v1/sessions/{id}/cancel", tag = "sessions",
-    params(
-        ("id" = Uuid, Path, description = "The session's id"),
-        ("If-Match" = Option<String>, Header, description = "Optionally, the ETag from the session's last read"),
-    ),
-    responses(
-        (status = 200, description = "The session, now `cancelled`", body = SessionView, headers(("ETag" = String, description = "The version, to send back in `If-Match`"))),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+#[utoipa::path(tag = "sessions",
+    params(("id" = Uuid, Path, description = "The session's id"), OptionalIfMatch),
+    responses((status = 200, description = "The session, now `cancelled`", body = SessionView, headers(("ETag" = String))),
+        Forbidden, NotFound, PreconditionFailed,
         (status = 409, description = "The session is not scheduled", body = Problem, content_type = "application/problem+json"),
-        (status = 412, response = PreconditionFailed),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[post("/v1/sessions/{id}/cancel")]
 pub async fn cancel_session(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -393,21 +363,16 @@ pub async fn cancel_session(
 ///
 /// A learner books their own place; admins book anyone. A full session puts the learner on its
 /// waitlist, in order.
-#[utoipa::path(post, path = "/v1/sessions/{id}/bookings", tag = "sessions",
+#[utoipa::path(tag = "sessions",
     params(("id" = Uuid, Path, description = "The session's id")),
     request_body = BookingInput,
-    responses(
-        (status = 201, description = "`booked`, or `waitlisted` with a `waitlist_position`", body = BookingView, headers(("Location" = String, description = "Where the new booking is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+    responses((status = 201, description = "`booked`, or `waitlisted` with a `waitlist_position`", body = BookingView, headers(("Location" = String, description = "Where the new booking is"))),
+        BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType,
         (status = 403, description = "A learner booking someone else", body = Problem, content_type = "application/problem+json"),
-        (status = 404, response = NotFound),
         (status = 409, description = "Already booked, or the session is cancelled, completed or has started", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "No such learner, a learner who has left, or one outside the course's audience", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[post("/v1/sessions/{id}/bookings")]
 pub async fn create_booking(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -428,16 +393,11 @@ pub async fn create_booking(
 /// A session's bookings in the order they were made. Learners see only their own.
 ///
 /// Admins see every booking; a learner only their own.
-#[utoipa::path(get, path = "/v1/sessions/{id}/bookings", tag = "sessions",
+#[utoipa::path(tag = "sessions",
     params(("id" = Uuid, Path, description = "The session's id"), BookingListQuery),
-    responses(
-        (status = 200, description = "A page of bookings", body = PageView<BookingView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of bookings", body = PageView<BookingView>),
+        BadRequest, NotFound, Unprocessable))]
+#[get("/v1/sessions/{id}/bookings")]
 pub async fn list_bookings(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -463,19 +423,17 @@ pub async fn list_bookings(
 /// Cancel a booking. A freed seat goes to the first learner on the waitlist.
 ///
 /// A learner cancels their own place; admins anyone's.
-#[utoipa::path(delete, path = "/v1/sessions/{id}/bookings/{booking_id}", tag = "sessions",
+#[utoipa::path(tag = "sessions",
     params(
         ("id" = Uuid, Path, description = "The session's id"),
         ("booking_id" = Uuid, Path, description = "The booking's id"),
     ),
-    responses(
-        (status = 200, description = "The booking, now `cancelled`", body = BookingView),
-        (status = 401, response = Unauthorized),
+    responses((status = 200, description = "The booking, now `cancelled`", body = BookingView),
+        NotFound,
         (status = 403, description = "Not your booking", body = Problem, content_type = "application/problem+json"),
-        (status = 404, response = NotFound),
         (status = 409, description = "Already cancelled, or attendance is recorded", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[delete("/v1/sessions/{id}/bookings/{booking_id}")]
 pub async fn cancel_booking(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -495,21 +453,15 @@ pub async fn cancel_booking(
 ///
 /// Marking `no_show` after `attended` withdraws the completion. When every booked seat is
 /// marked, the session becomes `completed`.
-#[utoipa::path(post, path = "/v1/sessions/{id}/attendance", tag = "sessions",
+#[utoipa::path(tag = "sessions",
     params(("id" = Uuid, Path, description = "The session's id")),
     request_body = AttendanceInput,
-    responses(
-        (status = 200, description = "The marked bookings", body = AttendanceView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
+    responses((status = 200, description = "The marked bookings", body = AttendanceView),
+        BadRequest, Forbidden, NotFound, PayloadTooLarge, UnsupportedMediaType,
         (status = 409, description = "The session has not started, or was cancelled", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "A learner without a booked seat on the session", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[post("/v1/sessions/{id}/attendance")]
 pub async fn record_attendance(
     Admin(caller): Admin,
     db: Data<DatabaseConnection>,
@@ -529,4 +481,17 @@ pub async fn record_attendance(
     Ok(Json(AttendanceView {
         bookings: marked.into_iter().map(BookingView::from).collect(),
     }))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_sessions)
+        .service(create_session)
+        .service(get_session)
+        .service(patch_session)
+        .service(cancel_session)
+        .service(list_bookings)
+        .service(create_booking)
+        .service(cancel_booking)
+        .service(record_attendance);
 }

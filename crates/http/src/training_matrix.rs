@@ -1,5 +1,6 @@
 //! `/v1/training-matrix`: the grid of the offer, drawn from the published catalogue.
 
+use actix_web::get;
 use actix_web::web::{Data, Json, Query};
 use pathway_domain::course::Category;
 use pathway_domain::training_matrix::{self as matrix, MatrixAudience, MatrixColumn};
@@ -7,11 +8,12 @@ use pathway_persistence::DatabaseConnection;
 use pathway_persistence::course as store;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::responses::{BadRequest, Unauthorized};
+use crate::responses::BadRequest;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -58,18 +60,11 @@ pub struct TrainingMatrixView {
 ///
 /// Courses of audience `all` appear in both matrices; `one_off` and `additional` offers share
 /// the `by_request` column.
-#[utoipa::path(
-    get,
-    path = "/v1/training-matrix",
-    tag = "courses",
+#[utoipa::path(tag = "courses",
     params(MatrixQuery),
-    responses(
-        (status = 200, description = "The eight cells of the matrix", body = TrainingMatrixView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-    ),
-    security(("bearer" = []))
-)]
+    responses((status = 200, description = "The eight cells of the matrix", body = TrainingMatrixView),
+        BadRequest))]
+#[get("/v1/training-matrix")]
 pub async fn get_training_matrix(
     _caller: Caller,
     db: Data<DatabaseConnection>,
@@ -96,4 +91,9 @@ pub async fn get_training_matrix(
         audience: query.audience,
         cells,
     }))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(get_training_matrix);
 }

@@ -2,6 +2,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::web::{Bytes, Data, Json, Path, Query};
+use actix_web::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::course::Pillar;
 use pathway_domain::learner::LearnerKind;
@@ -14,6 +15,7 @@ use pathway_persistence::learner;
 use pathway_persistence::training_request::{self as store, ActionInput, RequestFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::Rules;
@@ -21,7 +23,7 @@ use crate::auth::{Caller, Role};
 use crate::error::{ApiError, Problem, json_error};
 use crate::page::{self, PageView};
 use crate::responses::{
-    BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    BadRequest, BodyErrors, Forbidden, NotFound, PayloadTooLarge, Unprocessable,
     UnsupportedMediaType,
 };
 
@@ -188,18 +190,13 @@ pub struct SupporterInput {
 ///
 /// A learner asks for themselves; admins may name the requester. `one_off` is external
 /// training; `additional` is training not in the offer, which others may co-sign.
-#[utoipa::path(post, path = "/v1/training-requests", tag = "training requests",
+#[utoipa::path(tag = "training requests",
     request_body = RequestInput,
-    responses(
-        (status = 201, description = "Created as a draft", body = RequestView, headers(("Location" = String, description = "Where the new resource is"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+    responses((status = 201, description = "Created as a draft", body = RequestView, headers(("Location" = String, description = "Where the new resource is"))),
+        BodyErrors,
         (status = 403, description = "Asking on someone else's behalf without being an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[post("/v1/training-requests")]
 pub async fn create_request(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -235,16 +232,11 @@ pub async fn create_request(
 ///
 /// Admins and panel members see all; a manager sees their own and their reports'; a learner
 /// their own. `ready_for_panel=true` lists the additional requests with enough supporters.
-#[utoipa::path(get, path = "/v1/training-requests", tag = "training requests",
+#[utoipa::path(tag = "training requests",
     params(RequestListQuery),
-    responses(
-        (status = 200, description = "A page of requests", body = PageView<RequestView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 422, response = Unprocessable),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "A page of requests", body = PageView<RequestView>),
+        BadRequest, Forbidden, Unprocessable))]
+#[get("/v1/training-requests")]
 pub async fn list_requests(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -282,15 +274,11 @@ pub async fn list_requests(
 /// Read one request with its history.
 ///
 /// Requesters read their own, managers their reports', admins and panel members any.
-#[utoipa::path(get, path = "/v1/training-requests/{id}", tag = "training requests",
+#[utoipa::path(tag = "training requests",
     params(("id" = Uuid, Path, description = "The request's id")),
-    responses(
-        (status = 200, description = "The request", body = RequestView),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-    ),
-    security(("bearer" = [])))]
+    responses((status = 200, description = "The request", body = RequestView),
+        Forbidden, NotFound))]
+#[get("/v1/training-requests/{id}")]
 pub async fn get_request(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -384,20 +372,14 @@ macro_rules! action_endpoint {
         #[doc = $summary]
         #[doc = ""]
         #[doc = $description]
-        #[utoipa::path(post, path = $path, tag = "training requests",
+        #[utoipa::path(tag = "training requests",
             params(("id" = Uuid, Path, description = "The request's id")),
             request_body(content = Option<ActionBody>, description = "Optional: a reason, an admin's override_reason, the actual_cost_pence"),
-            responses(
-                (status = 200, description = "The request after the action", body = RequestView),
-                (status = 400, response = BadRequest),
-                (status = 401, response = Unauthorized),
-                (status = 403, response = Forbidden),
-                (status = 404, response = NotFound),
+            responses((status = 200, description = "The request after the action", body = RequestView),
+                BadRequest, Forbidden, NotFound, PayloadTooLarge, Unprocessable,
                 (status = 409, description = $conflict, body = Problem, content_type = "application/problem+json"),
-                (status = 413, response = PayloadTooLarge),
-                (status = 422, response = Unprocessable),
-            ),
-            security(("bearer" = [])))]
+            ))]
+        #[post($path)]
         pub async fn $name(caller: Caller, db: Data<DatabaseConnection>, rules: Data<Rules>, id: Path<Uuid>, body: Bytes) -> Result<Json<RequestView>, ApiError> {
             act(caller, db, rules, id.into_inner(), $action, &body).await
         }
@@ -464,21 +446,16 @@ action_endpoint!(
 /// Co-sign an additional request. Enough supporters make it ready for the advisory panel.
 ///
 /// A learner signs only as themselves; admins may sign for a learner.
-#[utoipa::path(post, path = "/v1/training-requests/{id}/supporters", tag = "training requests",
+#[utoipa::path(tag = "training requests",
     params(("id" = Uuid, Path, description = "The request's id")),
     request_body = SupporterInput,
-    responses(
-        (status = 200, description = "The request with its supporters", body = RequestView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+    responses((status = 200, description = "The request with its supporters", body = RequestView),
+        BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType,
         (status = 403, description = "Signing for someone else", body = Problem, content_type = "application/problem+json"),
-        (status = 404, response = NotFound),
         (status = 409, description = "Already a supporter, not an additional request, or no longer open", body = Problem, content_type = "application/problem+json"),
-        (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType),
         (status = 422, description = "The requester themself, or no such learner", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])))]
+    ))]
+#[post("/v1/training-requests/{id}/supporters")]
 pub async fn support_request(
     caller: Caller,
     db: Data<DatabaseConnection>,
@@ -491,4 +468,19 @@ pub async fn support_request(
     }
     let request = store::support(&db, id.into_inner(), body.learner_id, &caller.actor()).await?;
     Ok(Json(view(request, &rules)))
+}
+
+/// This feature's operations, for the server and the contract alike.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_requests)
+        .service(create_request)
+        .service(get_request)
+        .service(submit_request)
+        .service(approve_request)
+        .service(reject_request)
+        .service(withdraw_request)
+        .service(book_request)
+        .service(complete_request)
+        .service(cancel_request)
+        .service(support_request);
 }

@@ -5,8 +5,10 @@
 use std::collections::HashSet;
 
 use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
 use actix_web::web::{self, Bytes, Data, Json, Query};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use actix_web::{get, post, put};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use pathway_domain::api_client::Scope;
 use pathway_domain::xapi::{self, Statement};
@@ -15,12 +17,15 @@ use pathway_persistence::xapi::{self as store, StatementQuery, Unmatched};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Integration};
 use crate::error::{ApiError, Problem};
+use crate::headers::{IdempotencyKey, XapiVersion};
 use crate::page::{self, PageView};
-use crate::responses::{BadRequest, Forbidden, Unauthorized, Unprocessable};
+use crate::responses::{BadRequest, Forbidden, Unprocessable};
 use crate::{idempotency, oauth};
 
 /// The header every xAPI request and response carries.
@@ -230,9 +235,10 @@ pub struct About {
 /// Which versions of xAPI this LRS speaks; no credentials needed.
 ///
 /// A client asks before it sends statements (xAPI 1.0.3 communication s7.7).
-#[utoipa::path(get, operation_id = "get_xapi_about", path = "/xapi/about", tag = "xapi",
+#[utoipa::path(operation_id = "get_xapi_about", tag = "xapi",
     responses((status = 200, description = "The versions", body = About)),
     security(()))]
+#[get("/about")]
 pub async fn about() -> Json<About> {
     Json(About {
         version: vec![xapi::VERSION],
@@ -250,23 +256,17 @@ pub async fn about() -> Json<About> {
 /// completion. An id already stored with the same statement is accepted again; with a
 /// different one, 409. Needs `xapi:write`: HTTP Basic with an API client's id and secret,
 /// or a token.
-#[utoipa::path(post, operation_id = "post_xapi_statements", path = "/xapi/statements", tag = "xapi",
-    params(
-        ("X-Experience-API-Version" = String, Header, description = "1.0.3"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Any unique string of up to 255 characters: a retry with the same key and body gets the first answer"),
-    ),
+#[utoipa::path(operation_id = "post_xapi_statements", tag = "xapi",
+    params(XapiVersion, IdempotencyKey),
     request_body(content = Vec<StatementDoc>, description = "A statement, or a list of them"),
-    responses(
-        (status = 200, description = "Stored; their ids", body = StatementIds),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
+    responses((status = 200, description = "Stored; their ids", body = StatementIds),
+        BadRequest, Forbidden, Unprocessable,
         (status = 409, description = "A statement's id is stored with a different statement, or a request with this Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 4 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Send application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, response = Unprocessable),
     ),
     security(("client_basic" = []), ("bearer" = []), ("client_credentials" = ["xapi:write"])))]
+#[post("/statements")]
 pub async fn post_statements(
     db: Data<DatabaseConnection>,
     lrs: Data<LrsConfig>,
@@ -305,22 +305,17 @@ pub struct PutQuery {
 ///
 /// As `POST /xapi/statements` for one statement; the body's `id`, if any, must equal
 /// `statementId`. Sending the same statement again is accepted with no second effect.
-#[utoipa::path(put, operation_id = "put_xapi_statement", path = "/xapi/statements", tag = "xapi",
-    params(
-        PutQuery,
-        ("X-Experience-API-Version" = String, Header, description = "1.0.3"),
-    ),
+#[utoipa::path(operation_id = "put_xapi_statement", tag = "xapi",
+    params(PutQuery, XapiVersion),
     request_body = StatementDoc,
-    responses(
-        (status = 204, description = "Stored (or already stored, the same)"),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
+    responses((status = 204, description = "Stored (or already stored, the same)"),
+        BadRequest, Forbidden,
         (status = 409, description = "This id is stored with a different statement", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 4 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Send application/json", body = Problem, content_type = "application/problem+json"),
     ),
     security(("client_basic" = []), ("bearer" = []), ("client_credentials" = ["xapi:write"])))]
+#[put("/statements")]
 pub async fn put_statement(
     db: Data<DatabaseConnection>,
     lrs: Data<LrsConfig>,
@@ -375,20 +370,15 @@ pub struct GetQuery {
 /// By `statementId` or `voidedStatementId`, one statement; otherwise a page of statements,
 /// newest first, without voided ones, with `more` pointing at the next page. Needs
 /// `xapi:read`: HTTP Basic with an API client's id and secret, or a token.
-#[utoipa::path(get, operation_id = "get_xapi_statements", path = "/xapi/statements", tag = "xapi",
-    params(
-        GetQuery,
-        ("X-Experience-API-Version" = String, Header, description = "1.0.3"),
-    ),
-    responses(
-        (status = 200, description = "The statement (by id) or a page of them (a query)", body = StatementsRead,
+#[utoipa::path(operation_id = "get_xapi_statements", tag = "xapi",
+    params(GetQuery, XapiVersion),
+    responses((status = 200, description = "The statement (by id) or a page of them (a query)", body = StatementsRead,
             headers(("X-Experience-API-Consistent-Through" = String, description = "Every statement stored until this instant is in the answer"))),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
+        BadRequest, Forbidden,
         (status = 404, description = "No such statement (or, by statementId, it is voided)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("client_basic" = []), ("bearer" = []), ("client_credentials" = ["xapi:read"])))]
+#[get("/statements")]
 pub async fn get_statements(
     db: Data<DatabaseConnection>,
     query: Query<GetQuery>,
@@ -561,16 +551,12 @@ impl From<Unmatched> for UnmatchedView {
 /// Each is applied, and leaves this list, as soon as the mapping appears: a learner with the
 /// actor's email address or HR reference, or a course with the activity's
 /// `xapi_activity_id`. Needs `xapi:read` (or an admin).
-#[utoipa::path(get, operation_id = "list_unmatched_statements", path = "/v1/integrations/elearning/unmatched", tag = "integrations",
+#[utoipa::path(operation_id = "list_unmatched_statements", tag = "integrations",
     params(UnmatchedQuery),
-    responses(
-        (status = 200, description = "A page of waiting statements, in statement id order", body = PageView<UnmatchedView>),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 422, response = Unprocessable),
-    ),
+    responses((status = 200, description = "A page of waiting statements, in statement id order", body = PageView<UnmatchedView>),
+        BadRequest, Forbidden, Unprocessable),
     security(("bearer" = []), ("client_credentials" = ["xapi:read"])))]
+#[get("/v1/integrations/elearning/unmatched")]
 pub async fn list_unmatched(
     Integration(caller): Integration,
     db: Data<DatabaseConnection>,
@@ -582,6 +568,21 @@ pub async fn list_unmatched(
         store::unmatched(&db, page).await?,
         UnmatchedView::from,
     )))
+}
+
+/// The LRS under `/xapi`, where every answer names the xAPI version, and the unmatched
+/// statements it keeps for admins.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope("/xapi")
+            .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
+            .wrap(DefaultHeaders::new().add((VERSION_HEADER, xapi::VERSION)))
+            .service(about)
+            .service(get_statements)
+            .service(post_statements)
+            .service(put_statement),
+    )
+    .service(list_unmatched);
 }
 
 #[cfg(test)]

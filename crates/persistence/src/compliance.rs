@@ -467,12 +467,10 @@ fn current_items(
         day.checked_add_days(Days::new(scope.window_days.into()))
             .unwrap_or(day),
     );
+    let status = severity(&d, &h);
     sql.push(&format!(
         "WITH items AS (SELECT learner_id, course_id, learner_kind AS kind, department, \
-         CAST(CASE WHEN best_until > {h} THEN 0 WHEN best_until > {d} THEN 2 \
-         WHEN due_on < {d} THEN (CASE WHEN best_until IS NULL THEN 4 ELSE 3 END) \
-         WHEN due_on <= {h} THEN 2 ELSE 1 END AS INTEGER) AS status \
-         FROM compliance_items \
+         {status} AS status FROM compliance_items \
          WHERE started_on <= {d} AND (left_on IS NULL OR left_on > {d})"
     ));
     // With every requirement applying, the list would only cost a comparison per row.
@@ -504,6 +502,24 @@ fn current_items(
     }
     sql.push(")");
     Some(sql)
+}
+
+/// The domain's [`compliance::status`] as SQL over a `compliance_items` row's `due_on` and
+/// `best_until`, given the day and the day the window closes as bound parameters: the
+/// severity of the status, with the numbers taken from [`ComplianceStatus::severity`].
+pub fn severity(day: &str, horizon: &str) -> String {
+    let n = |status: ComplianceStatus| status.severity();
+    format!(
+        "CAST(CASE WHEN best_until > {horizon} THEN {compliant} \
+         WHEN best_until > {day} THEN {due_soon} \
+         WHEN due_on < {day} THEN (CASE WHEN best_until IS NULL THEN {overdue} ELSE {expired} END) \
+         WHEN due_on <= {horizon} THEN {due_soon} ELSE {not_started} END AS INTEGER)",
+        compliant = n(ComplianceStatus::Compliant),
+        due_soon = n(ComplianceStatus::DueSoon),
+        overdue = n(ComplianceStatus::Overdue),
+        expired = n(ComplianceStatus::Expired),
+        not_started = n(ComplianceStatus::NotStarted),
+    )
 }
 
 /// Every learner counted on a past day with a requirement applying, and their standing

@@ -1,6 +1,7 @@
 //! The discovery endpoints (RFC 7644 s4): what this service provider supports, its one
 //! resource type and the schemas of the attributes Pathway keeps.
 
+use actix_web::get;
 use actix_web::http::StatusCode;
 use actix_web::web::Path;
 use actix_web::{HttpRequest, HttpResponse};
@@ -215,13 +216,13 @@ pub struct ScimSchemaList {
 ///
 /// Clients with `learners:sync`. PATCH and filters are supported; bulk, sorting, ETags and
 /// password changes are not.
-#[utoipa::path(get, operation_id = "get_scim_service_provider_config", path = "/scim/v2/ServiceProviderConfig", tag = "scim",
-    responses(
-        (status = 200, description = "The configuration", body = ScimServiceProviderConfig, content_type = "application/scim+json"),
+#[utoipa::path(operation_id = "get_scim_service_provider_config", tag = "scim",
+    responses((status = 200, description = "The configuration", body = ScimServiceProviderConfig, content_type = "application/scim+json"),
         (status = 401, response = ScimUnauthorized),
         (status = 403, response = ScimForbidden),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[get("/ServiceProviderConfig")]
 pub async fn service_provider_config(_: Provisioner, req: HttpRequest) -> HttpResponse {
     let base = base_url(&req);
     let unsupported = || ScimFeature { supported: false };
@@ -261,13 +262,13 @@ pub async fn service_provider_config(_: Provisioner, req: HttpRequest) -> HttpRe
 ///
 /// Clients with `learners:sync`. Pathway provisions one resource type: User, with the
 /// enterprise extension.
-#[utoipa::path(get, operation_id = "list_scim_resource_types", path = "/scim/v2/ResourceTypes", tag = "scim",
-    responses(
-        (status = 200, description = "The resource types", body = ScimResourceTypeList, content_type = "application/scim+json"),
+#[utoipa::path(operation_id = "list_scim_resource_types", tag = "scim",
+    responses((status = 200, description = "The resource types", body = ScimResourceTypeList, content_type = "application/scim+json"),
         (status = 401, response = ScimUnauthorized),
         (status = 403, response = ScimForbidden),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[get("/ResourceTypes")]
 pub async fn list_resource_types(_: Provisioner, req: HttpRequest) -> HttpResponse {
     let resources = vec![user_type(&base_url(&req))];
     scim_json(
@@ -285,15 +286,15 @@ pub async fn list_resource_types(_: Provisioner, req: HttpRequest) -> HttpRespon
 /// One resource type.
 ///
 /// Clients with `learners:sync`. `User` is the only one.
-#[utoipa::path(get, operation_id = "get_scim_resource_type", path = "/scim/v2/ResourceTypes/{id}", tag = "scim",
+#[utoipa::path(operation_id = "get_scim_resource_type", tag = "scim",
     params(("id" = String, Path, description = "`User`")),
-    responses(
-        (status = 200, description = "The resource type", body = ScimResourceType, content_type = "application/scim+json"),
+    responses((status = 200, description = "The resource type", body = ScimResourceType, content_type = "application/scim+json"),
         (status = 401, response = ScimUnauthorized),
         (status = 403, response = ScimForbidden),
         (status = 404, description = "No such resource type", body = ScimError, content_type = "application/scim+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[get("/ResourceTypes/{id}")]
 pub async fn get_resource_type(
     _: Provisioner,
     id: Path<String>,
@@ -310,13 +311,13 @@ pub async fn get_resource_type(
 /// The schemas of the User resource and its enterprise extension.
 ///
 /// Clients with `learners:sync`. Describes exactly the attributes Pathway keeps.
-#[utoipa::path(get, operation_id = "list_scim_schemas", path = "/scim/v2/Schemas", tag = "scim",
-    responses(
-        (status = 200, description = "The schemas", body = ScimSchemaList, content_type = "application/scim+json"),
+#[utoipa::path(operation_id = "list_scim_schemas", tag = "scim",
+    responses((status = 200, description = "The schemas", body = ScimSchemaList, content_type = "application/scim+json"),
         (status = 401, response = ScimUnauthorized),
         (status = 403, response = ScimForbidden),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[get("/Schemas")]
 pub async fn list_schemas(_: Provisioner, req: HttpRequest) -> HttpResponse {
     let base = base_url(&req);
     let resources = vec![user_schema(&base), enterprise_schema(&base)];
@@ -335,15 +336,15 @@ pub async fn list_schemas(_: Provisioner, req: HttpRequest) -> HttpResponse {
 /// One schema, by its URN.
 ///
 /// Clients with `learners:sync`. The core User schema or the enterprise extension.
-#[utoipa::path(get, operation_id = "get_scim_schema", path = "/scim/v2/Schemas/{id}", tag = "scim",
+#[utoipa::path(operation_id = "get_scim_schema", tag = "scim",
     params(("id" = String, Path, description = "The schema's URN")),
-    responses(
-        (status = 200, description = "The schema", body = ScimSchema, content_type = "application/scim+json"),
+    responses((status = 200, description = "The schema", body = ScimSchema, content_type = "application/scim+json"),
         (status = 401, response = ScimUnauthorized),
         (status = 403, response = ScimForbidden),
         (status = 404, description = "No such schema", body = ScimError, content_type = "application/scim+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[get("/Schemas/{id}")]
 pub async fn get_schema(
     _: Provisioner,
     id: Path<String>,

@@ -13,6 +13,7 @@ use actix_web::error::QueryPayloadError;
 use actix_web::http::{StatusCode, header};
 use actix_web::web::{Bytes, Data, Path, Query};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{delete, get, patch, post, put};
 use chrono::Utc;
 use pathway_domain::DomainError;
 use pathway_domain::api_client::Scope;
@@ -22,10 +23,13 @@ use pathway_persistence::{DatabaseConnection, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToResponse, ToSchema};
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Integration};
 use crate::error::ApiError;
+use crate::headers::IdempotencyKey;
 use crate::idempotency;
 
 pub use user::{ScimUserInput, ScimUserView};
@@ -249,14 +253,14 @@ pub struct ScimListResponse {
 /// Every learner is a SCIM user, including those entered by hand or by the bulk HR sync (their
 /// `userName` is their email address until a provider gives them one); users the provider
 /// deleted are not listed. Needs the `learners:sync` scope (or an admin).
-#[utoipa::path(get, operation_id = "list_scim_users", path = "/scim/v2/Users", tag = "scim", params(ListQuery),
-    responses(
-        (status = 200, description = "A page of users", body = ScimListResponse, content_type = "application/scim+json"),
+#[utoipa::path(operation_id = "list_scim_users", tag = "scim", params(ListQuery),
+    responses((status = 200, description = "A page of users", body = ScimListResponse, content_type = "application/scim+json"),
         (status = 400, description = "An unsupported or malformed filter (`invalidFilter`)", body = ScimError, content_type = "application/scim+json"),
         (status = 401, response = ScimUnauthorized),
         (status = 403, response = ScimForbidden),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[get("/Users")]
 pub async fn list_users(
     _: Provisioner,
     db: Data<DatabaseConnection>,
@@ -293,15 +297,15 @@ pub async fn list_users(
 /// Read a user.
 ///
 /// Clients with `learners:sync`. `attributes` and `excludedAttributes` choose what is returned.
-#[utoipa::path(get, operation_id = "get_scim_user", path = "/scim/v2/Users/{id}", tag = "scim",
+#[utoipa::path(operation_id = "get_scim_user", tag = "scim",
     params(("id" = Uuid, Path, description = "The user's id: the learner's id"), ProjectionQuery),
-    responses(
-        (status = 200, description = "The user", body = ScimUserView, content_type = "application/scim+json"),
+    responses((status = 200, description = "The user", body = ScimUserView, content_type = "application/scim+json"),
         (status = 401, response = ScimUnauthorized),
         (status = 403, response = ScimForbidden),
         (status = 404, description = "No such user, or the provider deleted them", body = ScimError, content_type = "application/scim+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[get("/Users/{id}")]
 pub async fn get_user(
     _: Provisioner,
     db: Data<DatabaseConnection>,
@@ -325,11 +329,10 @@ pub async fn get_user(
 /// provider deleted and now sends again (same email address or employeeNumber: a rehire) is
 /// the same learner, who carries on with their record. With an `Idempotency-Key`, a retry
 /// gets the first answer rather than a 409.
-#[utoipa::path(post, operation_id = "create_scim_user", path = "/scim/v2/Users", tag = "scim",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Any unique string of up to 255 characters: a retry with the same key and body gets the first answer")),
+#[utoipa::path(operation_id = "create_scim_user", tag = "scim",
+    params(IdempotencyKey),
     request_body(content = ScimUserInput, content_type = "application/scim+json"),
-    responses(
-        (status = 201, description = "Created", body = ScimUserView, content_type = "application/scim+json",
+    responses((status = 201, description = "Created", body = ScimUserView, content_type = "application/scim+json",
             headers(("Location" = String, description = "The new user"))),
         (status = 400, description = "A missing or invalid attribute, or an Idempotency-Key used before with another body (`invalidValue`: SCIM has no 422), or bad JSON (`invalidSyntax`)", body = ScimError, content_type = "application/scim+json"),
         (status = 401, response = ScimUnauthorized),
@@ -337,6 +340,7 @@ pub async fn get_user(
         (status = 409, description = "The userName, email address or employeeNumber is taken (`uniqueness`), or a request with this Idempotency-Key is still being processed", body = ScimError, content_type = "application/scim+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[post("/Users")]
 pub async fn create_user(
     Provisioner(caller): Provisioner,
     db: Data<DatabaseConnection>,
@@ -375,11 +379,10 @@ pub async fn create_user(
 /// Attributes left out are cleared (`externalId`, `title`, the enterprise extension's
 /// attributes). `active: false` records the learner as having left, `active: true` brings a
 /// leaver back. What SCIM does not cover (political group, committees, start day) is kept.
-#[utoipa::path(put, operation_id = "replace_scim_user", path = "/scim/v2/Users/{id}", tag = "scim",
+#[utoipa::path(operation_id = "replace_scim_user", tag = "scim",
     params(("id" = Uuid, Path, description = "The user's id")),
     request_body(content = ScimUserInput, content_type = "application/scim+json"),
-    responses(
-        (status = 200, description = "Replaced", body = ScimUserView, content_type = "application/scim+json"),
+    responses((status = 200, description = "Replaced", body = ScimUserView, content_type = "application/scim+json"),
         (status = 400, description = "A missing or invalid attribute, or bad JSON", body = ScimError, content_type = "application/scim+json"),
         (status = 401, response = ScimUnauthorized),
         (status = 403, response = ScimForbidden),
@@ -387,6 +390,7 @@ pub async fn create_user(
         (status = 409, description = "The userName, email address or employeeNumber is taken", body = ScimError, content_type = "application/scim+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[put("/Users/{id}")]
 pub async fn replace_user(
     Provisioner(caller): Provisioner,
     db: Data<DatabaseConnection>,
@@ -417,11 +421,10 @@ pub async fn replace_user(
 /// extension's attribute (`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`)
 /// or be left out with an object of attributes as the value. Pathway keeps one email address
 /// per learner: adding one replaces it.
-#[utoipa::path(patch, operation_id = "patch_scim_user", path = "/scim/v2/Users/{id}", tag = "scim",
+#[utoipa::path(operation_id = "patch_scim_user", tag = "scim",
     params(("id" = Uuid, Path, description = "The user's id")),
     request_body(content = patch::ScimPatchOp, content_type = "application/scim+json"),
-    responses(
-        (status = 200, description = "Changed", body = ScimUserView, content_type = "application/scim+json"),
+    responses((status = 200, description = "Changed", body = ScimUserView, content_type = "application/scim+json"),
         (status = 400, description = "A malformed operation or path, or a result that is not a valid user", body = ScimError, content_type = "application/scim+json"),
         (status = 401, response = ScimUnauthorized),
         (status = 403, response = ScimForbidden),
@@ -429,6 +432,7 @@ pub async fn replace_user(
         (status = 409, description = "The userName, email address or employeeNumber is taken", body = ScimError, content_type = "application/scim+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[patch("/Users/{id}")]
 pub async fn patch_user(
     Provisioner(caller): Provisioner,
     db: Data<DatabaseConnection>,
@@ -461,15 +465,15 @@ pub async fn patch_user(
 ///
 /// Pathway keeps the learner and their training record, as for any leaver (the council
 /// reports on the time they were here); `GET /v1/learners/{id}` still finds them.
-#[utoipa::path(delete, operation_id = "delete_scim_user", path = "/scim/v2/Users/{id}", tag = "scim",
+#[utoipa::path(operation_id = "delete_scim_user", tag = "scim",
     params(("id" = Uuid, Path, description = "The user's id")),
-    responses(
-        (status = 204, description = "Deleted from SCIM; the learner is recorded as having left"),
+    responses((status = 204, description = "Deleted from SCIM; the learner is recorded as having left"),
         (status = 401, response = ScimUnauthorized),
         (status = 403, response = ScimForbidden),
         (status = 404, description = "No such user", body = ScimError, content_type = "application/scim+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[delete("/Users/{id}")]
 pub async fn delete_user(
     Provisioner(caller): Provisioner,
     db: Data<DatabaseConnection>,
@@ -481,7 +485,7 @@ pub async fn delete_user(
 
 /// `POST /scim/v2/.search` across resource types is not offered (RFC 7644 s3.4.3 lets a
 /// service provider decline it).
-pub async fn search_all() -> HttpResponse {
+async fn search_all() -> HttpResponse {
     ScimError::new(
         StatusCode::NOT_IMPLEMENTED,
         None,
@@ -490,30 +494,49 @@ pub async fn search_all() -> HttpResponse {
     .error_response()
 }
 
-/// Anything under `/scim/v2` that is not an endpoint.
-pub async fn no_such_endpoint() -> HttpResponse {
-    ScimError::not_found("no such SCIM endpoint").error_response()
+/// Anything under `/scim/v2` that is not an endpoint, or a method its path does not answer.
+async fn no_such_endpoint(req: HttpRequest) -> HttpResponse {
+    let Some(allow) = crate::routes::allowed(req.path()) else {
+        return ScimError::not_found("no such SCIM endpoint").error_response();
+    };
+    let mut response = ScimError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        format!("allowed: {allow}"),
+    )
+    .error_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+    response
 }
 
 /// A query string that does not parse, answered in SCIM's format.
-pub fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
     ScimError::invalid_value(format!("the query string is not valid: {error}")).into()
 }
 
-/// A SCIM path and the methods it answers; any other method gets 405 in SCIM's format.
-pub(crate) fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(move || async move {
-        let mut response = ScimError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            None,
-            format!("allowed: {allow}"),
-        )
-        .error_response();
-        response
-            .headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static(allow));
-        response
-    }))
+/// SCIM's endpoints under `/scim/v2`, where every error is in SCIM's format: a query string
+/// that does not parse, a method a path does not answer, a path that is not an endpoint.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope("/scim/v2")
+            .app_data(web::PayloadConfig::default().limit(crate::BODY_LIMIT))
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .service(list_users)
+            .service(create_user)
+            .service(get_user)
+            .service(replace_user)
+            .service(patch_user)
+            .service(delete_user)
+            .service(discovery::service_provider_config)
+            .service(discovery::list_resource_types)
+            .service(discovery::get_resource_type)
+            .service(discovery::list_schemas)
+            .service(discovery::get_schema)
+            .route("/.search", web::post().to(search_all))
+            .default_service(web::to(no_such_endpoint)),
+    );
 }
 
 fn answer(
