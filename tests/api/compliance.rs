@@ -668,7 +668,7 @@ async fn a_generated_council_reports_what_its_learners_own_compliance_says() {
             "4000",
         ])
         .env("DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", crate::helpers::server_log())
         .output()
         .expect("pathway generate runs");
     assert!(

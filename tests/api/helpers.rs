@@ -1,6 +1,8 @@
 //! The test harness: every test starts the real server on a random port with a database of its
 //! own, then talks HTTP to it. `TEST_DATABASE_URL=postgres://...` runs the suite on PostgreSQL
 //! (a fresh database per test); without it, each test gets a temporary SQLite file.
+//! `TEST_LOG=info` (or any `RUST_LOG`-style filter, `TEST_LOG=pathway=debug,sqlx=info`) makes
+//! the servers a test starts log, to see why it failed.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -41,6 +43,24 @@ impl Drop for TestApp {
     }
 }
 
+/// The servers' log filter: `TEST_LOG`, or warnings only.
+pub fn server_log() -> String {
+    std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".to_owned())
+}
+
+/// Logs the in-process servers when `TEST_LOG` is set, into the test's captured output.
+fn log_when_asked() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
 /// A fresh, empty database for one test.
 async fn fresh_database() -> (String, Option<std::path::PathBuf>) {
     match std::env::var("TEST_DATABASE_URL") {
@@ -68,7 +88,7 @@ async fn fresh_database() -> (String, Option<std::path::PathBuf>) {
 
 pub fn config(database_url: &str) -> Config {
     Config {
-        database_url: database_url.to_owned(),
+        database_url: database_url.to_owned().into(),
         bind: "127.0.0.1:0".into(),
         environment: Environment::Development,
         jwt: JwtConfig {
@@ -118,6 +138,7 @@ impl TestApp {
 
     /// Starts the app with the test configuration changed by `adjust`.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        log_when_asked();
         let (database_url, sqlite_file) = fresh_database().await;
         let mut config = config(&database_url);
         adjust(&mut config);
@@ -303,7 +324,7 @@ impl TestApp {
             .env("PATHWAY_BIND", format!("127.0.0.1:{port}"))
             .env("PATHWAY_JWT_SECRET", SECRET)
             .env("PATHWAY_XAPI_ACCOUNT_HOMEPAGE", COUNCIL_HOME_PAGE)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", server_log())
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("the server process starts");

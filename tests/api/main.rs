@@ -19,5 +19,6 @@ mod platform;
 mod routes;
 mod scim;
 mod sessions;
+mod store;
 mod training_requests;
 mod xapi;

@@ -1,6 +1,7 @@
 //! The `pathway` command line, kept in the library so the end-to-end tests can run the very
 //! same program as a separate process.
 
+use secrecy::ExposeSecret;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -118,7 +119,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
         Command::Migrate => {
             let config = Config::from_env()?;
             telemetry::init(config.environment);
-            let db = pathway_persistence::connect(&config.database_url).await?;
+            let db = pathway_persistence::connect(config.database_url.expose_secret()).await?;
             pathway_persistence::migrate(&db).await?;
             tracing::info!("migrations applied");
         }
@@ -130,7 +131,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
         } => {
             let config = Config::from_env()?;
             telemetry::init(config.environment);
-            let db = pathway_persistence::connect(&config.database_url).await?;
+            let db = pathway_persistence::connect(config.database_url.expose_secret()).await?;
             pathway_persistence::migrate(&db).await?;
             let council = Council {
                 learners,
@@ -152,7 +153,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
         Command::DemoData => {
             let config = Config::from_env()?;
             telemetry::init(config.environment);
-            let db = pathway_persistence::connect(&config.database_url).await?;
+            let db = pathway_persistence::connect(config.database_url.expose_secret()).await?;
             pathway_persistence::migrate(&db).await?;
             let loaded = demo_data::load(&db, &config).await?;
             let said = |added: bool| if added { "added" } else { "already there" };

@@ -3,6 +3,7 @@
 use std::env;
 
 use pathway_domain::governance::YearStart;
+use secrecy::{ExposeSecret, SecretString};
 
 const DEFAULT_DATABASE_URL: &str = "sqlite://pathway.db?mode=rwc";
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -18,7 +19,8 @@ pub enum Environment {
 
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
-    pub secret: Option<String>,
+    /// Redacted in `Debug`, as every secret here is, so a logged configuration leaks none.
+    pub secret: Option<SecretString>,
     pub public_key_file: Option<String>,
     pub issuer: Option<String>,
     pub audience: Option<String>,
@@ -26,7 +28,8 @@ pub struct JwtConfig {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub database_url: String,
+    /// Secret: a PostgreSQL URL carries the password.
+    pub database_url: SecretString,
     pub bind: String,
     pub environment: Environment,
     pub jwt: JwtConfig,
@@ -38,7 +41,7 @@ pub struct Config {
     /// Meetings the advisory panel must hold each municipal year, default 2.
     pub panel_minimum_meetings: u32,
     /// Each e-learning provider's `whsec_` secret for signed callbacks.
-    pub callback_secrets: Vec<(String, String)>,
+    pub callback_secrets: Vec<(String, SecretString)>,
     /// The `homePage` of xAPI accounts that name learners by their HR reference.
     pub xapi_account_home_page: Option<String>,
 }
@@ -67,7 +70,7 @@ pub enum ConfigError {
 }
 
 /// Reads `learnpool=whsec_...,skillgate=whsec_...`.
-fn callback_secrets(raw: &str) -> Result<Vec<(String, String)>, ConfigError> {
+fn callback_secrets(raw: &str) -> Result<Vec<(String, SecretString)>, ConfigError> {
     raw.split(',')
         .map(str::trim)
         .filter(|pair| !pair.is_empty())
@@ -82,7 +85,7 @@ fn callback_secrets(raw: &str) -> Result<Vec<(String, String)>, ConfigError> {
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
                 && secret.starts_with("whsec_");
             if fine {
-                Ok((name.to_owned(), secret.to_owned()))
+                Ok((name.to_owned(), secret.into()))
             } else {
                 Err(ConfigError::CallbackSecrets(format!(
                     "{name:?} needs a name of letters, digits, - or _ and a whsec_ secret"
@@ -111,11 +114,13 @@ impl Config {
             Some(other) => return Err(ConfigError::Environment(other.to_owned())),
         };
         let config = Self {
-            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            database_url: var("DATABASE_URL")
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
+                .into(),
             bind: var("PATHWAY_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned()),
             environment,
             jwt: JwtConfig {
-                secret: var("PATHWAY_JWT_SECRET"),
+                secret: var("PATHWAY_JWT_SECRET").map(SecretString::from),
                 public_key_file: var("PATHWAY_JWT_PUBLIC_KEY_FILE"),
                 issuer: var("PATHWAY_JWT_ISSUER"),
                 audience: var("PATHWAY_JWT_AUDIENCE"),
@@ -163,7 +168,7 @@ impl Config {
     /// well-known development secret.
     pub fn signing_secret(&self) -> Option<&str> {
         match (&self.jwt.secret, self.environment) {
-            (Some(secret), _) => Some(secret),
+            (Some(secret), _) => Some(secret.expose_secret()),
             (None, Environment::Development) => Some(DEVELOPMENT_SECRET),
             (None, Environment::Production) => None,
         }
@@ -214,7 +219,10 @@ mod tests {
     #[test]
     fn with_nothing_set_it_serves_sqlite_locally_with_the_development_secret() {
         let config = config(&[]).expect("defaults");
-        assert_eq!(config.database_url, "sqlite://pathway.db?mode=rwc");
+        assert_eq!(
+            config.database_url.expose_secret(),
+            "sqlite://pathway.db?mode=rwc"
+        );
         assert_eq!(config.bind, "127.0.0.1:8080");
         assert_eq!(config.environment, Environment::Development);
         assert_eq!(config.signing_secret(), Some(DEVELOPMENT_SECRET));
@@ -282,8 +290,13 @@ mod tests {
             "learnpool=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, skill-gate=whsec_abc",
         )])
         .expect("valid");
+        let secrets: Vec<(String, String)> = config
+            .callback_secrets
+            .iter()
+            .map(|(provider, secret)| (provider.clone(), secret.expose_secret().to_owned()))
+            .collect();
         assert_eq!(
-            config.callback_secrets,
+            secrets,
             [
                 (
                     "learnpool".to_owned(),
@@ -300,6 +313,29 @@ mod tests {
             config_error("PATHWAY_CALLBACK_SECRETS", "learnpool=abc"),
             ConfigError::CallbackSecrets(_)
         ));
+    }
+
+    #[test]
+    fn a_logged_configuration_shows_no_secret() {
+        let config = config(&[
+            (
+                "DATABASE_URL",
+                "postgres://pathway:hunter2-db@db.internal/pathway",
+            ),
+            ("PATHWAY_JWT_SECRET", "hunter2-jwt"),
+            (
+                "PATHWAY_CALLBACK_SECRETS",
+                "learnpool=whsec_hunter2callback",
+            ),
+        ])
+        .expect("valid");
+        let logged = format!("{config:?}");
+        assert!(!logged.contains("hunter2"), "{logged}");
+        assert!(logged.contains("REDACTED"), "{logged}");
+        assert!(
+            logged.contains("learnpool"),
+            "what is not secret still shows: {logged}"
+        );
     }
 
     fn config_error(name: &str, value: &str) -> ConfigError {

@@ -1,3 +1,4 @@
+use secrecy::ExposeSecret;
 use std::net::TcpListener;
 
 use actix_web::HttpServer;
@@ -32,7 +33,7 @@ pub enum StartError {
 impl Server {
     /// Connects, applies pending migrations, and binds; serving starts with [`Server::run`].
     pub async fn start(config: &Config) -> Result<Self, StartError> {
-        let db = connect(&config.database_url).await?;
+        let db = connect(config.database_url.expose_secret()).await?;
         migrate(&db).await?;
         let rules = Rules {
             supporters_for_panel: config.supporters_for_panel,
@@ -44,7 +45,13 @@ impl Server {
             config.token_keys()?,
             config.cors_origins.clone(),
             rules,
-            CallbackSecrets(config.callback_secrets.clone()),
+            CallbackSecrets(
+                config
+                    .callback_secrets
+                    .iter()
+                    .map(|(provider, secret)| (provider.clone(), secret.expose_secret().to_owned()))
+                    .collect(),
+            ),
             LrsConfig {
                 council_home_page: config.xapi_account_home_page.clone(),
             },
