@@ -9,30 +9,9 @@ use sea_orm::{
 };
 
 use crate::db::{begin_write, now};
+use crate::entity::api_clients as clients;
 use crate::page::PageRequest;
 use crate::{Page, StoreError, audit};
-
-mod clients {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "api_clients")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub name: String,
-        pub scopes: String,
-        pub secret_hash: String,
-        pub created_at: DateTimeUtc,
-        pub revoked_at: Option<DateTimeUtc>,
-        pub version: i32,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 const RESOURCE: &str = "API client";
 

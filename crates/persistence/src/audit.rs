@@ -7,28 +7,7 @@ use crate::page::PageRequest;
 use crate::sql::insert;
 use crate::{Page, StoreError};
 
-pub(crate) mod entity {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "audit_events")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub occurred_at: DateTimeUtc,
-        pub actor: String,
-        pub action: String,
-        pub resource_type: String,
-        pub resource_id: Uuid,
-        pub request_id: Option<String>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
+use crate::entity::audit_events as entity;
 use entity::{Column, Entity};
 
 /// Records who did what to which resource. Call it inside the mutation's own transaction, so

@@ -11,27 +11,8 @@ use sea_orm::{ActiveValue::Set, SqlErr};
 
 use crate::completion::{self, NewCompletion};
 use crate::db::{begin_write, now};
+use crate::entity::callback_deliveries as deliveries;
 use crate::{StoreError, course, learner};
-
-mod deliveries {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "callback_deliveries")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub provider: String,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub webhook_id: String,
-        pub received_at: DateTimeUtc,
-        pub completion_id: Option<Uuid>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 /// A completion as a callback reports it.
 #[derive(Debug, Clone)]

@@ -11,71 +11,11 @@ use sea_orm::{ActiveValue::Set, DatabaseTransaction, QueryOrder, QuerySelect};
 
 use crate::completion::{self, NewCompletion};
 use crate::db::{begin_write, now};
+use crate::entity::cohort_members as members;
+use crate::entity::cohorts;
+use crate::entity::module_progress as progress;
 use crate::page::PageRequest;
 use crate::{Page, StoreError, audit, course, learner, programme};
-
-mod cohorts {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "cohorts")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub programme_id: Uuid,
-        pub starts_on: Date,
-        pub capacity: i32,
-        pub facilitator: Option<String>,
-        pub created_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-mod members {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "cohort_members")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub cohort_id: Uuid,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub learner_id: Uuid,
-        pub joined_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-mod progress {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "module_progress")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub cohort_id: Uuid,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub learner_id: Uuid,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub module_id: Uuid,
-        pub status: String,
-        pub completed_on: Option<Date>,
-        pub updated_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 const RESOURCE: &str = "cohort";
 

@@ -19,7 +19,7 @@ use pathway_domain::learner::{Learner, LearnerKind};
 use sea_orm::entity::prelude::*;
 use sea_orm::{DbBackend, QueryOrder, QuerySelect, Value};
 
-use crate::completion::entity as completions;
+use crate::entity::completions;
 use crate::page::PageRequest;
 use crate::sql::{IN_LIST, Sql, insert};
 use crate::{Page, StoreError, learner, requirement};

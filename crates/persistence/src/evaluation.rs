@@ -18,40 +18,7 @@ use crate::db::{begin_write, now};
 use crate::page::PageRequest;
 use crate::{Page, StoreError, audit, budget, course, json, panel, session, training_request};
 
-mod evaluations {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "evaluations")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub panel_id: Uuid,
-        pub scope_kind: String,
-        pub course_id: Option<Uuid>,
-        pub period_start: Date,
-        pub period_end: Date,
-        pub needs_met: Option<i16>,
-        pub uptake: Option<i16>,
-        pub accessibility: Option<i16>,
-        pub quality: Option<i16>,
-        pub findings: Option<String>,
-        pub recommendations: String,
-        pub evidence: String,
-        pub status: String,
-        pub meeting_id: Option<Uuid>,
-        pub agreed_at: Option<DateTimeUtc>,
-        pub created_at: DateTimeUtc,
-        pub updated_at: DateTimeUtc,
-        pub version: i32,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
+use crate::entity::evaluations;
 use evaluations::Column;
 
 const RESOURCE: &str = "evaluation";

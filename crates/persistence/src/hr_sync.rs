@@ -17,51 +17,11 @@ use sea_orm::{
 
 use crate::compliance::{self, Refresh};
 use crate::db::{begin_write, now};
+use crate::entity::sync_run_refs as run_refs;
+use crate::entity::sync_runs as runs;
 use crate::sql::{IN_LIST, Sql, insert};
 use crate::xapi::{self, Waiting};
 use crate::{StoreError, audit, learner};
-
-mod runs {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "sync_runs")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub caller: String,
-        pub opened_at: DateTimeUtc,
-        pub closed_at: Option<DateTimeUtc>,
-        pub created: i64,
-        pub updated: i64,
-        pub unchanged: i64,
-        pub left: i64,
-        pub failed: i64,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-mod run_refs {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "sync_run_refs")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub run_id: Uuid,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub external_ref: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 const RUN: &str = "sync run";
 

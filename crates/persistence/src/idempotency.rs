@@ -8,29 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::StoreError;
 use crate::db::now;
-
-mod keys {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "idempotency_keys")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub caller: String,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub key: String,
-        pub request_hash: String,
-        pub status: Option<i32>,
-        pub content_type: Option<String>,
-        pub body: Option<String>,
-        pub created_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
+use crate::entity::idempotency_keys as keys;
 
 /// A stored answer, to send again.
 #[derive(Debug, Clone, PartialEq, Eq)]

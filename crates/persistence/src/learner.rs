@@ -16,91 +16,13 @@ use sea_orm::{
 
 use crate::compliance::{self, Refresh};
 use crate::db::{begin_write, now};
+use crate::entity::learner_memberships as memberships;
+use crate::entity::learners;
+use crate::entity::membership_history as history;
 use crate::page::PageRequest;
 use crate::sql::IN_LIST;
 use crate::xapi::{self, Waiting};
 use crate::{Page, StoreError, audit, session};
-
-pub(crate) mod learners {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "learners")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub kind: String,
-        pub given_name: String,
-        pub family_name: String,
-        pub email: String,
-        pub external_ref: Option<String>,
-        pub department: Option<String>,
-        pub job_title: Option<String>,
-        pub manager_id: Option<Uuid>,
-        pub political_group: Option<String>,
-        pub ward: Option<String>,
-        pub started_on: Date,
-        pub status: String,
-        pub left_on: Option<Date>,
-        pub created_at: DateTimeUtc,
-        pub updated_at: DateTimeUtc,
-        pub version: i32,
-        /// What an identity provider calls the learner over SCIM (see the `scim` module).
-        pub scim_user_name: Option<String>,
-        pub scim_user_key: Option<String>,
-        pub scim_external_id: Option<String>,
-        pub scim_removed_at: Option<DateTimeUtc>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-mod memberships {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "learner_memberships")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub learner_id: Uuid,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub kind: String,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub name: String,
-        pub started_on: Date,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-mod history {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "membership_history")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub learner_id: Uuid,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub kind: String,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub name: String,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub started_on: Date,
-        pub ended_on: Date,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 const COMMITTEE: &str = "committee";
 const RESPONSIBILITY: &str = "responsibility";

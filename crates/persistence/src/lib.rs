@@ -10,6 +10,7 @@ pub mod completion;
 pub mod compliance;
 pub mod course;
 pub mod db;
+pub(crate) mod entity;
 pub mod error;
 pub mod evaluation;
 pub mod feedback;

@@ -17,58 +17,11 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::db::{begin_write, now};
+use crate::entity::needs_assessments as assessments;
+use crate::entity::needs_responses as responses;
 use crate::page::PageRequest;
 use crate::sql::Sql;
 use crate::{Page, StoreError, audit, json, learner};
-
-mod assessments {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "needs_assessments")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub title: String,
-        pub audience: String,
-        pub opens_on: Date,
-        pub closes_on: Date,
-        pub subjects: String,
-        pub created_at: DateTimeUtc,
-        pub updated_at: DateTimeUtc,
-        pub version: i32,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-mod responses {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "needs_responses")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub assessment_id: Uuid,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub learner_id: Uuid,
-        pub choices: String,
-        pub comments: Option<String>,
-        pub times_of_day: String,
-        pub formats: String,
-        pub other_needs: Option<String>,
-        pub created_at: DateTimeUtc,
-        pub updated_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 const RESOURCE: &str = "needs assessment";
 const RESPONSE: &str = "response";

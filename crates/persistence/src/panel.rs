@@ -11,79 +11,11 @@ use sea_orm::{
 };
 
 use crate::db::{begin_write, now};
+use crate::entity::panel_meetings as meetings;
+use crate::entity::panel_members as members;
+use crate::entity::panels;
 use crate::page::PageRequest;
 use crate::{Page, StoreError, audit, json, learner};
-
-mod panels {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "panels")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub name: String,
-        pub purpose: String,
-        pub advises: String,
-        pub created_at: DateTimeUtc,
-        pub updated_at: DateTimeUtc,
-        pub version: i32,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-mod members {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "panel_members")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub panel_id: Uuid,
-        pub learner_id: Uuid,
-        pub role: String,
-        pub joined_on: Date,
-        pub left_on: Option<Date>,
-        pub created_at: DateTimeUtc,
-        pub updated_at: DateTimeUtc,
-        pub version: i32,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-mod meetings {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "panel_meetings")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub panel_id: Uuid,
-        pub held_on: Date,
-        pub agenda: String,
-        pub attendees: String,
-        pub minutes: Option<String>,
-        pub decisions: String,
-        pub created_at: DateTimeUtc,
-        pub updated_at: DateTimeUtc,
-        pub version: i32,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 const RESOURCE: &str = "panel";
 const MEMBER: &str = "panel member";

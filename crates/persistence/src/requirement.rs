@@ -13,31 +13,7 @@ use crate::db::{begin_write, now};
 use crate::page::PageRequest;
 use crate::{Page, StoreError, audit, course};
 
-mod requirements {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "requirements")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub course_id: Uuid,
-        pub selector_kind: String,
-        pub selector_value: Option<String>,
-        pub due_within_days: i32,
-        pub effective_from: Date,
-        pub effective_until: Option<Date>,
-        pub created_at: DateTimeUtc,
-        pub updated_at: DateTimeUtc,
-        pub version: i32,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
+use crate::entity::requirements;
 use requirements::Column;
 
 const RESOURCE: &str = "requirement";

@@ -14,7 +14,8 @@ use sea_orm::{
 
 use crate::compliance::{self, Refresh};
 use crate::db::{begin_write, now};
-use crate::learner::{self, learners};
+use crate::entity::learners;
+use crate::learner;
 use crate::xapi::{self, Waiting};
 use crate::{StoreError, audit, hr_sync};
 

@@ -19,79 +19,9 @@ use crate::db::{begin_write, now};
 use crate::page::PageRequest;
 use crate::{Page, StoreError, audit, budget, course, learner};
 
-mod requests {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "training_requests")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub kind: String,
-        pub requester_id: Uuid,
-        pub title: String,
-        pub provider: String,
-        pub justification: String,
-        pub development_need: String,
-        pub course_id: Option<Uuid>,
-        pub starts_on: Date,
-        pub ends_on: Date,
-        pub estimated_cost_pence: i64,
-        pub actual_cost_pence: Option<i64>,
-        pub pillar: String,
-        pub status: String,
-        pub override_reason: Option<String>,
-        pub created_at: DateTimeUtc,
-        pub updated_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-mod transitions {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "request_transitions")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub request_id: Uuid,
-        pub from_status: Option<String>,
-        pub to_status: String,
-        pub actor: String,
-        pub reason: Option<String>,
-        pub at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-mod supporters {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "request_supporters")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub request_id: Uuid,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub learner_id: Uuid,
-        pub supported_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
+use crate::entity::request_supporters as supporters;
+use crate::entity::request_transitions as transitions;
+use crate::entity::training_requests as requests;
 use requests::Column;
 
 const RESOURCE: &str = "training request";

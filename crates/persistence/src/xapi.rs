@@ -18,40 +18,12 @@ use serde_json::{Map, Value};
 use crate::completion::{self, NewCompletion};
 use crate::compliance::{self, Refresh};
 use crate::db::{begin_write, now};
-use crate::learner::learners;
 use crate::page::PageRequest;
 use crate::sql::{IN_LIST, Sql, insert};
 use crate::{Page, StoreError, course, json};
 
-mod statements {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "xapi_statements")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        /// Set when the batch is committed; see [`super::number`].
-        pub seq: Option<i64>,
-        pub body: String,
-        pub verb_id: String,
-        pub activity_id: Option<String>,
-        pub agent_key: String,
-        pub actor_email: Option<String>,
-        pub actor_ref: Option<String>,
-        pub voids: Option<Uuid>,
-        pub voided: bool,
-        pub outcome: String,
-        pub completion_id: Option<Uuid>,
-        pub stored: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
+use crate::entity::learners;
+use crate::entity::xapi_statements as statements;
 use statements::Column;
 
 const RESOURCE: &str = "statement";

@@ -1,0 +1,34 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "courses")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub pillar: String,
+    pub category: String,
+    pub offer: String,
+    pub audience: String,
+    pub delivery: String,
+    pub provider: String,
+    pub qualification: Option<String>,
+    pub cost_pence: i64,
+    pub validity_months: Option<i32>,
+    pub go_live_on: Option<Date>,
+    pub status: String,
+    pub eia_status: String,
+    pub eia_completed_on: Option<Date>,
+    pub eia_summary: Option<String>,
+    pub xapi_activity_id: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,20 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "module_progress")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub cohort_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub learner_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub module_id: Uuid,
+    pub status: String,
+    pub completed_on: Option<Date>,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

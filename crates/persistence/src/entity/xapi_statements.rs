@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "xapi_statements")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// Set when the batch is committed; see `xapi::number`.
+    pub seq: Option<i64>,
+    pub body: String,
+    pub verb_id: String,
+    pub activity_id: Option<String>,
+    pub agent_key: String,
+    pub actor_email: Option<String>,
+    pub actor_ref: Option<String>,
+    pub voids: Option<Uuid>,
+    pub voided: bool,
+    pub outcome: String,
+    pub completion_id: Option<Uuid>,
+    pub stored: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
