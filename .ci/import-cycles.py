@@ -77,8 +77,9 @@ def main() -> int:
         if module == "lib":
             continue
         graph.setdefault(module, set()).update(
-            n for n in names(path.read_text()) if n != module and (root / f"{n}.rs").exists()
-            or (root / n).is_dir() and n != module
+            name
+            for name in names(path.read_text())
+            if name != module and ((root / f"{name}.rs").exists() or (root / name).is_dir())
         )
     found = cycles(graph)
     for group in found:

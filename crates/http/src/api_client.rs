@@ -8,13 +8,13 @@ use pathway_domain::api_client::{ApiClient, ClientDetails, ClientDraft, Scope};
 use pathway_persistence::api_client as store;
 use pathway_persistence::{DatabaseConnection, secret};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Admin;
 use crate::error::ApiError;
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, Unprocessable};
 
 /// A client to register.
@@ -68,16 +68,6 @@ pub struct RegisteredClientView {
     pub client_secret: String,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// Register an integration client; the answer holds its secret, shown only this once.
 ///
 /// Admins only. The client gets the scopes named and nothing else; keep `client_secret` in the
@@ -116,16 +106,16 @@ pub async fn create_client(
 ///
 /// Admins only. Revoked clients are listed too, with the time they were revoked.
 #[utoipa::path(operation_id = "list_api_clients", tag = "integrations",
-    params(ListQuery),
+    params(PageQuery),
     responses((status = 200, description = "A page of clients", body = PageView<ClientView>),
         BadRequest, Forbidden, Unprocessable))]
 #[get("/v1/api-clients")]
 pub async fn list_clients(
     _: Admin,
     db: Data<DatabaseConnection>,
-    query: Query<ListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<ClientView>>, ApiError> {
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     Ok(Json(PageView::from_page(
         store::list(&db, page).await?,
         ClientView::from,

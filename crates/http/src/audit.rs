@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::Admin;
 use crate::error::ApiError;
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::responses::{BadRequest, Forbidden, Unprocessable};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -52,11 +52,6 @@ impl From<AuditEvent> for AuditEventView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     /// Such as `learner` or `course`.
     pub resource_type: Option<String>,
     pub resource_id: Option<Uuid>,
@@ -69,7 +64,7 @@ pub struct AuditQuery {
 /// Admins only. Filter by the kind and id of the resource changed, the actor and the action,
 /// such as `course.published`.
 #[utoipa::path(tag = "audit",
-    params(AuditQuery),
+    params(PageQuery, AuditQuery),
     responses((status = 200, description = "A page of audit events", body = PageView<AuditEventView>),
         BadRequest, Forbidden, Unprocessable))]
 #[get("/v1/audit-events")]
@@ -77,9 +72,10 @@ pub async fn list_audit_events(
     _: Admin,
     db: Data<DatabaseConnection>,
     query: Query<AuditQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<AuditEventView>>, ApiError> {
     let query = query.into_inner();
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     let filter = AuditFilter {
         resource_type: query.resource_type,
         resource_id: query.resource_id,

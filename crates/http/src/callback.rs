@@ -10,6 +10,7 @@ use pathway_domain::calendar::london_date;
 use pathway_domain::signed_callback::{self, Headers, Refusal};
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::callback::{self as store, Delivery, Reported};
+use pathway_persistence::effects::write;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -120,7 +121,11 @@ pub async fn receive(
         score: payload.score,
     };
     let today = london_date(Utc::now());
-    let view = match store::deliver(&db, &provider, webhook_id, reported, today, &actor).await? {
+    let view = match write(&db, &actor, async |change| {
+        store::deliver(change, &provider, webhook_id, reported, today).await
+    })
+    .await?
+    {
         Delivery::Applied(Some(completion)) => DeliveryView {
             status: "recorded",
             completion_id: Some(completion.id),

@@ -8,6 +8,7 @@ use pathway_domain::calendar::london_date;
 use pathway_domain::cohort::{Cohort, CohortDetails, CohortDraft, CohortStatus, ModuleStatus};
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::cohort::{self as store, Member, MemberProgress};
+use pathway_persistence::effects::write;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -15,7 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::{Admin, Caller, Role};
 use crate::error::{ApiError, Problem};
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::programme::ModuleView;
 use crate::responses::{
     BadRequest, BodyErrors, Forbidden, NotFound, PayloadTooLarge, Unprocessable,
@@ -75,11 +76,6 @@ impl From<Cohort> for CohortView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CohortListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     pub programme_id: Option<Uuid>,
 }
 
@@ -219,7 +215,7 @@ pub async fn create_cohort(
 ///
 /// Any signed-in caller. Filter by programme.
 #[utoipa::path(tag = "programmes",
-    params(CohortListQuery),
+    params(PageQuery, CohortListQuery),
     responses((status = 200, description = "A page of cohorts", body = PageView<CohortView>),
         BadRequest, Unprocessable))]
 #[get("/v1/cohorts")]
@@ -227,8 +223,9 @@ pub async fn list_cohorts(
     _caller: Caller,
     db: Data<DatabaseConnection>,
     query: Query<CohortListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<CohortView>>, ApiError> {
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     Ok(Json(PageView::from_page(
         store::list(&db, query.programme_id, page).await?,
         CohortView::from,
@@ -335,15 +332,17 @@ pub async fn record_progress(
 ) -> Result<Json<MemberProgressView>, ApiError> {
     let cohort_id = id.into_inner();
     let body = body.into_inner();
-    let progress = store::record_progress(
-        &db,
-        cohort_id,
-        body.learner_id,
-        body.module_id,
-        body.status,
-        body.completed_on,
-        &caller.actor(),
-    )
+    let progress = write(&db, &caller.actor(), async |change| {
+        store::record_progress(
+            change,
+            cohort_id,
+            body.learner_id,
+            body.module_id,
+            body.status,
+            body.completed_on,
+        )
+        .await
+    })
     .await?;
     let grid = store::progress_grid(&db, cohort_id).await?;
     Ok(Json(member_row(&grid.programme.modules, progress)))

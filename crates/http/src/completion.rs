@@ -9,6 +9,7 @@ use pathway_domain::calendar::london_date;
 use pathway_domain::completion::{Completion, CompletionSource, Evidence, EvidenceDraft};
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::completion::{self as store, CompletionFilter};
+use pathway_persistence::effects::write;
 use pathway_persistence::learner;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -19,7 +20,7 @@ use crate::auth::{Caller, Integration, Role};
 use crate::error::{ApiError, Problem, json_body};
 use crate::headers::IdempotencyKey;
 use crate::idempotency;
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, Unprocessable};
 
 /// Evidence of training completed elsewhere, recorded by an admin.
@@ -81,11 +82,6 @@ impl From<Completion> for CompletionView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CompletionListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     pub learner_id: Option<Uuid>,
     pub course_id: Option<Uuid>,
     /// Completed on or after this date.
@@ -124,7 +120,10 @@ pub async fn record_completion(
             evidence: input.evidence,
         };
         let evidence = Evidence::parse(draft, london_date(Utc::now()))?;
-        let completion = store::record_evidence(&db, evidence, &caller.actor()).await?;
+        let completion = write(&db, &caller.actor(), async |change| {
+            store::record_evidence(change, evidence).await
+        })
+        .await?;
         Ok(HttpResponse::Created()
             .insert_header(("Location", format!("/v1/completions/{}", completion.id)))
             .json(CompletionView::from(completion)))
@@ -136,7 +135,7 @@ pub async fn record_completion(
 ///
 /// Filter by learner, course and the days completed between. Admins see everyone's.
 #[utoipa::path(tag = "completions",
-    params(CompletionListQuery),
+    params(PageQuery, CompletionListQuery),
     responses((status = 200, description = "A page of completions", body = PageView<CompletionView>),
         BadRequest, Unprocessable,
         (status = 403, description = "Asking for someone else's record", body = Problem, content_type = "application/problem+json"),
@@ -146,9 +145,10 @@ pub async fn list_completions(
     caller: Caller,
     db: Data<DatabaseConnection>,
     query: Query<CompletionListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<CompletionView>>, ApiError> {
     let query = query.into_inner();
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     let mut filter = CompletionFilter {
         learner_id: query.learner_id,
         course_id: query.course_id,

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::report::accepts;
 use crate::responses::{BadRequest, Forbidden, NotFound, Unprocessable};
 
@@ -428,11 +428,6 @@ fn csv(report: &ComplianceReportView) -> Result<HttpResponse, ApiError> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct BreachListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     /// Only employees, or only elected members.
     pub kind: Option<LearnerKind>,
     /// Only learners in this department (exactly as recorded).
@@ -506,7 +501,7 @@ impl From<Breach> for BreachView {
 ///
 /// Filters as the compliance report. Admins see everyone; a manager sees their reports.
 #[utoipa::path(tag = "reports",
-    params(BreachListQuery),
+    params(PageQuery, BreachListQuery),
     responses((status = 200, description = "A page of learners in breach, in id order", body = PageView<BreachView>),
         BadRequest, Forbidden, Unprocessable))]
 #[get("/v1/reports/compliance/learners")]
@@ -514,6 +509,7 @@ pub async fn list_learners_in_breach(
     caller: Caller,
     db: Data<DatabaseConnection>,
     query: Query<BreachListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<BreachView>>, ApiError> {
     let manager_id = if caller.has(Role::Admin) {
         None
@@ -527,7 +523,7 @@ pub async fn list_learners_in_breach(
         ));
     };
     let query = query.into_inner();
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     let scope = query.report().scope(manager_id)?;
     let today = london_date(Utc::now());
     let breaches = store::in_breach(db.get_ref(), &scope, today, page).await?;

@@ -11,6 +11,7 @@ use pathway_domain::course::{
 };
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::course::{self as store, CourseFilter};
+use pathway_persistence::effects::write;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -19,7 +20,7 @@ use uuid::Uuid;
 use crate::auth::{Admin, Caller};
 use crate::error::{ApiError, Problem};
 use crate::headers::{IfMatch, OptionalIfMatch};
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::responses::{
     BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, PreconditionFailed, Unprocessable,
 };
@@ -225,11 +226,6 @@ impl From<Course> for CourseView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CourseListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     pub status: Option<CourseStatus>,
     pub pillar: Option<Pillar>,
     pub category: Option<Category>,
@@ -258,7 +254,11 @@ pub async fn create_course(
     db: Data<DatabaseConnection>,
     body: Json<CourseInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let course = store::create(&db, body.into_inner().parse()?, &caller.actor()).await?;
+    let details = body.into_inner().parse()?;
+    let course = write(&db, &caller.actor(), async |change| {
+        store::create(change, details).await
+    })
+    .await?;
     Ok(precondition::created(
         format!("/v1/courses/{}", course.id),
         course.version,
@@ -287,7 +287,7 @@ pub async fn get_course(
 /// Any signed-in caller. Filters combine: `?status=published&pillar=essential` lists the
 /// published statutory and mandatory courses.
 #[utoipa::path(tag = "courses",
-    params(CourseListQuery),
+    params(PageQuery, CourseListQuery),
     responses((status = 200, description = "A page of courses", body = PageView<CourseView>),
         BadRequest, Unprocessable))]
 #[get("/v1/courses")]
@@ -295,9 +295,10 @@ pub async fn list_courses(
     _caller: Caller,
     db: Data<DatabaseConnection>,
     query: Query<CourseListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<CourseView>>, ApiError> {
     let query = query.into_inner();
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     let filter = CourseFilter {
         status: query.status,
         pillar: query.pillar,
@@ -336,13 +337,10 @@ pub async fn patch_course(
     let expected = precondition::required(&req)?;
     let current = store::get(db.get_ref(), id.into_inner()).await?;
     let input = merge_patch::apply(&req, &body, &CourseInput::from(&current.details))?;
-    Ok(ok(store::update(
-        &db,
-        current.id,
-        expected,
-        input.parse()?,
-        &caller.actor(),
-    )
+    let details = input.parse()?;
+    Ok(ok(write(&db, &caller.actor(), async |change| {
+        store::update(change, current.id, expected, details).await
+    })
     .await?))
 }
 
@@ -364,12 +362,9 @@ pub async fn publish_course(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let expected = precondition::optional(&req)?.flatten();
-    Ok(ok(store::publish(
-        &db,
-        id.into_inner(),
-        expected,
-        &caller.actor(),
-    )
+    Ok(ok(write(&db, &caller.actor(), async |change| {
+        store::publish(change, id.into_inner(), expected).await
+    })
     .await?))
 }
 
@@ -391,12 +386,9 @@ pub async fn retire_course(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let expected = precondition::optional(&req)?.flatten();
-    Ok(ok(store::retire(
-        &db,
-        id.into_inner(),
-        expected,
-        &caller.actor(),
-    )
+    Ok(ok(write(&db, &caller.actor(), async |change| {
+        store::retire(change, id.into_inner(), expected).await
+    })
     .await?))
 }
 

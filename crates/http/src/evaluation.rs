@@ -22,7 +22,7 @@ use crate::Rules;
 use crate::auth::{Caller, Governor};
 use crate::error::{ApiError, Problem};
 use crate::headers::{IfMatch, OptionalIfMatch};
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::report::accepts;
 use crate::responses::{
     BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, PreconditionFailed, Unprocessable,
@@ -205,11 +205,6 @@ fn context(rules: &Rules) -> Context {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EvaluationListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     /// Only drafts, or only agreed evaluations.
     pub status: Option<EvaluationStatus>,
 }
@@ -255,7 +250,7 @@ pub async fn create_evaluation(
 ///
 /// Any signed-in caller. Filter by status: `draft` or `agreed`.
 #[utoipa::path(tag = "governance",
-    params(("id" = Uuid, Path, description = "The panel's id"), EvaluationListQuery),
+    params(("id" = Uuid, Path, description = "The panel's id"), PageQuery, EvaluationListQuery),
     responses((status = 200, description = "A page of evaluations", body = PageView<EvaluationView>),
         BadRequest, NotFound, Unprocessable))]
 #[get("/v1/panels/{id}/evaluations")]
@@ -264,8 +259,9 @@ pub async fn list_evaluations(
     db: Data<DatabaseConnection>,
     id: Path<Uuid>,
     query: Query<EvaluationListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<EvaluationView>>, ApiError> {
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     Ok(Json(PageView::from_page(
         store::list(&db, id.into_inner(), query.status, page).await?,
         EvaluationView::from,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::{Admin, Caller, Role};
 use crate::error::{ApiError, Problem};
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::responses::{
     BadRequest, Forbidden, PayloadTooLarge, Unprocessable, UnsupportedMediaType,
 };
@@ -87,11 +87,6 @@ impl From<Feedback> for FeedbackView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FeedbackListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     pub session_id: Option<Uuid>,
     pub cohort_id: Option<Uuid>,
     pub learner_id: Option<Uuid>,
@@ -188,7 +183,7 @@ pub async fn give_feedback(
 ///
 /// Admins only. Feedback feeds panel evaluations and quarterly provider reviews.
 #[utoipa::path(tag = "feedback",
-    params(FeedbackListQuery),
+    params(PageQuery, FeedbackListQuery),
     responses((status = 200, description = "A page of evaluations", body = PageView<FeedbackView>),
         BadRequest, Forbidden, Unprocessable))]
 #[get("/v1/feedback")]
@@ -196,9 +191,10 @@ pub async fn list_feedback(
     _: Admin,
     db: Data<DatabaseConnection>,
     query: Query<FeedbackListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<FeedbackView>>, ApiError> {
     let query = query.into_inner();
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     let filter = FeedbackFilter {
         session_id: query.session_id,
         cohort_id: query.cohort_id,

@@ -10,6 +10,7 @@ use pathway_domain::api_client::Scope;
 use pathway_domain::calendar::london_date;
 use pathway_domain::hr_sync::{CSV_COLUMNS, Counts, HrRecord, MAX_ROWS, RowError, SyncMode};
 use pathway_persistence::DatabaseConnection;
+use pathway_persistence::effects::write;
 use pathway_persistence::hr_sync::{self as store, Outcome, Run};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -224,14 +225,9 @@ pub async fn sync_learners(
     let run_id = query.run_id;
     idempotency::once(&req, &db, &caller, &body, || async {
         let records = read(&req, &body)?;
-        let Outcome { counts, errors } = store::sync(
-            &db,
-            records,
-            mode,
-            run_id,
-            london_date(Utc::now()),
-            &caller.actor(),
-        )
+        let Outcome { counts, errors } = write(&db, &caller.actor(), async |change| {
+            store::sync(change, records, mode, run_id, london_date(Utc::now())).await
+        })
         .await?;
         Ok(HttpResponse::Ok().json(SyncResultView {
             run_id,
@@ -384,7 +380,10 @@ pub async fn close_run(
     caller.may(Scope::LearnersSync)?;
     let id = id.into_inner();
     idempotency::once(&req, &db, &caller, &[], || async {
-        let run = store::close(&db, id, london_date(Utc::now()), &caller.actor()).await?;
+        let run = write(&db, &caller.actor(), async |change| {
+            store::close(change, id, london_date(Utc::now())).await
+        })
+        .await?;
         Ok(HttpResponse::Ok().json(RunView::from(run)))
     })
     .await

@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
 use pathway_domain::learner::{Learner, LearnerDraft, LearnerKind, LearnerProfile, LearnerStatus};
 use pathway_persistence::DatabaseConnection;
+use pathway_persistence::effects::write;
 use pathway_persistence::learner::{self as store, LearnerFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,7 +17,7 @@ use uuid::Uuid;
 use crate::auth::{Admin, Caller, Role};
 use crate::error::{ApiError, Problem};
 use crate::headers::{IfMatch, OptionalIfMatch};
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::responses::{
     BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, PreconditionFailed, Unprocessable,
 };
@@ -175,11 +176,6 @@ impl From<Learner> for LearnerView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LearnerListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     pub kind: Option<LearnerKind>,
     pub status: Option<LearnerStatus>,
     pub department: Option<String>,
@@ -218,7 +214,10 @@ pub async fn create_learner(
     body: Json<LearnerInput>,
 ) -> Result<HttpResponse, ApiError> {
     let profile = body.into_inner().parse()?;
-    let learner = store::create(&db, profile, &caller.actor()).await?;
+    let learner = write(&db, &caller.actor(), async |change| {
+        store::create(change, profile).await
+    })
+    .await?;
     Ok(precondition::created(
         format!("/v1/learners/{}", learner.id),
         learner.version,
@@ -252,7 +251,7 @@ pub async fn get_learner(
 ///
 /// Filter by kind, status, department, committee, political group, or a search (`q`).
 #[utoipa::path(tag = "learners",
-    params(LearnerListQuery),
+    params(PageQuery, LearnerListQuery),
     responses((status = 200, description = "A page of learners", body = PageView<LearnerView>),
         BadRequest, Forbidden, Unprocessable))]
 #[get("/v1/learners")]
@@ -260,6 +259,7 @@ pub async fn list_learners(
     caller: Caller,
     db: Data<DatabaseConnection>,
     query: Query<LearnerListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<LearnerView>>, ApiError> {
     let query = query.into_inner();
     let manager_id = if caller.has(Role::Admin) {
@@ -273,7 +273,7 @@ pub async fn list_learners(
             "only admins and managers list learners",
         ));
     };
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     let filter = LearnerFilter {
         kind: query.kind,
         status: query.status,
@@ -310,7 +310,11 @@ pub async fn patch_learner(
     let expected = precondition::required(&req)?;
     let current = store::get(db.get_ref(), id.into_inner()).await?;
     let input = merge_patch::apply(&req, &body, &LearnerInput::from(&current.profile))?;
-    let learner = store::update(&db, current.id, expected, input.parse()?, &caller.actor()).await?;
+    let profile = input.parse()?;
+    let learner = write(&db, &caller.actor(), async |change| {
+        store::update(change, current.id, expected, profile).await
+    })
+    .await?;
     Ok(precondition::tagged(
         actix_web::http::StatusCode::OK,
         learner.version,
@@ -338,13 +342,9 @@ pub async fn leave_learner(
     body: Json<LeaveInput>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = precondition::optional(&req)?.flatten();
-    let learner = store::leave(
-        &db,
-        id.into_inner(),
-        expected,
-        body.left_on,
-        &caller.actor(),
-    )
+    let learner = write(&db, &caller.actor(), async |change| {
+        store::leave(change, id.into_inner(), expected, body.left_on).await
+    })
     .await?;
     Ok(precondition::tagged(
         actix_web::http::StatusCode::OK,

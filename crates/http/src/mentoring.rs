@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::auth::{Admin, Caller, Role};
 use crate::error::{ApiError, Problem};
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, Unprocessable};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -68,11 +68,6 @@ impl From<Partnership> for PartnershipView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PartnershipListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     pub kind: Option<PartnershipKind>,
     pub status: Option<PartnershipStatus>,
     /// Partnerships this learner is in, as mentor or mentee.
@@ -118,7 +113,7 @@ pub async fn create_partnership(
 ///
 /// Filter by kind, status and learner; admins see every partnership.
 #[utoipa::path(tag = "mentoring",
-    params(PartnershipListQuery),
+    params(PageQuery, PartnershipListQuery),
     responses((status = 200, description = "A page of partnerships", body = PageView<PartnershipView>),
         BadRequest, Unprocessable,
         (status = 403, description = "Asking for someone else's partnerships", body = Problem, content_type = "application/problem+json"),
@@ -128,9 +123,10 @@ pub async fn list_partnerships(
     caller: Caller,
     db: Data<DatabaseConnection>,
     query: Query<PartnershipListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<PartnershipView>>, ApiError> {
     let query = query.into_inner();
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     let mut filter = PartnershipFilter {
         kind: query.kind,
         status: query.status,

@@ -16,14 +16,14 @@ use pathway_domain::needs_assessment::{
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::needs_assessment::{self as store, Summary};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Governor, Role};
 use crate::error::{ApiError, Problem};
 use crate::headers::IfMatch;
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, Unprocessable};
 use crate::{merge_patch, precondition};
 
@@ -107,16 +107,6 @@ impl From<NeedsAssessment> for AssessmentView {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 fn ok(status: StatusCode, assessment: NeedsAssessment) -> HttpResponse {
     precondition::tagged(status, assessment.version, AssessmentView::from(assessment))
 }
@@ -147,16 +137,16 @@ pub async fn create_assessment(
 ///
 /// Any signed-in caller. Each round with its dates and subject areas.
 #[utoipa::path(tag = "governance",
-    params(ListQuery),
+    params(PageQuery),
     responses((status = 200, description = "A page of rounds", body = PageView<AssessmentView>),
         BadRequest, Unprocessable))]
 #[get("/v1/needs-assessments")]
 pub async fn list_assessments(
     _caller: Caller,
     db: Data<DatabaseConnection>,
-    query: Query<ListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<AssessmentView>>, ApiError> {
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     Ok(Json(PageView::from_page(
         store::list(&db, page).await?,
         AssessmentView::from,
@@ -372,7 +362,7 @@ pub async fn respond(
 ///
 /// Admins and panel members. Each response's ranked subject areas and accessibility needs.
 #[utoipa::path(operation_id = "list_assessment_responses", tag = "governance",
-    params(("id" = Uuid, Path, description = "The round's id"), ListQuery),
+    params(("id" = Uuid, Path, description = "The round's id"), PageQuery),
     responses((status = 200, description = "A page of responses", body = PageView<ResponseView>),
         BadRequest, Forbidden, NotFound, Unprocessable))]
 #[get("/v1/needs-assessments/{id}/responses")]
@@ -380,9 +370,9 @@ pub async fn list_responses(
     _: Governor,
     db: Data<DatabaseConnection>,
     id: Path<Uuid>,
-    query: Query<ListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<ResponseView>>, ApiError> {
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     Ok(Json(PageView::from_page(
         store::responses(&db, id.into_inner(), page).await?,
         ResponseView::from,

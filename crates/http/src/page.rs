@@ -4,8 +4,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pathway_persistence::Page;
 use pathway_persistence::page::PageRequest;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -37,8 +37,25 @@ impl<T> PageView<T> {
     }
 }
 
+/// `?limit=&cursor=`: which page of a list, taken beside the list's own filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1 to 500.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn request(&self) -> Result<PageRequest, ApiError> {
+        request(self.limit, self.cursor.as_deref())
+    }
+}
+
 /// Reads `limit` and `cursor` as the list endpoints document them.
-pub fn request(limit: Option<u64>, cursor: Option<&str>) -> Result<PageRequest, ApiError> {
+fn request(limit: Option<u64>, cursor: Option<&str>) -> Result<PageRequest, ApiError> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::invalid(

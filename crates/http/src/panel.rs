@@ -24,7 +24,7 @@ use crate::Rules;
 use crate::auth::{Caller, Governor};
 use crate::error::ApiError;
 use crate::headers::IfMatch;
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, Unprocessable};
 use crate::{merge_patch, precondition};
 
@@ -93,16 +93,6 @@ impl From<Panel> for PanelView {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// Set up an advisory panel.
 ///
 /// Admins and panel members. The panel's name and what it advises on; members and meetings are
@@ -129,16 +119,16 @@ pub async fn create_panel(
 ///
 /// Any signed-in caller.
 #[utoipa::path(tag = "governance",
-    params(ListQuery),
+    params(PageQuery),
     responses((status = 200, description = "A page of panels", body = PageView<PanelView>),
         BadRequest, Unprocessable))]
 #[get("/v1/panels")]
 pub async fn list_panels(
     _caller: Caller,
     db: Data<DatabaseConnection>,
-    query: Query<ListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<PanelView>>, ApiError> {
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     Ok(Json(PageView::from_page(
         store::list(&db, page).await?,
         PanelView::from,
@@ -300,7 +290,7 @@ pub async fn add_member(
 ///
 /// Any signed-in caller. A seat with `left_on` in the past is a former member.
 #[utoipa::path(operation_id = "list_panel_members", tag = "governance",
-    params(("id" = Uuid, Path, description = "The panel's id"), ListQuery),
+    params(("id" = Uuid, Path, description = "The panel's id"), PageQuery),
     responses((status = 200, description = "A page of seats", body = PageView<PanelMemberView>),
         BadRequest, NotFound, Unprocessable))]
 #[get("/v1/panels/{id}/members")]
@@ -308,9 +298,9 @@ pub async fn list_members(
     _caller: Caller,
     db: Data<DatabaseConnection>,
     id: Path<Uuid>,
-    query: Query<ListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<PanelMemberView>>, ApiError> {
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     Ok(Json(PageView::from_page(
         store::members(&db, id.into_inner(), page).await?,
         PanelMemberView::from,
@@ -454,11 +444,6 @@ fn meeting_ok(status: StatusCode, meeting: Meeting, rules: &Rules) -> HttpRespon
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MeetingListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     /// Only meetings in this municipal year, such as `2025-26`.
     pub municipal_year: Option<String>,
 }
@@ -496,7 +481,7 @@ pub async fn create_meeting(
 ///
 /// Any signed-in caller. `?municipal_year=2026-27` lists the meetings of one year.
 #[utoipa::path(tag = "governance",
-    params(("id" = Uuid, Path, description = "The panel's id"), MeetingListQuery),
+    params(("id" = Uuid, Path, description = "The panel's id"), PageQuery, MeetingListQuery),
     responses((status = 200, description = "A page of meetings", body = PageView<MeetingView>),
         BadRequest, NotFound, Unprocessable))]
 #[get("/v1/panels/{id}/meetings")]
@@ -506,8 +491,9 @@ pub async fn list_meetings(
     rules: Data<Rules>,
     id: Path<Uuid>,
     query: Query<MeetingListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<MeetingView>>, ApiError> {
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     let between = query
         .municipal_year
         .as_deref()

@@ -8,13 +8,13 @@ use pathway_domain::cohort::{Programme, ProgrammeDetails, ProgrammeDraft};
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::programme as store;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Admin, Caller};
 use crate::error::ApiError;
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, Unprocessable};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -82,16 +82,6 @@ impl From<Programme> for ProgrammeView {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ProgrammeListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// Create a leadership programme with its modules in order.
 ///
 /// Admins only. A programme, such as Leading Others, with its modules in order; cohorts are its
@@ -123,16 +113,16 @@ pub async fn create_programme(
 ///
 /// Any signed-in caller.
 #[utoipa::path(tag = "programmes",
-    params(ProgrammeListQuery),
+    params(PageQuery),
     responses((status = 200, description = "A page of programmes", body = PageView<ProgrammeView>),
         BadRequest, Unprocessable))]
 #[get("/v1/programmes")]
 pub async fn list_programmes(
     _caller: Caller,
     db: Data<DatabaseConnection>,
-    query: Query<ProgrammeListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<ProgrammeView>>, ApiError> {
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     Ok(Json(PageView::from_page(
         store::list(&db, page).await?,
         ProgrammeView::from,

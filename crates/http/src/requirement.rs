@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
 use pathway_domain::compliance::{Requirement, Rule, RuleDraft, SelectorKind};
 use pathway_persistence::DatabaseConnection;
+use pathway_persistence::effects::write;
 use pathway_persistence::requirement::{self as store, RequirementFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -17,7 +18,7 @@ use uuid::Uuid;
 use crate::auth::{Admin, Caller};
 use crate::error::ApiError;
 use crate::headers::{IfMatch, OptionalIfMatch};
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::responses::{
     BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, PreconditionFailed, Unprocessable,
 };
@@ -128,11 +129,6 @@ impl From<Requirement> for RequirementView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RequirementListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     /// Only requirements for this course.
     pub course_id: Option<Uuid>,
     /// Only requirements with this kind of selector.
@@ -162,7 +158,11 @@ pub async fn create_requirement(
     db: Data<DatabaseConnection>,
     body: Json<RequirementInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let requirement = store::create(&db, body.into_inner().parse()?, &caller.actor()).await?;
+    let rule = body.into_inner().parse()?;
+    let requirement = write(&db, &caller.actor(), async |change| {
+        store::create(change, rule).await
+    })
+    .await?;
     Ok(precondition::created(
         format!("/v1/requirements/{}", requirement.id),
         requirement.version,
@@ -174,7 +174,7 @@ pub async fn create_requirement(
 ///
 /// Any signed-in caller. Filter by course and by the kind of selector.
 #[utoipa::path(tag = "compliance",
-    params(RequirementListQuery),
+    params(PageQuery, RequirementListQuery),
     responses((status = 200, description = "A page of requirements", body = PageView<RequirementView>),
         BadRequest, Unprocessable))]
 #[get("/v1/requirements")]
@@ -182,9 +182,10 @@ pub async fn list_requirements(
     _caller: Caller,
     db: Data<DatabaseConnection>,
     query: Query<RequirementListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<RequirementView>>, ApiError> {
     let query = query.into_inner();
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     let filter = RequirementFilter {
         course_id: query.course_id,
         selector_kind: query.selector_kind,
@@ -233,13 +234,10 @@ pub async fn patch_requirement(
     let expected = precondition::required(&req)?;
     let current = store::get(db.get_ref(), id.into_inner()).await?;
     let input = merge_patch::apply(&req, &body, &RequirementInput::from(&current.rule))?;
-    Ok(ok(store::update(
-        &db,
-        current.id,
-        expected,
-        input.parse()?,
-        &caller.actor(),
-    )
+    let rule = input.parse()?;
+    Ok(ok(write(&db, &caller.actor(), async |change| {
+        store::update(change, current.id, expected, rule).await
+    })
     .await?))
 }
 
@@ -258,7 +256,10 @@ pub async fn delete_requirement(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let expected = precondition::optional(&req)?.flatten();
-    store::delete(&db, id.into_inner(), expected, &caller.actor()).await?;
+    write(&db, &caller.actor(), async |change| {
+        store::delete(change, id.into_inner(), expected).await
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -78,12 +78,14 @@ mod tests {
                 sources(&path, found);
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let text = std::fs::read_to_string(&path).expect("a source file");
+                // Tests register nothing; this one names what it looks for.
+                let served = text.split("#[cfg(test)]").next().unwrap_or_default();
                 found.extend(
-                    text.lines()
+                    served
+                        .lines()
                         .map(str::trim)
+                        .filter(|line| !line.starts_with("//"))
                         .filter(|line| BYPASSES.iter().any(|b| line.contains(b)))
-                        .filter(|line| !line.starts_with("//") && !line.starts_with("r#\""))
-                        .filter(|line| !line.contains("const BYPASSES"))
                         .map(str::to_owned),
                 );
             }

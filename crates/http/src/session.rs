@@ -9,6 +9,7 @@ use pathway_domain::session::{
     Attendance, Booking, BookingStatus, Session, SessionDetails, SessionDraft, SessionStatus,
 };
 use pathway_persistence::DatabaseConnection;
+use pathway_persistence::effects::write;
 use pathway_persistence::session::{self as store, SessionFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,7 +19,7 @@ use uuid::Uuid;
 use crate::auth::{Admin, Caller, Role};
 use crate::error::{ApiError, Problem};
 use crate::headers::{IfMatch, OptionalIfMatch};
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::responses::{
     BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, PayloadTooLarge, PreconditionFailed,
     Unprocessable, UnsupportedMediaType,
@@ -125,11 +126,6 @@ impl From<Session> for SessionView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SessionListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     pub course_id: Option<Uuid>,
     pub status: Option<SessionStatus>,
     /// Sessions starting at or after this instant.
@@ -179,16 +175,6 @@ impl From<Booking> for BookingView {
 #[schema(example = json!({"learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f"}))]
 pub struct BookingInput {
     pub learner_id: Uuid,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct BookingListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -261,7 +247,7 @@ pub async fn create_session(
 ///
 /// Any signed-in caller. Filter by course, status and a start-time window.
 #[utoipa::path(tag = "sessions",
-    params(SessionListQuery),
+    params(PageQuery, SessionListQuery),
     responses((status = 200, description = "A page of sessions", body = PageView<SessionView>),
         BadRequest, Unprocessable))]
 #[get("/v1/sessions")]
@@ -269,9 +255,10 @@ pub async fn list_sessions(
     _caller: Caller,
     db: Data<DatabaseConnection>,
     query: Query<SessionListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<SessionView>>, ApiError> {
     let query = query.into_inner();
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     let filter = SessionFilter {
         course_id: query.course_id,
         status: query.status,
@@ -394,7 +381,7 @@ pub async fn create_booking(
 ///
 /// Admins see every booking; a learner only their own.
 #[utoipa::path(tag = "sessions",
-    params(("id" = Uuid, Path, description = "The session's id"), BookingListQuery),
+    params(("id" = Uuid, Path, description = "The session's id"), PageQuery),
     responses((status = 200, description = "A page of bookings", body = PageView<BookingView>),
         BadRequest, NotFound, Unprocessable))]
 #[get("/v1/sessions/{id}/bookings")]
@@ -402,9 +389,9 @@ pub async fn list_bookings(
     caller: Caller,
     db: Data<DatabaseConnection>,
     id: Path<Uuid>,
-    query: Query<BookingListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<BookingView>>, ApiError> {
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     let only = if caller.has(Role::Admin) {
         None
     } else {
@@ -477,7 +464,10 @@ pub async fn record_attendance(
     if marks.is_empty() {
         return Err(ApiError::invalid("records", "name at least one learner"));
     }
-    let marked = store::record_attendance(&db, id.into_inner(), marks, &caller.actor()).await?;
+    let marked = write(&db, &caller.actor(), async |change| {
+        store::record_attendance(change, id.into_inner(), marks).await
+    })
+    .await?;
     Ok(Json(AttendanceView {
         bookings: marked.into_iter().map(BookingView::from).collect(),
     }))

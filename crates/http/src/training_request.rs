@@ -11,6 +11,7 @@ use pathway_domain::training_request::{
     Transition,
 };
 use pathway_persistence::DatabaseConnection;
+use pathway_persistence::effects::write;
 use pathway_persistence::learner;
 use pathway_persistence::training_request::{self as store, ActionInput, RequestFilter};
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,7 @@ use uuid::Uuid;
 use crate::Rules;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, Problem, json_error};
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::responses::{
     BadRequest, BodyErrors, Forbidden, NotFound, PayloadTooLarge, Unprocessable,
     UnsupportedMediaType,
@@ -152,11 +153,6 @@ fn view(request: TrainingRequest, rules: &Rules) -> RequestView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RequestListQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
     pub requester_id: Option<Uuid>,
     pub status: Option<RequestStatus>,
     pub kind: Option<RequestKind>,
@@ -233,7 +229,7 @@ pub async fn create_request(
 /// Admins and panel members see all; a manager sees their own and their reports'; a learner
 /// their own. `ready_for_panel=true` lists the additional requests with enough supporters.
 #[utoipa::path(tag = "training requests",
-    params(RequestListQuery),
+    params(PageQuery, RequestListQuery),
     responses((status = 200, description = "A page of requests", body = PageView<RequestView>),
         BadRequest, Forbidden, Unprocessable))]
 #[get("/v1/training-requests")]
@@ -242,9 +238,10 @@ pub async fn list_requests(
     db: Data<DatabaseConnection>,
     rules: Data<Rules>,
     query: Query<RequestListQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<RequestView>>, ApiError> {
     let query = query.into_inner();
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     let mut filter = RequestFilter {
         requester_id: query.requester_id,
         status: query.status,
@@ -362,7 +359,10 @@ async fn act(
         actual_cost_pence: body.actual_cost_pence,
     };
     Ok(Json(view(
-        store::act(&db, id, action, input, &caller.actor()).await?,
+        write(&db, &caller.actor(), async |change| {
+            store::act(change, id, action, input).await
+        })
+        .await?,
         &rules,
     )))
 }

@@ -13,6 +13,7 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use pathway_domain::api_client::Scope;
 use pathway_domain::xapi::{self, Statement};
 use pathway_persistence::DatabaseConnection;
+use pathway_persistence::effects::write;
 use pathway_persistence::xapi::{self as store, StatementQuery, Unmatched};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -24,7 +25,7 @@ use uuid::Uuid;
 use crate::auth::{Caller, Integration};
 use crate::error::{ApiError, Problem};
 use crate::headers::{IdempotencyKey, XapiVersion};
-use crate::page::{self, PageView};
+use crate::page::{PageQuery, PageView};
 use crate::responses::{BadRequest, Forbidden, Unprocessable};
 use crate::{idempotency, oauth};
 
@@ -280,13 +281,15 @@ pub async fn post_statements(
             one => vec![one],
         };
         let statements = parse_all(values)?;
-        let ids = store::store(
-            &db,
-            statements,
-            authority(&req, &caller),
-            lrs.council_home_page.as_deref(),
-            &caller.actor(),
-        )
+        let ids = write(&db, &caller.actor(), async |change| {
+            store::store(
+                change,
+                statements,
+                authority(&req, &caller),
+                lrs.council_home_page.as_deref(),
+            )
+            .await
+        })
         .await?;
         Ok(HttpResponse::Ok().json(StatementIds(ids)))
     })
@@ -326,13 +329,15 @@ pub async fn put_statement(
     let caller = lrs_caller(&req, &db, Scope::XapiWrite).await?;
     let statement = Statement::parse(statements_in(&req, &body)?, Some(query.statement_id))
         .map_err(|e| ApiError::Malformed(format!("statement: {e}")))?;
-    store::store(
-        &db,
-        vec![statement],
-        authority(&req, &caller),
-        lrs.council_home_page.as_deref(),
-        &caller.actor(),
-    )
+    write(&db, &caller.actor(), async |change| {
+        store::store(
+            change,
+            vec![statement],
+            authority(&req, &caller),
+            lrs.council_home_page.as_deref(),
+        )
+        .await
+    })
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -497,16 +502,6 @@ fn more_link(req: &HttpRequest, cursor: i64) -> String {
     format!("/xapi/statements?{query}")
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UnmatchedQuery {
-    /// Page size, 1 to 500.
-    #[param(minimum = 1, maximum = 500, default = 50)]
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// A completion statement Pathway could not yet apply, and what it is waiting for.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -552,7 +547,7 @@ impl From<Unmatched> for UnmatchedView {
 /// actor's email address or HR reference, or a course with the activity's
 /// `xapi_activity_id`. Needs `xapi:read` (or an admin).
 #[utoipa::path(operation_id = "list_unmatched_statements", tag = "integrations",
-    params(UnmatchedQuery),
+    params(PageQuery),
     responses((status = 200, description = "A page of waiting statements, in statement id order", body = PageView<UnmatchedView>),
         BadRequest, Forbidden, Unprocessable),
     security(("bearer" = []), ("client_credentials" = ["xapi:read"])))]
@@ -560,10 +555,10 @@ impl From<Unmatched> for UnmatchedView {
 pub async fn list_unmatched(
     Integration(caller): Integration,
     db: Data<DatabaseConnection>,
-    query: Query<UnmatchedQuery>,
+    page: Query<PageQuery>,
 ) -> Result<Json<PageView<UnmatchedView>>, ApiError> {
     caller.may(Scope::XapiRead)?;
-    let page = page::request(query.limit, query.cursor.as_deref())?;
+    let page = page.request()?;
     Ok(Json(PageView::from_page(
         store::unmatched(&db, page).await?,
         UnmatchedView::from,

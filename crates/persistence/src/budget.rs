@@ -5,11 +5,13 @@ use pathway_domain::audit::Actor;
 use pathway_domain::budget::{FinancialYear, Movement, Position, positions};
 use pathway_domain::calendar::london_day_start;
 use pathway_domain::course::Pillar;
+use pathway_domain::training_request::RequestStatus;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, QueryOrder, QuerySelect};
 
 use crate::db::{begin_write, now};
-use crate::{StoreError, audit, course, session, training_request};
+use crate::entity::training_requests as requests;
+use crate::{StoreError, audit, course, session};
 
 use crate::entity::budget_allocations as allocations;
 use allocations::Column;
@@ -147,7 +149,7 @@ pub async fn summary(
         .iter()
         .map(|r| Ok((parse_pillar(&r.pillar)?, r.amount_pence)))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let mut movements: Vec<(Pillar, Movement)> = training_request::money_in(db, year).await?;
+    let mut movements: Vec<(Pillar, Movement)> = money_in(db, year).await?;
     let seats = session::seats_between(
         db,
         london_day_start(year.first_day()),
@@ -193,4 +195,34 @@ pub(crate) async fn lock_position(
 
 fn parse_pillar(raw: &str) -> Result<Pillar, StoreError> {
     raw.parse().map_err(StoreError::corrupt(RESOURCE))
+}
+
+/// The money requests move against each pillar in a financial year (by their start date).
+async fn money_in(
+    db: &impl ConnectionTrait,
+    year: FinancialYear,
+) -> Result<Vec<(Pillar, Movement)>, StoreError> {
+    let rows: Vec<(String, String, i64, Option<i64>)> = requests::Entity::find()
+        .select_only()
+        .column(requests::Column::Pillar)
+        .column(requests::Column::Status)
+        .column(requests::Column::EstimatedCostPence)
+        .column(requests::Column::ActualCostPence)
+        .filter(requests::Column::StartsOn.gte(year.first_day()))
+        .filter(requests::Column::StartsOn.lte(year.last_day()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let corrupt = StoreError::corrupt("training request");
+    let mut movements = Vec::new();
+    for (pillar, status, estimated, actual) in rows {
+        let (pillar, status): (Pillar, RequestStatus) = (
+            pillar.parse().map_err(&corrupt)?,
+            status.parse().map_err(&corrupt)?,
+        );
+        if let Some(movement) = status.movement(estimated, actual) {
+            movements.push((pillar, movement));
+        }
+    }
+    Ok(movements)
 }

@@ -2,15 +2,15 @@
 
 use chrono::NaiveDate;
 use pathway_domain::DomainError;
-use pathway_domain::audit::Actor;
 use pathway_domain::completion::{Completion, CompletionSource, Evidence, EvidenceDraft};
 use pathway_domain::course::CourseCode;
 use pathway_domain::text::Email;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, SqlErr};
 
+use crate::change::Change;
 use crate::completion::{self, NewCompletion};
-use crate::db::{begin_write, now};
+use crate::db::now;
 use crate::entity::callback_deliveries as deliveries;
 use crate::{StoreError, course, learner};
 
@@ -39,23 +39,22 @@ pub enum Delivery {
 /// completion, so a replay, even through another server process, finds it and does nothing.
 /// A learner or course Pathway does not know is refused, and nothing is kept, so the
 /// platform's retry succeeds once the mapping exists.
-#[tracing::instrument(skip(db, reported, actor))]
+#[tracing::instrument(skip(change, reported))]
 pub async fn deliver(
-    db: &DatabaseConnection,
+    change: &Change,
     provider: &str,
     webhook_id: &str,
     reported: Reported,
     today: NaiveDate,
-    actor: &Actor,
 ) -> Result<Delivery, StoreError> {
-    let tx = begin_write(db).await?;
+    let tx = change.tx();
     let stored = deliveries::ActiveModel {
         provider: Set(provider.to_owned()),
         webhook_id: Set(webhook_id.to_owned()),
         received_at: Set(now()),
         completion_id: Set(None),
     }
-    .insert(&tx)
+    .insert(tx)
     .await;
     match stored {
         Ok(_) => {}
@@ -65,10 +64,10 @@ pub async fn deliver(
         Err(e) => return Err(e.into()),
     }
     let reference = reported.learner_ref.trim();
-    let by_ref = learner::find_by_external_ref(&tx, reference).await?;
+    let by_ref = learner::find_by_external_ref(tx, reference).await?;
     let found = match (by_ref, Email::parse(reference)) {
         (Some(learner), _) => Some(learner),
-        (None, Ok(email)) => learner::find_by_email(&tx, &email).await?,
+        (None, Ok(email)) => learner::find_by_email(tx, &email).await?,
         (None, Err(_)) => None,
     };
     let learner = found.ok_or_else(|| {
@@ -79,7 +78,7 @@ pub async fn deliver(
     })?;
     let code = CourseCode::parse(reported.course_ref.trim())
         .map_err(|_| DomainError::invalid("course_ref", "is not a course code"))?;
-    let course = course::find_by_code(&tx, &code)
+    let course = course::find_by_code(tx, &code)
         .await?
         .ok_or_else(|| DomainError::invalid("course_ref", "matches no course's code"))?;
     // The rules of evidence an admin records: done, not planned, and a percentage.
@@ -94,7 +93,7 @@ pub async fn deliver(
         today,
     )?;
     let recorded = completion::record(
-        &tx,
+        change,
         NewCompletion {
             learner_id: learner.id,
             course: &course,
@@ -107,7 +106,6 @@ pub async fn deliver(
             score: evidence.score,
             evidence: evidence.evidence,
         },
-        actor,
     )
     .await?;
     if let Some(done) = &recorded {
@@ -117,9 +115,8 @@ pub async fn deliver(
             completion_id: Set(Some(done.id)),
             ..Default::default()
         }
-        .update(&tx)
+        .update(tx)
         .await?;
     }
-    tx.commit().await?;
     Ok(Delivery::Applied(recorded))
 }

@@ -9,6 +9,7 @@ use pathway_domain::completion::CompletionSource;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, QueryOrder, QuerySelect};
 
+use crate::change::Change;
 use crate::completion::{self, NewCompletion};
 use crate::db::{begin_write, now};
 use crate::entity::cohort_members as members;
@@ -183,23 +184,22 @@ pub async fn members(db: &DatabaseConnection, cohort_id: Uuid) -> Result<Vec<Mem
 
 /// Records a member's progress on one module. Completing the last module records a completion
 /// of the programme's course, once.
-#[tracing::instrument(skip(db, actor))]
+#[tracing::instrument(skip(change))]
 pub async fn record_progress(
-    db: &DatabaseConnection,
+    change: &Change,
     cohort_id: Uuid,
     learner_id: Uuid,
     module_id: Uuid,
     status: ModuleStatus,
     completed_on: Option<NaiveDate>,
-    actor: &Actor,
 ) -> Result<MemberProgress, StoreError> {
-    let tx = begin_write(db).await?;
-    let cohort = lock(&tx, cohort_id).await?;
-    member(&tx, cohort_id, learner_id).await?.ok_or_else(|| {
+    let (tx, actor) = (change.tx(), change.actor());
+    let cohort = lock(tx, cohort_id).await?;
+    member(tx, cohort_id, learner_id).await?.ok_or_else(|| {
         DomainError::invalid("learner_id", "the learner is not a member of this cohort")
     })?;
-    let programme = programme::get(&tx, cohort.details.programme_id).await?;
-    let held = member_progress(&tx, cohort_id, learner_id).await?;
+    let programme = programme::get(tx, cohort.details.programme_id).await?;
+    let held = member_progress(tx, cohort_id, learner_id).await?;
     let statuses = held
         .modules
         .iter()
@@ -217,13 +217,13 @@ pub async fn record_progress(
         updated_at: Set(now()),
     };
     if held.modules.contains_key(&module_id) {
-        row.update(&tx).await?;
+        row.update(tx).await?;
     } else {
-        row.insert(&tx).await?;
+        row.insert(tx).await?;
     }
-    audit::record(&tx, actor, "cohort.progress_recorded", RESOURCE, cohort_id).await?;
+    audit::record(tx, actor, "cohort.progress_recorded", RESOURCE, cohort_id).await?;
     if let (true, Some(completed_on)) = (finished, completed_on) {
-        let course = course::get(&tx, programme.course_id).await?;
+        let course = course::get(tx, programme.course_id).await?;
         let new = NewCompletion {
             learner_id,
             course: &course,
@@ -236,10 +236,9 @@ pub async fn record_progress(
                 programme.name
             )),
         };
-        completion::record(&tx, new, actor).await?;
+        completion::record(change, new).await?;
     }
-    let progress = member_progress(&tx, cohort_id, learner_id).await?;
-    tx.commit().await?;
+    let progress = member_progress(tx, cohort_id, learner_id).await?;
     Ok(progress)
 }
 

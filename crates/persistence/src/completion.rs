@@ -5,8 +5,8 @@ use pathway_domain::completion::{Completion, CompletionSource, Evidence, expires
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 
-use crate::compliance::{self, Refresh};
-use crate::db::{begin_write, now};
+use crate::change::{Change, Fact};
+use crate::db::now;
 use crate::page::PageRequest;
 use crate::{Page, StoreError, audit, course, learner};
 
@@ -39,20 +39,18 @@ pub(crate) struct NewCompletion<'a> {
 
 /// Stores a completion unless its source event already has one; returns the one stored.
 pub(crate) async fn record(
-    tx: &impl ConnectionTrait,
+    change: &Change,
     new: NewCompletion<'_>,
-    actor: &Actor,
 ) -> Result<Option<Completion>, StoreError> {
     let learner_id = new.learner_id;
-    let recorded = insert(tx, new, actor).await?;
+    let recorded = insert(change.tx(), new, change.actor()).await?;
     if recorded.is_some() {
-        compliance::refresh(tx, Refresh::Learner(learner_id)).await?;
+        change.record(Fact::CompletionsChanged(learner_id));
     }
     Ok(recorded)
 }
 
-/// As [`record`], leaving the learner's compliance for the caller to refresh: for callers
-/// recording many completions at once.
+/// As [`record`], for a consequence of a change that says itself whose completions changed.
 pub(crate) async fn insert(
     tx: &impl ConnectionTrait,
     new: NewCompletion<'_>,
@@ -97,20 +95,16 @@ pub(crate) async fn exists(
 
 /// Withdraws the completion a source event produced, when it is corrected (an attendance
 /// marked in error); does nothing when there is none.
-pub(crate) async fn withdraw(
-    tx: &impl ConnectionTrait,
-    source_key: &str,
-    actor: &Actor,
-) -> Result<(), StoreError> {
-    if let Some(learner_id) = withdraw_without_refresh(tx, source_key, actor).await? {
-        compliance::refresh(tx, Refresh::Learner(learner_id)).await?;
+pub(crate) async fn withdraw(change: &Change, source_key: &str) -> Result<(), StoreError> {
+    if let Some(learner_id) = remove(change.tx(), source_key, change.actor()).await? {
+        change.record(Fact::CompletionsChanged(learner_id));
     }
     Ok(())
 }
 
-/// As [`withdraw`], leaving the learner's compliance for the caller to refresh. Returns the
-/// learner whose completion it was.
-pub(crate) async fn withdraw_without_refresh(
+/// As [`withdraw`], for a consequence of a change that says itself whose completions changed.
+/// Returns the learner whose completion it was.
+pub(crate) async fn remove(
     tx: &impl ConnectionTrait,
     source_key: &str,
     actor: &Actor,
@@ -130,15 +124,14 @@ pub(crate) async fn withdraw_without_refresh(
 /// Records a completion from external evidence, once per learner, course and day.
 #[tracing::instrument(skip_all)]
 pub async fn record_evidence(
-    db: &DatabaseConnection,
+    change: &Change,
     evidence: Evidence,
-    actor: &Actor,
 ) -> Result<Completion, StoreError> {
-    let tx = begin_write(db).await?;
-    learner::get(&tx, evidence.learner_id)
+    let tx = change.tx();
+    learner::get(tx, evidence.learner_id)
         .await
         .map_err(StoreError::missing_as_invalid("learner_id"))?;
-    let course = course::get(&tx, evidence.course_id)
+    let course = course::get(tx, evidence.course_id)
         .await
         .map_err(StoreError::missing_as_invalid("course_id"))?;
     let source_key = evidence.source_key();
@@ -151,12 +144,11 @@ pub async fn record_evidence(
         score: evidence.score,
         evidence: evidence.evidence,
     };
-    let completion = record(&tx, new, actor).await?.ok_or_else(|| {
+    let completion = record(change, new).await?.ok_or_else(|| {
         DomainError::Conflict(
             "this learner's completion of this course on this day is already recorded".into(),
         )
     })?;
-    tx.commit().await?;
     Ok(completion)
 }
 

@@ -317,9 +317,7 @@ async fn stored_standings(
 /// Whose rows in `compliance_items` to work out again after a change.
 #[derive(Debug, Clone)]
 pub(crate) enum Refresh {
-    /// One learner: their details, seats or completions changed.
-    Learner(Uuid),
-    /// Many learners at once: a bulk HR sync.
+    /// These learners: their details, seats or completions changed.
     Learners(Vec<Uuid>),
     /// One requirement, created or changed (a deleted one takes its rows with it).
     Requirement(Uuid),
@@ -344,10 +342,9 @@ pub(crate) async fn refresh(db: &impl ConnectionTrait, what: Refresh) -> Result<
     required.retain(|r| match &what {
         Refresh::Requirement(id) => r.requirement.id == *id,
         Refresh::Course(id) => r.requirement.rule.course_id == *id,
-        Refresh::Learner(_) | Refresh::Learners(_) | Refresh::Everyone => true,
+        Refresh::Learners(_) | Refresh::Everyone => true,
     });
     let some: Option<&[Uuid]> = match &what {
-        Refresh::Learner(id) => Some(std::slice::from_ref(id)),
         Refresh::Learners(ids) => Some(ids),
         Refresh::Requirement(_) | Refresh::Course(_) | Refresh::Everyone => None,
     };
@@ -363,7 +360,6 @@ pub(crate) async fn refresh(db: &impl ConnectionTrait, what: Refresh) -> Result<
     };
     let done = attainments(db, some, course).await?;
     let (column, ids): (&str, Vec<Uuid>) = match &what {
-        Refresh::Learner(id) => ("learner_id", vec![*id]),
         Refresh::Learners(ids) => ("learner_id", ids.clone()),
         Refresh::Requirement(id) => ("requirement_id", vec![*id]),
         Refresh::Course(id) => ("course_id", vec![*id]),

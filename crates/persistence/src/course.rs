@@ -1,7 +1,6 @@
 use std::collections::HashMap;
 
 use pathway_domain::DomainError;
-use pathway_domain::audit::Actor;
 use pathway_domain::course::{
     Audience, Category, Course, CourseCode, CourseDetails, CourseStatus, Delivery,
     EqualityImpactAssessment, Offer, Pillar,
@@ -12,11 +11,10 @@ use sea_orm::{
     DatabaseTransaction, QueryOrder, QuerySelect,
 };
 
-use crate::compliance::{self, Refresh};
-use crate::db::{begin_write, now};
+use crate::change::{Change, Fact};
+use crate::db::now;
 use crate::page::PageRequest;
 use crate::sql::IN_LIST;
-use crate::xapi::{self, Waiting};
 use crate::{Page, StoreError, audit};
 
 use crate::entity::courses;
@@ -37,12 +35,8 @@ pub struct CourseFilter {
 }
 
 #[tracing::instrument(skip_all, fields(code = details.code.as_str()))]
-pub async fn create(
-    db: &DatabaseConnection,
-    details: CourseDetails,
-    actor: &Actor,
-) -> Result<Course, StoreError> {
-    let tx = begin_write(db).await?;
+pub async fn create(change: &Change, details: CourseDetails) -> Result<Course, StoreError> {
+    let (tx, actor) = (change.tx(), change.actor());
     let at = now();
     let row = courses::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -52,13 +46,12 @@ pub async fn create(
         version: Set(1),
         ..write_details(&details)
     }
-    .insert(&tx)
+    .insert(tx)
     .await
     .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))?;
-    audit::record(&tx, actor, "course.created", RESOURCE, row.id).await?;
+    audit::record(tx, actor, "course.created", RESOURCE, row.id).await?;
     let course = to_course(row)?;
-    apply_waiting_statements(&tx, &course, actor).await?;
-    tx.commit().await?;
+    change.record(Fact::CourseIdentified(Box::new(course.clone())));
     Ok(course)
 }
 
@@ -147,76 +140,55 @@ pub async fn published(db: &DatabaseConnection) -> Result<Vec<Course>, StoreErro
 }
 
 /// Replaces a course's details, if the stored version is still `expected_version`.
-#[tracing::instrument(skip(db, details, actor))]
+#[tracing::instrument(skip(change, details))]
 pub async fn update(
-    db: &DatabaseConnection,
+    change: &Change,
     id: Uuid,
     expected_version: Option<i32>,
     details: CourseDetails,
-    actor: &Actor,
 ) -> Result<Course, StoreError> {
-    change(
-        db,
-        id,
-        expected_version,
-        actor,
-        "course.updated",
-        |course| {
-            let details = course.revise(details)?;
-            Ok((details, course.status))
-        },
-    )
+    apply_rule(change, id, expected_version, "course.updated", |course| {
+        let details = course.revise(details)?;
+        Ok((details, course.status))
+    })
     .await
 }
 
-#[tracing::instrument(skip(db, actor))]
+#[tracing::instrument(skip(change))]
 pub async fn publish(
-    db: &DatabaseConnection,
+    change: &Change,
     id: Uuid,
     expected_version: Option<i32>,
-    actor: &Actor,
 ) -> Result<Course, StoreError> {
-    change(
-        db,
-        id,
-        expected_version,
-        actor,
-        "course.published",
-        |course| Ok((course.details.clone(), course.publish()?)),
-    )
+    apply_rule(change, id, expected_version, "course.published", |course| {
+        Ok((course.details.clone(), course.publish()?))
+    })
     .await
 }
 
-#[tracing::instrument(skip(db, actor))]
+#[tracing::instrument(skip(change))]
 pub async fn retire(
-    db: &DatabaseConnection,
+    change: &Change,
     id: Uuid,
     expected_version: Option<i32>,
-    actor: &Actor,
 ) -> Result<Course, StoreError> {
-    change(
-        db,
-        id,
-        expected_version,
-        actor,
-        "course.retired",
-        |course| Ok((course.details.clone(), course.retire()?)),
-    )
+    apply_rule(change, id, expected_version, "course.retired", |course| {
+        Ok((course.details.clone(), course.retire()?))
+    })
     .await
 }
 
 /// Applies one rule to the locked, current course and saves what it decides, with its audit
-/// event, in one transaction.
-async fn change(
-    db: &DatabaseConnection,
+/// event.
+async fn apply_rule(
+    change: &Change,
     id: Uuid,
     expected_version: Option<i32>,
-    actor: &Actor,
     action: &str,
     rule: impl FnOnce(&Course) -> Result<(CourseDetails, CourseStatus), DomainError>,
 ) -> Result<Course, StoreError> {
-    let tx = begin_write(db).await?;
-    let current = lock(&tx, id).await?;
+    let (tx, actor) = (change.tx(), change.actor());
+    let current = lock(tx, id).await?;
     if expected_version.is_some_and(|v| v != current.version) {
         return Err(StoreError::Stale(RESOURCE));
     }
@@ -229,35 +201,20 @@ async fn change(
         ..write_details(&details)
     };
     let saved = row
-        .update(&tx)
+        .update(tx)
         .await
         .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))?;
-    audit::record(&tx, actor, action, RESOURCE, id).await?;
+    audit::record(tx, actor, action, RESOURCE, id).await?;
     if (&saved.title, saved.go_live_on) != (&current.title, current.go_live_on) {
         // A requirement applies from the go-live date at the earliest; the rows name the
         // course by its title.
-        compliance::refresh(&tx, Refresh::Course(id)).await?;
+        change.record(Fact::CourseChanged(id));
     }
     let course = to_course(saved)?;
     if course.details.xapi_activity_id.as_deref() != current.xapi_activity_id.as_deref() {
-        apply_waiting_statements(&tx, &course, actor).await?;
+        change.record(Fact::CourseIdentified(Box::new(course.clone())));
     }
-    tx.commit().await?;
     Ok(course)
-}
-
-/// Completions e-learning platforms reported against the course's activity id before the
-/// course had it.
-async fn apply_waiting_statements(
-    tx: &DatabaseTransaction,
-    course: &Course,
-    actor: &Actor,
-) -> Result<(), StoreError> {
-    let learners = xapi::apply_waiting(tx, Waiting::Course(course), actor).await?;
-    if !learners.is_empty() {
-        compliance::refresh(tx, Refresh::Learners(learners.into_iter().collect())).await?;
-    }
-    Ok(())
 }
 
 /// The courses with these xAPI activity ids, by activity id.

@@ -5,8 +5,8 @@ use pathway_domain::DomainError;
 use pathway_domain::audit::Actor;
 use pathway_domain::calendar::london_day_start;
 use pathway_domain::feedback::{Feedback, FeedbackDetails, Subject, Summary, summarise};
+use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, QuerySelect};
 
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
@@ -192,29 +192,6 @@ pub async fn summary(
     Ok(summarise(
         keyed.iter().map(|(key, details)| (key.clone(), details)),
     ))
-}
-
-/// The ratings given for these sessions, as (session, rating).
-pub(crate) async fn session_ratings(
-    db: &impl ConnectionTrait,
-    session_ids: &[Uuid],
-) -> Result<Vec<(Uuid, i32)>, StoreError> {
-    let mut ratings = Vec::new();
-    for chunk in session_ids.chunks(500) {
-        let rows: Vec<(Option<Uuid>, i32)> = entity::Entity::find()
-            .select_only()
-            .column(Column::SessionId)
-            .column(Column::Rating)
-            .filter(Column::SessionId.is_in(chunk.to_vec()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        ratings.extend(
-            rows.into_iter()
-                .filter_map(|(session, rating)| session.map(|s| (s, rating))),
-        );
-    }
-    Ok(ratings)
 }
 
 fn filtered(filter: FeedbackFilter) -> sea_orm::Select<entity::Entity> {

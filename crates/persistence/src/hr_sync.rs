@@ -15,12 +15,11 @@ use sea_orm::{
     DatabaseTransaction, DbBackend, QuerySelect,
 };
 
-use crate::compliance::{self, Refresh};
+use crate::change::{Change, Fact};
 use crate::db::{begin_write, now};
 use crate::entity::sync_run_refs as run_refs;
 use crate::entity::sync_runs as runs;
 use crate::sql::{IN_LIST, Sql, insert};
-use crate::xapi::{self, Waiting};
 use crate::{StoreError, audit, learner};
 
 const RUN: &str = "sync run";
@@ -43,22 +42,21 @@ pub struct Run {
 
 /// Applies one call's rows. With `run`, the rows join that open run; otherwise a `full` call
 /// is a whole run in itself, and employees it does not name have left.
-#[tracing::instrument(skip(db, records, actor), fields(rows = records.len()))]
+#[tracing::instrument(skip(change, records), fields(rows = records.len()))]
 pub async fn sync(
-    db: &DatabaseConnection,
+    change: &Change,
     records: Vec<HrRecord>,
     mode: SyncMode,
     run: Option<Uuid>,
     today: NaiveDate,
-    actor: &Actor,
 ) -> Result<Outcome, StoreError> {
-    let tx = begin_write(db).await?;
-    serialise(&tx).await?;
+    let (tx, actor) = (change.tx(), change.actor());
+    serialise(tx).await?;
     let run = match run {
-        Some(id) => Some(open_run(&tx, id, &actor.subject).await?),
+        Some(id) => Some(open_run(tx, id, &actor.subject).await?),
         None => None,
     };
-    let mut outcome = apply(&tx, &records, today, actor).await?;
+    let mut outcome = apply(change, &records, today).await?;
     let seen: Vec<&str> = records
         .iter()
         .map(|r| r.external_ref.trim())
@@ -66,19 +64,18 @@ pub async fn sync(
         .collect();
     match run {
         Some(run) => {
-            remember(&tx, run.id, &seen).await?;
-            add_counts(&tx, &run, outcome.counts).await?;
+            remember(tx, run.id, &seen).await?;
+            add_counts(tx, &run, outcome.counts).await?;
         }
         None if mode == SyncMode::Full => {
             // The call is the whole set: a run of one call, closed at once.
-            let id = create_run(&tx, &actor.subject).await?;
-            remember(&tx, id, &seen).await?;
-            let left = close_inside(&tx, id, today, actor).await?;
+            let id = create_run(tx, &actor.subject).await?;
+            remember(tx, id, &seen).await?;
+            let left = close_inside(change, id, today).await?;
             outcome.counts.left += left.left;
         }
         None => {}
     }
-    tx.commit().await?;
     Ok(outcome)
 }
 
@@ -101,19 +98,14 @@ pub async fn run(db: &DatabaseConnection, id: Uuid, caller: &str) -> Result<Run,
 
 /// Closes a run: every employee with an HR reference that none of its calls named has left.
 /// A run that named nobody is refused rather than marking everyone as left.
-#[tracing::instrument(skip(db, actor))]
-pub async fn close(
-    db: &DatabaseConnection,
-    id: Uuid,
-    today: NaiveDate,
-    actor: &Actor,
-) -> Result<Run, StoreError> {
-    let tx = begin_write(db).await?;
-    serialise(&tx).await?;
-    open_run(&tx, id, &actor.subject).await?;
+#[tracing::instrument(skip(change))]
+pub async fn close(change: &Change, id: Uuid, today: NaiveDate) -> Result<Run, StoreError> {
+    let (tx, actor) = (change.tx(), change.actor());
+    serialise(tx).await?;
+    open_run(tx, id, &actor.subject).await?;
     let named = run_refs::Entity::find()
         .filter(run_refs::Column::RunId.eq(id))
-        .one(&tx)
+        .one(tx)
         .await?;
     if named.is_none() {
         return Err(DomainError::Conflict(
@@ -121,10 +113,9 @@ pub async fn close(
         )
         .into());
     }
-    close_inside(&tx, id, today, actor).await?;
-    audit::record(&tx, actor, "hr_sync.run_closed", RUN, id).await?;
-    let run = find_run(&tx, id, &actor.subject).await?;
-    tx.commit().await?;
+    close_inside(change, id, today).await?;
+    audit::record(tx, actor, "hr_sync.run_closed", RUN, id).await?;
+    let run = find_run(tx, id, &actor.subject).await?;
     Ok(run)
 }
 
@@ -234,19 +225,14 @@ async fn add_counts(
     Ok(())
 }
 
-async fn close_inside(
-    tx: &DatabaseTransaction,
-    id: Uuid,
-    today: NaiveDate,
-    actor: &Actor,
-) -> Result<Counts, StoreError> {
+async fn close_inside(change: &Change, id: Uuid, today: NaiveDate) -> Result<Counts, StoreError> {
+    let tx = change.tx();
     let seen = Query::select()
         .column(run_refs::Column::ExternalRef)
         .from(run_refs::Entity)
         .and_where(run_refs::Column::RunId.eq(id))
         .to_owned();
-    let leavers = learner::depart_absent(tx, seen, today, actor).await?;
-    compliance::refresh(tx, Refresh::Learners(leavers.clone())).await?;
+    let leavers = learner::depart_absent(change, seen, today).await?;
     let left = Counts {
         left: u64::try_from(leavers.len()).unwrap_or(u64::MAX),
         ..Counts::default()
@@ -278,11 +264,11 @@ struct Ready<'a> {
 
 /// Upserts the rows: every check first (collecting row errors), then the writes in bulk.
 async fn apply(
-    tx: &DatabaseTransaction,
+    change: &Change,
     records: &[HrRecord],
     today: NaiveDate,
-    actor: &Actor,
 ) -> Result<Outcome, StoreError> {
+    let (tx, actor) = (change.tx(), change.actor());
     let mut counts = Counts::default();
     let mut errors: Vec<RowError> = Vec::new();
     let fail = |errors: &mut Vec<RowError>, row: usize, record: &HrRecord, error: DomainError| {
@@ -474,7 +460,7 @@ async fn apply(
         let leaving = r.left_on.filter(|_| learner.left_on.is_none());
         let changed = learner.profile != r.profile;
         if changed || leaving.is_some() {
-            learner::resync(tx, learner, &r.profile, leaving, actor).await?;
+            learner::resync(change, learner, &r.profile, leaving).await?;
             touched.push(learner.id);
         }
         if leaving.is_some() {
@@ -486,8 +472,7 @@ async fn apply(
             counts.unchanged += 1;
         }
     }
-    xapi::apply_waiting(tx, Waiting::Learners(&touched), actor).await?;
-    compliance::refresh(tx, Refresh::Learners(touched)).await?;
+    change.record(Fact::LearnersIdentified(touched));
     counts.created = u64::try_from(created_ids.len()).unwrap_or(u64::MAX);
     counts.left += u64::try_from(
         created

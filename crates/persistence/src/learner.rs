@@ -2,7 +2,6 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use pathway_domain::DomainError;
-use pathway_domain::audit::Actor;
 use pathway_domain::calendar::london_date;
 use pathway_domain::compliance::Seat;
 use pathway_domain::learner::{Learner, LearnerKind, LearnerProfile, LearnerStatus};
@@ -14,15 +13,14 @@ use sea_orm::{
     Condition, DatabaseTransaction, PaginatorTrait, QueryOrder, QuerySelect,
 };
 
-use crate::compliance::{self, Refresh};
-use crate::db::{begin_write, now};
+use crate::change::{Change, Fact};
+use crate::db::now;
 use crate::entity::learner_memberships as memberships;
 use crate::entity::learners;
 use crate::entity::membership_history as history;
 use crate::page::PageRequest;
 use crate::sql::IN_LIST;
-use crate::xapi::{self, Waiting};
-use crate::{Page, StoreError, audit, session};
+use crate::{Page, StoreError, audit};
 
 const COMMITTEE: &str = "committee";
 const RESPONSIBILITY: &str = "responsibility";
@@ -43,13 +41,9 @@ pub struct LearnerFilter {
 }
 
 #[tracing::instrument(skip_all, fields(kind = %profile.kind))]
-pub async fn create(
-    db: &DatabaseConnection,
-    profile: LearnerProfile,
-    actor: &Actor,
-) -> Result<Learner, StoreError> {
-    let tx = begin_write(db).await?;
-    check_manager(&tx, profile.manager_id).await?;
+pub async fn create(change: &Change, profile: LearnerProfile) -> Result<Learner, StoreError> {
+    let (tx, actor) = (change.tx(), change.actor());
+    check_manager(tx, profile.manager_id).await?;
     let at = now();
     let row = learners::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -60,14 +54,12 @@ pub async fn create(
         version: Set(1),
         ..write_profile(&profile)
     }
-    .insert(&tx)
+    .insert(tx)
     .await
     .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))?;
-    sync_memberships(&tx, row.id, &profile).await?;
-    audit::record(&tx, actor, "learner.created", RESOURCE, row.id).await?;
-    xapi::apply_waiting(&tx, Waiting::Learners(&[row.id]), actor).await?;
-    compliance::refresh(&tx, Refresh::Learner(row.id)).await?;
-    tx.commit().await?;
+    sync_memberships(tx, row.id, &profile).await?;
+    audit::record(tx, actor, "learner.created", RESOURCE, row.id).await?;
+    change.record(Fact::LearnersIdentified(vec![row.id]));
     Ok(Learner {
         id: row.id,
         profile,
@@ -225,61 +217,52 @@ pub(crate) fn reports_of(manager_id: Uuid) -> sea_orm::sea_query::SelectStatemen
 }
 
 /// Replaces a learner's details, if the stored version is still `expected_version`.
-#[tracing::instrument(skip(db, profile, actor))]
+#[tracing::instrument(skip(change, profile))]
 pub async fn update(
-    db: &DatabaseConnection,
+    change: &Change,
     id: Uuid,
     expected_version: Option<i32>,
     profile: LearnerProfile,
-    actor: &Actor,
 ) -> Result<Learner, StoreError> {
-    let tx = begin_write(db).await?;
-    let current = lock(&tx, id, expected_version).await?;
+    let (tx, actor) = (change.tx(), change.actor());
+    let current = lock(tx, id, expected_version).await?;
     let learner = to_learner(current.clone(), &[])?;
     let profile = learner.revise(profile)?;
-    check_manager(&tx, profile.manager_id).await?;
-    let saved = bump(&tx, &current, write_profile(&profile)).await?;
-    sync_memberships(&tx, id, &profile).await?;
-    audit::record(&tx, actor, "learner.updated", RESOURCE, id).await?;
-    xapi::apply_waiting(&tx, Waiting::Learners(&[id]), actor).await?;
-    compliance::refresh(&tx, Refresh::Learner(id)).await?;
-    tx.commit().await?;
-    get(db, saved.id).await
+    check_manager(tx, profile.manager_id).await?;
+    let saved = bump(tx, &current, write_profile(&profile)).await?;
+    sync_memberships(tx, id, &profile).await?;
+    audit::record(tx, actor, "learner.updated", RESOURCE, id).await?;
+    change.record(Fact::LearnersIdentified(vec![id]));
+    get(tx, saved.id).await
 }
 
 /// Marks a learner as having left the council. Their records stay: compliance and history
 /// are still reported for the time they were here. Their places on sessions from the day they
 /// leave go to the waitlist.
-#[tracing::instrument(skip(db, actor))]
+#[tracing::instrument(skip(change))]
 pub async fn leave(
-    db: &DatabaseConnection,
+    change: &Change,
     id: Uuid,
     expected_version: Option<i32>,
     left_on: Option<chrono::NaiveDate>,
-    actor: &Actor,
 ) -> Result<Learner, StoreError> {
-    let tx = begin_write(db).await?;
-    let current = lock(&tx, id, expected_version).await?;
+    let current = lock(change.tx(), id, expected_version).await?;
     depart(
-        &tx,
+        change,
         &current,
         left_on.unwrap_or_else(|| london_date(now())),
-        actor,
     )
     .await?;
-    compliance::refresh(&tx, Refresh::Learner(id)).await?;
-    tx.commit().await?;
-    get(db, id).await
+    get(change.tx(), id).await
 }
 
-/// Records a leaver whose row the caller holds, and gives up their places on sessions; the
-/// caller refreshes their compliance.
+/// Records a leaver whose row the caller holds; their places on sessions from that day go.
 pub(crate) async fn depart(
-    tx: &DatabaseTransaction,
+    change: &Change,
     current: &learners::Model,
     left_on: NaiveDate,
-    actor: &Actor,
 ) -> Result<(), StoreError> {
+    let (tx, actor) = (change.tx(), change.actor());
     let learner = to_learner(current.clone(), &[])?;
     let (status, left_on) = learner.leave(left_on)?;
     let changes = learners::ActiveModel {
@@ -289,7 +272,12 @@ pub(crate) async fn depart(
     };
     bump(tx, current, changes).await?;
     audit::record(tx, actor, "learner.left", RESOURCE, current.id).await?;
-    session::release_seats_of(tx, current.id, left_on, actor).await
+    change.record(Fact::LearnerLeft {
+        learner_id: current.id,
+        on: left_on,
+    });
+    change.record(Fact::LearnersChanged(vec![current.id]));
+    Ok(())
 }
 
 /// Learners matched by HR reference or email, for a bulk sync to tell apart.
@@ -372,12 +360,12 @@ pub(crate) fn row(
 
 /// Writes an employee's changed details from a sync, and their leaving when HR says so.
 pub(crate) async fn resync(
-    tx: &DatabaseTransaction,
+    change: &Change,
     learner: &Learner,
     profile: &LearnerProfile,
     left_on: Option<NaiveDate>,
-    actor: &Actor,
 ) -> Result<(), StoreError> {
+    let (tx, actor) = (change.tx(), change.actor());
     let current = learners::Entity::find_by_id(learner.id)
         .lock(LockType::NoKeyUpdate)
         .one(tx)
@@ -391,9 +379,7 @@ pub(crate) async fn resync(
         saved
     };
     match left_on {
-        Some(day) if learner.status == LearnerStatus::Active => {
-            depart(tx, &current, day, actor).await
-        }
+        Some(day) if learner.status == LearnerStatus::Active => depart(change, &current, day).await,
         _ => Ok(()),
     }
 }
@@ -401,11 +387,11 @@ pub(crate) async fn resync(
 /// Records as left every employee with an HR reference who is still here but not among
 /// `seen` (a query of references): in a full sync, those HR no longer has. Returns their ids.
 pub(crate) async fn depart_absent(
-    tx: &DatabaseTransaction,
+    change: &Change,
     seen: sea_orm::sea_query::SelectStatement,
     left_on: NaiveDate,
-    actor: &Actor,
 ) -> Result<Vec<Uuid>, StoreError> {
+    let tx = change.tx();
     let leavers = learners::Entity::find()
         .filter(learners::Column::Kind.eq(LearnerKind::Employee.as_str()))
         .filter(learners::Column::Status.eq(LearnerStatus::Active.as_str()))
@@ -417,7 +403,7 @@ pub(crate) async fn depart_absent(
     for row in leavers {
         // A starter HR withdrew before their first day leaves on it.
         let day = Ord::max(left_on, row.started_on);
-        depart(tx, &row, day, actor).await?;
+        depart(change, &row, day).await?;
         ids.push(row.id);
     }
     Ok(ids)

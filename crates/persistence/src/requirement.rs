@@ -1,5 +1,4 @@
 use pathway_domain::DomainError;
-use pathway_domain::audit::Actor;
 use pathway_domain::compliance::{RequiredCourse, Requirement, Rule, Selector, SelectorKind};
 use pathway_domain::course::CourseStatus;
 use sea_orm::entity::prelude::*;
@@ -8,8 +7,8 @@ use sea_orm::{
     DatabaseTransaction, QueryOrder, QuerySelect,
 };
 
-use crate::compliance::{self, Refresh};
-use crate::db::{begin_write, now};
+use crate::change::{Change, Fact};
+use crate::db::now;
 use crate::page::PageRequest;
 use crate::{Page, StoreError, audit, course};
 
@@ -26,13 +25,9 @@ pub struct RequirementFilter {
 }
 
 #[tracing::instrument(skip_all, fields(course_id = %rule.course_id))]
-pub async fn create(
-    db: &DatabaseConnection,
-    rule: Rule,
-    actor: &Actor,
-) -> Result<Requirement, StoreError> {
-    let tx = begin_write(db).await?;
-    check_course(&tx, rule.course_id).await?;
+pub async fn create(change: &Change, rule: Rule) -> Result<Requirement, StoreError> {
+    let (tx, actor) = (change.tx(), change.actor());
+    check_course(tx, rule.course_id).await?;
     let at = now();
     let row = requirements::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -41,11 +36,10 @@ pub async fn create(
         version: Set(1),
         ..write_rule(&rule)
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
-    audit::record(&tx, actor, "requirement.created", RESOURCE, row.id).await?;
-    compliance::refresh(&tx, Refresh::Requirement(row.id)).await?;
-    tx.commit().await?;
+    audit::record(tx, actor, "requirement.created", RESOURCE, row.id).await?;
+    change.record(Fact::RequirementChanged(row.id));
     to_requirement(row)
 }
 
@@ -75,18 +69,17 @@ pub async fn list(
 }
 
 /// Replaces a requirement's rule, if the stored version is still `expected_version`.
-#[tracing::instrument(skip(db, rule, actor))]
+#[tracing::instrument(skip(change, rule))]
 pub async fn update(
-    db: &DatabaseConnection,
+    change: &Change,
     id: Uuid,
     expected_version: Option<i32>,
     rule: Rule,
-    actor: &Actor,
 ) -> Result<Requirement, StoreError> {
-    let tx = begin_write(db).await?;
-    let current = lock(&tx, id, expected_version).await?;
+    let (tx, actor) = (change.tx(), change.actor());
+    let current = lock(tx, id, expected_version).await?;
     if rule.course_id != current.course_id {
-        check_course(&tx, rule.course_id).await?;
+        check_course(tx, rule.course_id).await?;
     }
     let row = requirements::ActiveModel {
         id: Unchanged(id),
@@ -94,28 +87,25 @@ pub async fn update(
         updated_at: Set(now()),
         ..write_rule(&rule)
     }
-    .update(&tx)
+    .update(tx)
     .await?;
-    audit::record(&tx, actor, "requirement.updated", RESOURCE, id).await?;
-    compliance::refresh(&tx, Refresh::Requirement(id)).await?;
-    tx.commit().await?;
+    audit::record(tx, actor, "requirement.updated", RESOURCE, id).await?;
+    change.record(Fact::RequirementChanged(id));
     to_requirement(row)
 }
 
 /// Removes a requirement. Learners' completions stay; only the duty goes. To end a rule but
 /// keep it in past figures, set `effective_until` instead.
-#[tracing::instrument(skip(db, actor))]
+#[tracing::instrument(skip(change))]
 pub async fn delete(
-    db: &DatabaseConnection,
+    change: &Change,
     id: Uuid,
     expected_version: Option<i32>,
-    actor: &Actor,
 ) -> Result<(), StoreError> {
-    let tx = begin_write(db).await?;
-    lock(&tx, id, expected_version).await?;
-    requirements::Entity::delete_by_id(id).exec(&tx).await?;
-    audit::record(&tx, actor, "requirement.deleted", RESOURCE, id).await?;
-    tx.commit().await?;
+    let (tx, actor) = (change.tx(), change.actor());
+    lock(tx, id, expected_version).await?;
+    requirements::Entity::delete_by_id(id).exec(tx).await?;
+    audit::record(tx, actor, "requirement.deleted", RESOURCE, id).await?;
     Ok(())
 }
 

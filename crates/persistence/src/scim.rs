@@ -3,7 +3,6 @@
 //! from SCIM while Pathway keeps their training record.
 
 use pathway_domain::DomainError;
-use pathway_domain::audit::Actor;
 use pathway_domain::calendar::london_date;
 use pathway_domain::learner::{Learner, LearnerProfile, LearnerStatus};
 use sea_orm::entity::prelude::*;
@@ -12,11 +11,10 @@ use sea_orm::{
     ActiveValue::Set, Condition, DatabaseTransaction, PaginatorTrait, QueryOrder, QuerySelect,
 };
 
-use crate::compliance::{self, Refresh};
-use crate::db::{begin_write, now};
+use crate::change::{Change, Fact};
+use crate::db::now;
 use crate::entity::learners;
 use crate::learner;
-use crate::xapi::{self, Waiting};
 use crate::{StoreError, audit, hr_sync};
 
 const RESOURCE: &str = "user";
@@ -90,28 +88,25 @@ pub async fn list(
 /// their record.
 #[tracing::instrument(skip_all)]
 pub async fn create(
-    db: &DatabaseConnection,
+    change: &Change,
     profile: LearnerProfile,
     identity: ScimIdentity,
-    actor: &Actor,
 ) -> Result<ScimUser, StoreError> {
-    let tx = begin_write(db).await?;
-    hr_sync::serialise(&tx).await?;
-    check_user_name(&tx, &identity.user_name, None).await?;
-    if let Some(row) = deprovisioned(&tx, &profile).await? {
+    let (tx, actor) = (change.tx(), change.actor());
+    hr_sync::serialise(tx).await?;
+    check_user_name(tx, &identity.user_name, None).await?;
+    if let Some(row) = deprovisioned(tx, &profile).await? {
         let id = row.id;
         let shown = learners::ActiveModel {
             scim_removed_at: Set(None),
             ..Default::default()
         };
-        let row = learner::bump(&tx, &row, shown).await?;
-        audit::record(&tx, actor, "learner.reprovisioned", "learner", id).await?;
-        rewrite(&tx, row, profile, identity, actor).await?;
-        let user = get(&tx, id).await?;
-        tx.commit().await?;
-        return Ok(user);
+        let row = learner::bump(tx, &row, shown).await?;
+        audit::record(tx, actor, "learner.reprovisioned", "learner", id).await?;
+        rewrite(change, row, profile, identity).await?;
+        return get(tx, id).await;
     }
-    learner::check_manager(&tx, profile.manager_id).await?;
+    learner::check_manager(tx, profile.manager_id).await?;
     let at = now();
     let row = learners::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -126,50 +121,45 @@ pub async fn create(
         scim_removed_at: Set(None),
         ..learner::write_profile(&profile)
     }
-    .insert(&tx)
+    .insert(tx)
     .await
     .map_err(StoreError::duplicate("learner", &["email", "external_ref"]))?;
-    audit::record(&tx, actor, "learner.created", "learner", row.id).await?;
+    audit::record(tx, actor, "learner.created", "learner", row.id).await?;
     if !identity.active {
-        learner::depart(&tx, &row, london_date(at), actor).await?;
+        learner::depart(change, &row, london_date(at)).await?;
     }
-    settle(&tx, row.id, actor).await?;
-    let user = get(&tx, row.id).await?;
-    tx.commit().await?;
-    Ok(user)
+    change.record(Fact::LearnersIdentified(vec![row.id]));
+    get(tx, row.id).await
 }
 
-/// Replaces what the provider says about a learner (PUT, or PATCH): `change` works out the
+/// Replaces what the provider says about a learner (PUT, or PATCH): `revise` works out the
 /// new profile and identity from the user as they stand, read and written in one
 /// transaction, so two PATCHes of different attributes at once both hold.
-#[tracing::instrument(skip(db, change, actor))]
+#[tracing::instrument(skip(change, revise))]
 pub async fn replace<E: From<StoreError>>(
-    db: &DatabaseConnection,
+    change: &Change,
     id: Uuid,
-    change: impl FnOnce(&ScimUser) -> Result<(LearnerProfile, ScimIdentity), E>,
-    actor: &Actor,
+    revise: impl FnOnce(&ScimUser) -> Result<(LearnerProfile, ScimIdentity), E>,
 ) -> Result<ScimUser, E> {
-    let tx = begin_write(db).await?;
-    hr_sync::serialise(&tx).await?;
-    let current = locked(&tx, id).await?;
-    let user = users(&tx, vec![current.clone()]).await?.remove(0);
-    let (profile, identity) = change(&user)?;
-    check_user_name(&tx, &identity.user_name, Some(id)).await?;
-    rewrite(&tx, current, profile, identity, actor).await?;
-    let user = get(&tx, id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(user)
+    let tx = change.tx();
+    hr_sync::serialise(tx).await?;
+    let current = locked(tx, id).await?;
+    let user = users(tx, vec![current.clone()]).await?.remove(0);
+    let (profile, identity) = revise(&user)?;
+    check_user_name(tx, &identity.user_name, Some(id)).await?;
+    rewrite(change, current, profile, identity).await?;
+    Ok(get(tx, id).await?)
 }
 
 /// Writes what the provider says over a learner row the caller holds: profile, SCIM
 /// identity, and leaving or coming back as `active` says.
 async fn rewrite(
-    tx: &DatabaseTransaction,
+    change: &Change,
     current: learners::Model,
     profile: LearnerProfile,
     identity: ScimIdentity,
-    actor: &Actor,
 ) -> Result<(), StoreError> {
+    let (tx, actor) = (change.tx(), change.actor());
     let id = current.id;
     let known = learner::hydrate(tx, vec![current.clone()]).await?.remove(0);
     let profile = known.revise(profile)?;
@@ -185,7 +175,7 @@ async fn rewrite(
     match (identity.active, known.status) {
         (false, LearnerStatus::Active) => {
             let day = Ord::max(london_date(now()), profile.started_on);
-            learner::depart(tx, &saved, day, actor).await?;
+            learner::depart(change, &saved, day).await?;
         }
         (true, LearnerStatus::Left) => {
             let status = known.rejoin()?;
@@ -199,7 +189,8 @@ async fn rewrite(
         }
         _ => {}
     }
-    settle(tx, id, actor).await
+    change.record(Fact::LearnersIdentified(vec![id]));
+    Ok(())
 }
 
 /// The learner the provider deleted who has this email address or HR reference.
@@ -222,14 +213,14 @@ async fn deprovisioned(
 
 /// The provider deleted the user: they have left (if they had not), and SCIM no longer
 /// shows them. Their training record stays, as for any leaver.
-#[tracing::instrument(skip(db, actor))]
-pub async fn remove(db: &DatabaseConnection, id: Uuid, actor: &Actor) -> Result<(), StoreError> {
-    let tx = begin_write(db).await?;
-    let current = locked(&tx, id).await?;
+#[tracing::instrument(skip(change))]
+pub async fn remove(change: &Change, id: Uuid) -> Result<(), StoreError> {
+    let (tx, actor) = (change.tx(), change.actor());
+    let current = locked(tx, id).await?;
     let current = if current.status == LearnerStatus::Active.as_str() {
         let day = Ord::max(london_date(now()), current.started_on);
-        learner::depart(&tx, &current, day, actor).await?;
-        locked(&tx, id).await?
+        learner::depart(change, &current, day).await?;
+        locked(tx, id).await?
     } else {
         current
     };
@@ -237,18 +228,10 @@ pub async fn remove(db: &DatabaseConnection, id: Uuid, actor: &Actor) -> Result<
         scim_removed_at: Set(Some(now())),
         ..Default::default()
     };
-    learner::bump(&tx, &current, hidden).await?;
-    audit::record(&tx, actor, "learner.deprovisioned", "learner", id).await?;
-    compliance::refresh(&tx, Refresh::Learner(id)).await?;
-    tx.commit().await?;
+    learner::bump(tx, &current, hidden).await?;
+    audit::record(tx, actor, "learner.deprovisioned", "learner", id).await?;
+    change.record(Fact::LearnersChanged(vec![id]));
     Ok(())
-}
-
-/// Applies the e-learning statements that were waiting for the learner, and refreshes their
-/// compliance.
-async fn settle(tx: &DatabaseTransaction, id: Uuid, actor: &Actor) -> Result<(), StoreError> {
-    xapi::apply_waiting(tx, Waiting::Learners(&[id]), actor).await?;
-    compliance::refresh(tx, Refresh::Learner(id)).await
 }
 
 async fn locked(tx: &DatabaseTransaction, id: Uuid) -> Result<learners::Model, StoreError> {

@@ -15,9 +15,11 @@ use sea_orm::{
     DatabaseTransaction, PaginatorTrait, QueryOrder, QuerySelect,
 };
 
+use crate::change::Change;
 use crate::completion::{self, NewCompletion};
 use crate::db::{begin_write, now};
 use crate::entity::bookings;
+use crate::entity::feedback;
 use crate::entity::sessions;
 use crate::page::PageRequest;
 use crate::{Page, StoreError, audit, course, learner};
@@ -256,18 +258,17 @@ pub async fn cancel_booking(
 /// Marks attendance for booked learners. `attended` records a completion for the session's
 /// course, dated the day the session started (in London); correcting it to `no_show`
 /// withdraws that completion. Once every seat is marked, the session is completed.
-#[tracing::instrument(skip(db, marks, actor))]
+#[tracing::instrument(skip(change, marks))]
 pub async fn record_attendance(
-    db: &DatabaseConnection,
+    change: &Change,
     session_id: Uuid,
     marks: Vec<(Uuid, Attendance)>,
-    actor: &Actor,
 ) -> Result<Vec<Booking>, StoreError> {
-    let tx = begin_write(db).await?;
-    let current = lock(&tx, session_id, None).await?;
+    let (tx, actor) = (change.tx(), change.actor());
+    let current = lock(tx, session_id, None).await?;
     let session = to_session(current.clone())?;
     session.check_attendance(now())?;
-    let course = course::get(&tx, session.details.course_id).await?;
+    let course = course::get(tx, session.details.course_id).await?;
     let positions = HashMap::new();
     let mut marked = Vec::with_capacity(marks.len());
     for (learner_id, attendance) in marks {
@@ -275,7 +276,7 @@ pub async fn record_attendance(
             .filter(bookings::Column::SessionId.eq(session_id))
             .filter(bookings::Column::LearnerId.eq(learner_id))
             .filter(bookings::Column::Status.ne(BookingStatus::Cancelled.as_str()))
-            .one(&tx)
+            .one(tx)
             .await?
             .ok_or_else(|| {
                 DomainError::invalid(
@@ -290,8 +291,8 @@ pub async fn record_attendance(
             updated_at: Set(now()),
             ..Default::default()
         };
-        let saved = changes.update(&tx).await?;
-        audit::record(&tx, actor, "booking.attendance_recorded", BOOKING, row.id).await?;
+        let saved = changes.update(tx).await?;
+        audit::record(tx, actor, "booking.attendance_recorded", BOOKING, row.id).await?;
         let key = attendance_key(row.id);
         match attendance {
             Attendance::Attended => {
@@ -304,9 +305,9 @@ pub async fn record_attendance(
                     score: None,
                     evidence: None,
                 };
-                completion::record(&tx, new, actor).await?;
+                completion::record(change, new).await?;
             }
-            Attendance::NoShow => completion::withdraw(&tx, &key, actor).await?,
+            Attendance::NoShow => completion::withdraw(change, &key).await?,
         }
         marked.push(to_booking(saved, &positions)?);
     }
@@ -314,17 +315,16 @@ pub async fn record_attendance(
         .filter(bookings::Column::SessionId.eq(session_id))
         .filter(bookings::Column::Status.eq(BookingStatus::Booked.as_str()))
         .filter(bookings::Column::Attendance.is_null())
-        .count(&tx)
+        .count(tx)
         .await?;
     if unmarked == 0 && session.status == SessionStatus::Scheduled {
         let changes = sessions::ActiveModel {
             status: Set(SessionStatus::Completed.as_str().to_owned()),
             ..Default::default()
         };
-        bump(&tx, &current, changes).await?;
-        audit::record(&tx, actor, "session.completed", RESOURCE, session_id).await?;
+        bump(tx, &current, changes).await?;
+        audit::record(tx, actor, "session.completed", RESOURCE, session_id).await?;
     }
-    tx.commit().await?;
     Ok(marked)
 }
 
@@ -360,13 +360,13 @@ pub async fn delivery(
             seats.push((booking.session_id, booking.status, booking.attendance));
         }
     }
-    let ratings = crate::feedback::session_ratings(db, &ids).await?;
+    let ratings = ratings_of(db, &ids).await?;
     Ok(tally(&ran, &seats, &ratings))
 }
 
 /// Cancels a leaver's bookings on sessions yet to start from `from` on, promoting the next on
 /// each waitlist, in the leaver's transaction.
-pub(crate) async fn release_seats_of(
+pub(crate) async fn release_places_of(
     tx: &DatabaseTransaction,
     learner_id: Uuid,
     from: NaiveDate,
@@ -583,4 +583,27 @@ fn to_booking(row: bookings::Model, positions: &HashMap<Uuid, i64>) -> Result<Bo
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
+}
+
+/// The ratings delegates gave these sessions.
+async fn ratings_of(
+    db: &impl ConnectionTrait,
+    session_ids: &[Uuid],
+) -> Result<Vec<(Uuid, i32)>, StoreError> {
+    let mut ratings = Vec::new();
+    for chunk in session_ids.chunks(500) {
+        let rows: Vec<(Option<Uuid>, i32)> = feedback::Entity::find()
+            .select_only()
+            .column(feedback::Column::SessionId)
+            .column(feedback::Column::Rating)
+            .filter(feedback::Column::SessionId.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        ratings.extend(
+            rows.into_iter()
+                .filter_map(|(session, rating)| session.map(|s| (s, rating))),
+        );
+    }
+    Ok(ratings)
 }

@@ -1,8 +1,7 @@
 use pathway_domain::DomainError;
 use pathway_domain::audit::Actor;
-use pathway_domain::budget::{FinancialYear, Movement};
+use pathway_domain::budget::FinancialYear;
 use pathway_domain::completion::CompletionSource;
-use pathway_domain::course::Pillar;
 use pathway_domain::learner::LearnerStatus;
 use pathway_domain::training_request::{
     RequestAction, RequestDetails, RequestKind, RequestStatus, TrainingRequest, Transition,
@@ -14,6 +13,7 @@ use sea_orm::{
     DatabaseTransaction, QueryOrder, QuerySelect,
 };
 
+use crate::change::Change;
 use crate::completion::{self, NewCompletion};
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
@@ -156,21 +156,20 @@ pub async fn list(
 /// Moves a request through its workflow. Approval commits the estimated cost against the
 /// pillar's budget for the financial year the training starts in, in the same transaction as
 /// the status change, with the pillar's allocation locked so approvals queue.
-#[tracing::instrument(skip(db, input, actor))]
+#[tracing::instrument(skip(change, input))]
 pub async fn act(
-    db: &DatabaseConnection,
+    change: &Change,
     id: Uuid,
     action: RequestAction,
     input: ActionInput,
-    actor: &Actor,
 ) -> Result<TrainingRequest, StoreError> {
-    let tx = begin_write(db).await?;
+    let (tx, actor) = (change.tx(), change.actor());
     let row = requests::Entity::find_by_id(id)
         .lock_exclusive()
-        .one(&tx)
+        .one(tx)
         .await?
         .ok_or(StoreError::NotFound(RESOURCE))?;
-    let request = hydrate(&tx, row).await?;
+    let request = hydrate(tx, row).await?;
     let status = request.status.apply(action)?;
     let mut changes = requests::ActiveModel {
         id: Unchanged(id),
@@ -188,7 +187,7 @@ pub async fn act(
         }
         RequestAction::Approve => {
             let year = FinancialYear::containing(request.details.starts_on);
-            let position = budget::lock_position(&tx, year, request.details.pillar).await?;
+            let position = budget::lock_position(tx, year, request.details.pillar).await?;
             let overridden = position.commit(
                 year,
                 request.details.pillar,
@@ -206,7 +205,7 @@ pub async fn act(
             })?;
             changes.actual_cost_pence = Set(Some(actual));
             if let Some(course_id) = request.details.course_id {
-                let course = course::get(&tx, course_id).await?;
+                let course = course::get(tx, course_id).await?;
                 let new = NewCompletion {
                     learner_id: request.requester_id,
                     course: &course,
@@ -216,23 +215,22 @@ pub async fn act(
                     score: None,
                     evidence: Some(format!("Training request: {}", request.details.title)),
                 };
-                completion::record(&tx, new, actor).await?;
+                completion::record(change, new).await?;
             }
         }
         _ => {}
     }
-    changes.update(&tx).await?;
-    record_transition(&tx, id, Some(request.status), status, actor, reason).await?;
+    changes.update(tx).await?;
+    record_transition(tx, id, Some(request.status), status, actor, reason).await?;
     audit::record(
-        &tx,
+        tx,
         actor,
         &format!("training_request.{}", past_tense(action)),
         RESOURCE,
         id,
     )
     .await?;
-    let request = get(&tx, id).await?;
-    tx.commit().await?;
+    let request = get(tx, id).await?;
     Ok(request)
 }
 
@@ -269,36 +267,6 @@ pub async fn support(
     let request = get(&tx, id).await?;
     tx.commit().await?;
     Ok(request)
-}
-
-/// The money requests move against each pillar in a financial year (by their start date).
-pub(crate) async fn money_in(
-    db: &impl ConnectionTrait,
-    year: FinancialYear,
-) -> Result<Vec<(Pillar, Movement)>, StoreError> {
-    let rows: Vec<(String, String, i64, Option<i64>)> = requests::Entity::find()
-        .select_only()
-        .column(Column::Pillar)
-        .column(Column::Status)
-        .column(Column::EstimatedCostPence)
-        .column(Column::ActualCostPence)
-        .filter(Column::StartsOn.gte(year.first_day()))
-        .filter(Column::StartsOn.lte(year.last_day()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    let corrupt = StoreError::corrupt(RESOURCE);
-    let mut movements = Vec::new();
-    for (pillar, status, estimated, actual) in rows {
-        let (pillar, status): (Pillar, RequestStatus) = (
-            pillar.parse().map_err(&corrupt)?,
-            status.parse().map_err(&corrupt)?,
-        );
-        if let Some(movement) = status.movement(estimated, actual) {
-            movements.push((pillar, movement));
-        }
-    }
-    Ok(movements)
 }
 
 fn past_tense(action: RequestAction) -> &'static str {

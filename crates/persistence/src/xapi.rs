@@ -15,9 +15,9 @@ use sea_orm::{
 };
 use serde_json::{Map, Value};
 
+use crate::change::{Change, Fact};
 use crate::completion::{self, NewCompletion};
-use crate::compliance::{self, Refresh};
-use crate::db::{begin_write, now};
+use crate::db::now;
 use crate::page::PageRequest;
 use crate::sql::{IN_LIST, Sql, insert};
 use crate::{Page, StoreError, course, json};
@@ -60,17 +60,16 @@ fn source_key(statement_id: Uuid) -> String {
 /// Returns the ids, in the order given.
 #[tracing::instrument(skip_all, fields(count = statements.len()))]
 pub async fn store(
-    db: &DatabaseConnection,
+    change: &Change,
     statements: Vec<Statement>,
     authority: Value,
     council_home_page: Option<&str>,
-    actor: &Actor,
 ) -> Result<Vec<Uuid>, StoreError> {
     let ids: Vec<Uuid> = statements.iter().map(|s| s.id).collect();
-    let tx = begin_write(db).await?;
+    let (tx, actor) = (change.tx(), change.actor());
     let known: HashMap<Uuid, statements::Model> = statements::Entity::find()
         .filter(Column::Id.is_in(ids.iter().copied()))
-        .all(&tx)
+        .all(tx)
         .await?
         .into_iter()
         .map(|row| (row.id, row))
@@ -118,7 +117,7 @@ pub async fn store(
         rows.push(row);
     }
     // Completions first, so each statement row is written once, with its outcome.
-    let recorded = record_completions(&tx, &candidates, actor).await?;
+    let recorded = record_completions(tx, &candidates, actor).await?;
     let mut touched = HashSet::new();
     for (statement_id, completion_id, learner_id) in recorded {
         if let Some(row) = rows.iter_mut().find(|r| r.id == statement_id) {
@@ -127,7 +126,7 @@ pub async fn store(
         }
         touched.insert(learner_id);
     }
-    insert(&tx, "xapi_statements", &COLUMNS, rows.iter().map(values))
+    insert(tx, "xapi_statements", &COLUMNS, rows.iter().map(values))
         .await
         .map_err(|e| match e {
             // Another request stored one of these ids in the meantime.
@@ -145,14 +144,11 @@ pub async fn store(
         })?;
     for row in &rows {
         if let Some(target) = row.voids {
-            touched.extend(void(&tx, target, actor).await?);
+            touched.extend(void(tx, target, actor).await?);
         }
     }
-    if !touched.is_empty() {
-        compliance::refresh(&tx, Refresh::Learners(touched.into_iter().collect())).await?;
-    }
-    number(&tx, &ids_of(&rows)).await?;
-    tx.commit().await?;
+    change.record(Fact::LearnersChanged(touched.into_iter().collect()));
+    change.record(Fact::StatementsStored(ids_of(&rows)));
     Ok(ids)
 }
 
@@ -171,7 +167,7 @@ fn ids_of(rows: &[statements::Model]) -> Vec<Uuid> {
 /// held until the commit that follows: statements are numbered in the order their batches
 /// commit, which queries and `more` links page by, while the rest of concurrent batches' work
 /// (completions, compliance, the rows themselves) overlaps.
-async fn number(tx: &DatabaseTransaction, ids: &[Uuid]) -> Result<(), StoreError> {
+pub(crate) async fn number(tx: &DatabaseTransaction, ids: &[Uuid]) -> Result<(), StoreError> {
     serialise(tx).await?;
     let first = next_seq(tx).await?;
     let mut sql = Sql::new(tx.get_database_backend());
@@ -463,7 +459,7 @@ async fn void(
     if row.outcome != COMPLETION {
         return Ok(None);
     }
-    completion::withdraw_without_refresh(tx, &source_key(row.id), actor).await
+    completion::remove(tx, &source_key(row.id), actor).await
 }
 
 /// Whom and what a statement names: the actor's email address or HR reference, and the

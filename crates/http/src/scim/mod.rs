@@ -18,6 +18,7 @@ use chrono::Utc;
 use pathway_domain::DomainError;
 use pathway_domain::api_client::Scope;
 use pathway_domain::calendar::london_date;
+use pathway_persistence::effects::write;
 use pathway_persistence::scim::{self as store, ScimUser};
 use pathway_persistence::{DatabaseConnection, StoreError};
 use serde::{Deserialize, Serialize};
@@ -350,7 +351,10 @@ pub async fn create_user(
     let create = || async {
         let document = read_json(&body)?;
         let (profile, identity) = user::read(&document, None, today())?;
-        let user = store::create(&db, profile, identity, &caller.actor()).await?;
+        let user = write(&db, &caller.actor(), async |change| {
+            store::create(change, profile, identity).await
+        })
+        .await?;
         let mut response = answer(
             StatusCode::CREATED,
             &user,
@@ -400,12 +404,12 @@ pub async fn replace_user(
 ) -> Result<HttpResponse, ScimError> {
     let id = user_id(&id)?;
     let document = read_json(&body)?;
-    let user = store::replace(
-        &db,
-        id,
-        |current| user::read(&document, Some(current), today()),
-        &caller.actor(),
-    )
+    let user = write(&db, &caller.actor(), async |change| {
+        store::replace(change, id, |current| {
+            user::read(&document, Some(current), today())
+        })
+        .await
+    })
     .await?;
     Ok(answer(
         StatusCode::OK,
@@ -442,16 +446,14 @@ pub async fn patch_user(
 ) -> Result<HttpResponse, ScimError> {
     let id = user_id(&id)?;
     let request = read_json(&body)?;
-    let user = store::replace(
-        &db,
-        id,
-        |current| {
+    let user = write(&db, &caller.actor(), async |change| {
+        store::replace(change, id, |current| {
             let mut document = user::writable(current);
             patch::apply(&mut document, &request)?;
             user::read(&document, Some(current), today())
-        },
-        &caller.actor(),
-    )
+        })
+        .await
+    })
     .await?;
     Ok(answer(
         StatusCode::OK,
@@ -479,7 +481,11 @@ pub async fn delete_user(
     db: Data<DatabaseConnection>,
     id: Path<String>,
 ) -> Result<HttpResponse, ScimError> {
-    store::remove(&db, user_id(&id)?, &caller.actor()).await?;
+    let id = user_id(&id)?;
+    write(&db, &caller.actor(), async |change| {
+        store::remove(change, id).await
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -8,6 +8,7 @@ use pathway_domain::course::{
     EqualityImpactAssessment, Offer, Pillar,
 };
 use pathway_persistence::course as store;
+use pathway_persistence::effects::write;
 use pathway_persistence::{DatabaseConnection, StoreError};
 
 use Audience::{All, Employees, Members};
@@ -99,9 +100,16 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<(usize, usiz
             },
             xapi_activity_id: None,
         })?;
-        match store::create(db, details, actor).await {
+        match write(db, actor, async |change| {
+            store::create(change, details).await
+        })
+        .await
+        {
             Ok(course) => {
-                store::publish(db, course.id, Some(course.version), actor).await?;
+                write(db, actor, async |change| {
+                    store::publish(change, course.id, Some(course.version)).await
+                })
+                .await?;
                 added += 1;
             }
             Err(StoreError::Duplicate { .. }) => already_there += 1,

@@ -8,6 +8,7 @@ use pathway_domain::completion::{Evidence, EvidenceDraft};
 use pathway_domain::compliance::{Rule, RuleDraft, SelectorKind};
 use pathway_domain::course::CourseCode;
 use pathway_domain::learner::{LearnerKind, LearnerStatus};
+use pathway_persistence::effects::write;
 use pathway_persistence::learner::LearnerFilter;
 use pathway_persistence::page::PageRequest;
 use pathway_persistence::requirement::{self, RequirementFilter};
@@ -59,7 +60,10 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<usize, Store
             effective_until: None,
         };
         let rule = Rule::parse(draft, london_date(Utc::now()))?;
-        requirement::create(db, rule, actor).await?;
+        write(db, actor, async |change| {
+            requirement::create(change, rule).await
+        })
+        .await?;
         added += 1;
     }
     if added > 0 {
@@ -105,7 +109,10 @@ async fn up_to_date(db: &DatabaseConnection, actor: &Actor) -> Result<(), StoreE
                 score: None,
                 evidence: Some("Certificate held on the learner's file".into()),
             };
-            completion::record_evidence(db, Evidence::parse(draft, today)?, actor).await?;
+            write(db, actor, async |change| {
+                completion::record_evidence(change, Evidence::parse(draft, today)?).await
+            })
+            .await?;
         }
     }
     Ok(())

@@ -14,6 +14,7 @@ use pathway_domain::learner::{Learner, LearnerDraft, LearnerKind, LearnerProfile
 use pathway_domain::mentoring::PartnershipKind;
 use pathway_domain::session::{Attendance, SessionDetails};
 use pathway_domain::text::Email;
+use pathway_persistence::effects::write;
 use pathway_persistence::{
     DatabaseConnection, StoreError, cohort, course, feedback, learner, mentoring, programme,
     session,
@@ -147,7 +148,12 @@ async fn people(
             started_on: Some(today - Duration::days(400 + 30 * staff.len() as i64)),
             ..LearnerDraft::default()
         };
-        staff.push(learner::create(db, LearnerProfile::parse(draft, today)?, actor).await?);
+        staff.push(
+            write(db, actor, async |change| {
+                learner::create(change, LearnerProfile::parse(draft, today)?).await
+            })
+            .await?,
+        );
     }
     Ok(Some(staff))
 }
@@ -178,7 +184,10 @@ async fn members(
             started_on: NaiveDate::from_ymd_opt(2024, 5, 3),
             ..LearnerDraft::default()
         };
-        learner::create(db, LearnerProfile::parse(draft, today)?, actor).await?;
+        write(db, actor, async |change| {
+            learner::create(change, LearnerProfile::parse(draft, today)?).await
+        })
+        .await?;
     }
     Ok(())
 }
@@ -245,7 +254,10 @@ async fn past_run(
             )
         })
         .collect::<Vec<_>>();
-    session::record_attendance(db, scheduled.id, marks.clone(), actor).await?;
+    write(db, actor, async |change| {
+        session::record_attendance(change, scheduled.id, marks.clone()).await
+    })
+    .await?;
     for (i, (learner_id, attendance)) in marks.into_iter().enumerate() {
         if attendance == Attendance::Attended && i % 4 != 3 {
             let details = FeedbackDetails {
@@ -287,30 +299,34 @@ async fn leading_others(
     let (first, second) = (programme.modules[0].id, programme.modules[1].id);
     for (i, member) in staff.iter().skip(6).take(8).enumerate() {
         cohort::add_member(db, cohort.id, member.id, actor).await?;
-        cohort::record_progress(
-            db,
-            cohort.id,
-            member.id,
-            first,
-            ModuleStatus::Completed,
-            Some(today - Duration::weeks(6)),
-            actor,
-        )
+        write(db, actor, async |change| {
+            cohort::record_progress(
+                change,
+                cohort.id,
+                member.id,
+                first,
+                ModuleStatus::Completed,
+                Some(today - Duration::weeks(6)),
+            )
+            .await
+        })
         .await?;
         let culture = if i < 6 {
             ModuleStatus::Completed
         } else {
             ModuleStatus::InProgress
         };
-        cohort::record_progress(
-            db,
-            cohort.id,
-            member.id,
-            second,
-            culture,
-            Some(today - Duration::weeks(2)),
-            actor,
-        )
+        write(db, actor, async |change| {
+            cohort::record_progress(
+                change,
+                cohort.id,
+                member.id,
+                second,
+                culture,
+                Some(today - Duration::weeks(2)),
+            )
+            .await
+        })
         .await?;
         if i % 2 == 0 {
             let details = FeedbackDetails {

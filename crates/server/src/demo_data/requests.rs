@@ -8,6 +8,7 @@ use pathway_domain::calendar::london_date;
 use pathway_domain::course::Pillar;
 use pathway_domain::learner::{LearnerKind, LearnerStatus};
 use pathway_domain::training_request::{RequestAction, RequestDetails, RequestKind};
+use pathway_persistence::effects::write;
 use pathway_persistence::learner::LearnerFilter;
 use pathway_persistence::page::PageRequest;
 use pathway_persistence::training_request::{self as requests, ActionInput};
@@ -133,7 +134,10 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<bool, StoreE
                 actual_cost_pence: (*step == Complete).then_some(cost - 1_500),
                 ..ActionInput::default()
             };
-            requests::act(db, request.id, *step, input, actor).await?;
+            write(db, actor, async |change| {
+                requests::act(change, request.id, *step, input).await
+            })
+            .await?;
         }
     }
     // Several members asking together for what the offer lacks: ready for the panel.
