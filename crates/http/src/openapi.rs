@@ -140,13 +140,7 @@ pub fn document() -> Value {
 /// operations name their scopes, the public ones an empty requirement (`security(())`). Any
 /// operation that needs credentials can answer 401.
 fn signed_in_unless_public(spec: &mut Value) {
-    let operations = spec["paths"]
-        .as_object_mut()
-        .into_iter()
-        .flat_map(|paths| paths.values_mut())
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut());
-    for operation in operations {
+    for operation in operations(spec) {
         if operation.get("security").is_none() {
             operation["security"] = json!([{"bearer": []}]);
         }
@@ -154,6 +148,16 @@ fn signed_in_unless_public(spec: &mut Value) {
             operation["responses"]["401"] = json!({"$ref": "#/components/responses/Unauthorized"});
         }
     }
+}
+
+/// Every operation of every path, to change in place.
+fn operations(spec: &mut Value) -> impl Iterator<Item = &mut Value> {
+    spec["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
 }
 
 /// utoipa writes a generic page's items out in full; where they are a named schema, refer to
@@ -201,13 +205,7 @@ fn conventions(spec: &mut Value) {
         xapi::VERSION_HEADER => Some((xapi::VERSION_PATTERN, "1.0.3")),
         _ => None,
     };
-    let operations = spec["paths"]
-        .as_object_mut()
-        .into_iter()
-        .flat_map(|paths| paths.values_mut())
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut());
-    for operation in operations {
+    for operation in operations(spec) {
         let mut conditional = false;
         let parameters = operation
             .get_mut("parameters")
