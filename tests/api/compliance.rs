@@ -780,6 +780,76 @@ async fn figures_stay_right_when_completions_and_a_new_requirement_race_across_p
 }
 
 #[tokio::test]
+async fn requirements_can_be_removed_while_completions_refresh_the_same_learners() {
+    let app = TestApp::spawn().await;
+    let course = app.published_course(refresher("SAFE", 12)).await;
+    let mut staff = Vec::new();
+    for n in 0..12 {
+        staff.push(
+            app.learner(json!({"kind": "employee", "given_name": format!("R{n}"), "family_name": "S",
+                "email": format!("r{n}@council.gov.uk"), "department": "Housing", "started_on": "2024-01-01"}))
+                .await,
+        );
+    }
+    let mut rules = Vec::new();
+    for days in 0..4 {
+        rules.push(
+            app.requirement(
+                json!({"course_id": course["id"], "selector": {"kind": "employees"},
+                "due_within_days": days, "effective_from": "2024-01-01"}),
+            )
+            .await,
+        );
+    }
+    let servers = [app.another_process().await, app.another_process().await];
+    let app = &app;
+    let removals = rules.iter().enumerate().map(|(n, rule)| {
+        let url = format!("{}/v1/requirements/{}", servers[n % 2].address, id(rule));
+        async move {
+            app.client
+                .delete(url)
+                .bearer_auth(&app.admin)
+                .send()
+                .await
+                .expect("answered")
+                .status()
+        }
+    });
+    let completions = staff.iter().enumerate().map(|(n, learner)| {
+        let url = format!("{}/v1/completions", servers[(n + 1) % 2].address);
+        let body = json!({"learner_id": learner["id"], "course_id": course["id"], "completed_on": today()});
+        async move {
+            app.client
+                .post(url)
+                .bearer_auth(&app.admin)
+                .json(&body)
+                .send()
+                .await
+                .expect("answered")
+                .status()
+        }
+    });
+    let (removed, recorded) = tokio::join!(
+        futures_util::future::join_all(removals),
+        futures_util::future::join_all(completions)
+    );
+    assert!(
+        removed.iter().all(|s| *s == StatusCode::NO_CONTENT),
+        "{removed:?}"
+    );
+    assert!(
+        recorded.iter().all(|s| *s == StatusCode::CREATED),
+        "{recorded:?}"
+    );
+    let items = app.compliance(&staff[0], "").await;
+    assert_eq!(
+        items["items"],
+        json!([]),
+        "no duty is left behind by a removed requirement"
+    );
+}
+
+#[tokio::test]
 async fn moving_a_go_live_date_moves_the_due_days() {
     let app = TestApp::spawn().await;
     let mut body = course_body("GDPR-2026");

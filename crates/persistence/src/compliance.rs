@@ -19,6 +19,7 @@ use pathway_domain::learner::{Learner, LearnerKind};
 use sea_orm::entity::prelude::*;
 use sea_orm::{DbBackend, QueryOrder, QuerySelect, Value};
 
+use crate::db::compliance_turn;
 use crate::entity::completions;
 use crate::page::PageRequest;
 use crate::sql::{IN_LIST, Sql, insert};
@@ -329,15 +330,11 @@ pub(crate) enum Refresh {
 
 /// Works out `compliance_items` again for `what`, inside the caller's transaction.
 ///
-/// On PostgreSQL every refresh first takes one transaction-scoped advisory lock, so refreshes
-/// run one at a time and the last sees every change committed before it: a completion and a
-/// committee change for the same learner in two processes cannot leave a stale row. On
-/// SQLite, writes are already one at a time.
+/// Refreshes wait for their turn, so they run one at a time and the last sees every change
+/// committed before it: a completion and a committee change for the same learner in two
+/// processes cannot leave a stale row.
 pub(crate) async fn refresh(db: &impl ConnectionTrait, what: Refresh) -> Result<(), StoreError> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_unprepared("SELECT pg_advisory_xact_lock(7402)")
-            .await?;
-    }
+    compliance_turn(db).await?;
     let mut required = requirement::required_courses(db, None).await?;
     required.retain(|r| match &what {
         Refresh::Requirement(id) => r.requirement.id == *id,

@@ -4,8 +4,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use pathway_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::StoreError;
@@ -53,6 +53,19 @@ pub(crate) async fn begin_write(
     Ok(db.begin_with_options(options).await?)
 }
 
+/// Waits, on PostgreSQL, until no other transaction is writing `compliance_items`, and keeps
+/// them waiting until this one ends. Every refresh takes it first; so must any write that
+/// locks a row those items refer to before its refresh (deleting a requirement, whose items
+/// go with it), or a refresh inserting an item for that row and the write deleting the
+/// items would wait for each other. On SQLite, writes are already one at a time.
+pub(crate) async fn compliance_turn(db: &impl ConnectionTrait) -> Result<(), StoreError> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared("SELECT pg_advisory_xact_lock(7402)")
+            .await?;
+    }
+    Ok(())
+}
+
 /// The current time at the precision both databases keep (microseconds), so what a write
 /// returns is what a later read returns.
 pub(crate) fn now() -> DateTime<Utc> {
@@ -62,6 +75,5 @@ pub(crate) fn now() -> DateTime<Utc> {
 /// Runs one statement outside any transaction: for operational set-up such as creating a
 /// test database, which PostgreSQL refuses inside a transaction.
 pub async fn execute(db: &DatabaseConnection, sql: &str) -> Result<(), DbErr> {
-    use sea_orm::ConnectionTrait;
     db.execute_unprepared(sql).await.map(|_| ())
 }

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use crate::change::{Change, Fact};
-use crate::db::now;
+use crate::db::{compliance_turn, now};
 use crate::page::PageRequest;
 use crate::{Page, StoreError, audit, course};
 
@@ -103,6 +103,7 @@ pub async fn delete(
     expected_version: Option<i32>,
 ) -> Result<(), StoreError> {
     let (tx, actor) = (change.tx(), change.actor());
+    compliance_turn(tx).await?;
     lock(tx, id, expected_version).await?;
     requirements::Entity::delete_by_id(id).exec(tx).await?;
     audit::record(tx, actor, "requirement.deleted", RESOURCE, id).await?;
