@@ -61,11 +61,11 @@ pub async fn set(
     for (pillar, amount) in &allocations {
         let row = allocations::ActiveModel {
             financial_year: Set(year.name()),
-            pillar: Set(pillar.as_str().to_owned()),
+            pillar: Set(*pillar),
             amount_pence: Set(*amount),
             updated_at: Set(now()),
         };
-        if existing.iter().any(|e| e.pillar == pillar.as_str()) {
+        if existing.iter().any(|e| e.pillar == *pillar) {
             row.update(&tx).await?;
         } else {
             row.insert(&tx).await?;
@@ -73,9 +73,9 @@ pub async fn set(
     }
     for gone in existing
         .iter()
-        .filter(|e| !allocations.iter().any(|(p, _)| p.as_str() == e.pillar))
+        .filter(|e| !allocations.iter().any(|(p, _)| *p == e.pillar))
     {
-        allocations::Entity::delete_by_id((gone.financial_year.clone(), gone.pillar.clone()))
+        allocations::Entity::delete_by_id((gone.financial_year.clone(), gone.pillar))
             .exec(&tx)
             .await?;
     }
@@ -107,8 +107,8 @@ pub async fn get(db: &impl ConnectionTrait, year: FinancialYear) -> Result<Budge
     }
     let allocations = rows
         .into_iter()
-        .map(|r| Ok((parse_pillar(&r.pillar)?, r.amount_pence)))
-        .collect::<Result<_, StoreError>>()?;
+        .map(|r| (r.pillar, r.amount_pence))
+        .collect();
     Ok(Budget { year, allocations })
 }
 
@@ -147,8 +147,8 @@ pub async fn summary(
         .await?;
     let allocations = allocated
         .iter()
-        .map(|r| Ok((parse_pillar(&r.pillar)?, r.amount_pence)))
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        .map(|r| (r.pillar, r.amount_pence))
+        .collect::<Vec<_>>();
     let mut movements: Vec<(Pillar, Movement)> = money_in(db, year).await?;
     let seats = session::seats_between(
         db,
@@ -181,7 +181,7 @@ pub(crate) async fn lock_position(
     year: FinancialYear,
     pillar: Pillar,
 ) -> Result<Position, StoreError> {
-    allocations::Entity::find_by_id((year.name(), pillar.as_str().to_owned()))
+    allocations::Entity::find_by_id((year.name(), pillar))
         .lock_exclusive()
         .one(tx)
         .await?;
@@ -191,10 +191,6 @@ pub(crate) async fn lock_position(
         .find(|(p, _)| *p == pillar)
         .map(|(_, position)| position)
         .unwrap_or_default())
-}
-
-fn parse_pillar(raw: &str) -> Result<Pillar, StoreError> {
-    raw.parse().map_err(StoreError::corrupt(RESOURCE))
 }
 
 /// The money requests move against each pillar in a financial year (by their start date).

@@ -212,7 +212,7 @@ pub async fn record_progress(
         cohort_id: Set(cohort_id),
         learner_id: Set(learner_id),
         module_id: Set(module_id),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         completed_on: Set(completed_on),
         updated_at: Set(now()),
     };
@@ -262,10 +262,9 @@ pub async fn progress_grid(
         .await?
     {
         if let Some(member) = grid.iter_mut().find(|m| m.learner_id == row.learner_id) {
-            member.modules.insert(
-                row.module_id,
-                (parse_status(&row.status)?, row.completed_on),
-            );
+            member
+                .modules
+                .insert(row.module_id, (row.status, row.completed_on));
         }
     }
     Ok(ProgressGrid {
@@ -322,19 +321,12 @@ async fn member_progress(
         .await?;
     let mut modules = HashMap::new();
     for row in rows {
-        modules.insert(
-            row.module_id,
-            (parse_status(&row.status)?, row.completed_on),
-        );
+        modules.insert(row.module_id, (row.status, row.completed_on));
     }
     Ok(MemberProgress {
         learner_id,
         modules,
     })
-}
-
-fn parse_status(raw: &str) -> Result<ModuleStatus, StoreError> {
-    raw.parse().map_err(StoreError::corrupt(RESOURCE))
 }
 
 /// A cohort with how many have joined and how many have completed every module.
@@ -351,7 +343,7 @@ async fn with_counts(db: &impl ConnectionTrait, row: cohorts::Model) -> Result<C
         .select_only()
         .column(progress::Column::LearnerId)
         .filter(progress::Column::CohortId.eq(row.id))
-        .filter(progress::Column::Status.eq(ModuleStatus::Completed.as_str()))
+        .filter(progress::Column::Status.eq(ModuleStatus::Completed))
         .into_tuple()
         .all(db)
         .await?;

@@ -64,7 +64,7 @@ pub(crate) async fn insert(
         learner_id: Set(new.learner_id),
         course_id: Set(new.course.id),
         completed_on: Set(new.completed_on),
-        source: Set(new.source.as_str().to_owned()),
+        source: Set(new.source),
         source_key: Set(new.source_key),
         score: Set(new.score),
         evidence: Set(new.evidence),
@@ -78,7 +78,7 @@ pub(crate) async fn insert(
     .await
     .map_err(StoreError::duplicate(RESOURCE, &["source_key"]))?;
     audit::record(tx, actor, "completion.recorded", RESOURCE, row.id).await?;
-    to_completion(row).map(Some)
+    Ok(Some(to_completion(row)))
 }
 
 /// Whether a source event has already produced a completion.
@@ -157,7 +157,7 @@ pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<Completion, StoreE
         .one(db)
         .await?
         .ok_or(StoreError::NotFound(RESOURCE))
-        .and_then(to_completion)
+        .map(to_completion)
 }
 
 pub async fn list(
@@ -181,22 +181,23 @@ pub async fn list(
     if let Some(manager_id) = filter.manager_id {
         query = query.filter(Column::LearnerId.in_subquery(learner::reports_of(manager_id)));
     }
-    page.fetch(db, query, Column::Id, |row| row.id)
+    Ok(page
+        .fetch(db, query, Column::Id, |row| row.id)
         .await?
-        .try_map(to_completion)
+        .map(to_completion))
 }
 
-fn to_completion(row: entity::Model) -> Result<Completion, StoreError> {
-    Ok(Completion {
+fn to_completion(row: entity::Model) -> Completion {
+    Completion {
         id: row.id,
         learner_id: row.learner_id,
         course_id: row.course_id,
         completed_on: row.completed_on,
-        source: row.source.parse().map_err(StoreError::corrupt(RESOURCE))?,
+        source: row.source,
         source_key: row.source_key,
         score: row.score,
         evidence: row.evidence,
         expires_on: row.expires_on,
         recorded_at: row.recorded_at,
-    })
+    }
 }

@@ -398,7 +398,7 @@ pub(crate) async fn refresh(db: &impl ConnectionTrait, what: Refresh) -> Result<
                 counted.map(|c| c.completed_on).into(),
                 counted.and_then(|c| c.expires_on).into(),
                 best_until.into(),
-                profile.kind.as_str().into(),
+                profile.kind.into(),
                 profile.department.clone().into(),
                 profile.started_on.into(),
                 learner.left_on.into(),

@@ -40,7 +40,7 @@ pub async fn create(change: &Change, details: CourseDetails) -> Result<Course, S
     let at = now();
     let row = courses::ActiveModel {
         id: Set(Uuid::now_v7()),
-        status: Set(CourseStatus::Draft.as_str().to_owned()),
+        status: Set(CourseStatus::Draft),
         created_at: Set(at),
         updated_at: Set(at),
         version: Set(1),
@@ -130,7 +130,7 @@ pub(crate) async fn titles_and_go_live(
 /// Every published course: the catalogue the training matrix is drawn from.
 pub async fn published(db: &DatabaseConnection) -> Result<Vec<Course>, StoreError> {
     courses::Entity::find()
-        .filter(Column::Status.eq(CourseStatus::Published.as_str()))
+        .filter(Column::Status.eq(CourseStatus::Published))
         .order_by_asc(Column::Code)
         .all(db)
         .await?
@@ -195,7 +195,7 @@ async fn apply_rule(
     let (details, status) = rule(&to_course(current.clone())?)?;
     let row = courses::ActiveModel {
         id: Unchanged(id),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         version: Set(current.version + 1),
         updated_at: Set(now()),
         ..write_details(&details)
@@ -252,17 +252,17 @@ fn write_details(details: &CourseDetails) -> courses::ActiveModel {
         code: Set(details.code.as_str().to_owned()),
         title: Set(details.title.clone()),
         description: Set(details.description.clone()),
-        pillar: Set(details.pillar.as_str().to_owned()),
-        category: Set(details.category.as_str().to_owned()),
-        offer: Set(details.offer.as_str().to_owned()),
-        audience: Set(details.audience.as_str().to_owned()),
-        delivery: Set(details.delivery.as_str().to_owned()),
+        pillar: Set(details.pillar),
+        category: Set(details.category),
+        offer: Set(details.offer),
+        audience: Set(details.audience),
+        delivery: Set(details.delivery),
         provider: Set(details.provider.clone()),
         qualification: Set(details.qualification.clone()),
         cost_pence: Set(details.cost_pence),
         validity_months: Set(details.validity_months),
         go_live_on: Set(details.go_live_on),
-        eia_status: Set(assessment.status.as_str().to_owned()),
+        eia_status: Set(assessment.status),
         eia_completed_on: Set(assessment.completed_on),
         eia_summary: Set(assessment.summary.clone()),
         xapi_activity_id: Set(details.xapi_activity_id.clone()),
@@ -278,24 +278,24 @@ fn to_course(row: courses::Model) -> Result<Course, StoreError> {
             code: CourseCode::parse(&row.code).map_err(&corrupt)?,
             title: row.title,
             description: row.description,
-            pillar: row.pillar.parse().map_err(&corrupt)?,
-            category: row.category.parse().map_err(&corrupt)?,
-            offer: row.offer.parse().map_err(&corrupt)?,
-            audience: row.audience.parse().map_err(&corrupt)?,
-            delivery: row.delivery.parse().map_err(&corrupt)?,
+            pillar: row.pillar,
+            category: row.category,
+            offer: row.offer,
+            audience: row.audience,
+            delivery: row.delivery,
             provider: row.provider,
             qualification: row.qualification,
             cost_pence: row.cost_pence,
             validity_months: row.validity_months,
             go_live_on: row.go_live_on,
             equality_impact_assessment: EqualityImpactAssessment {
-                status: row.eia_status.parse().map_err(&corrupt)?,
+                status: row.eia_status,
                 completed_on: row.eia_completed_on,
                 summary: row.eia_summary,
             },
             xapi_activity_id: row.xapi_activity_id,
         },
-        status: row.status.parse().map_err(&corrupt)?,
+        status: row.status,
         created_at: row.created_at,
         updated_at: row.updated_at,
         version: row.version,

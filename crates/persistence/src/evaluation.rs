@@ -52,7 +52,7 @@ pub async fn create(
         id: Set(Uuid::now_v7()),
         panel_id: Set(panel_id),
         evidence: Set(json::write(&evidence)?),
-        status: Set(EvaluationStatus::Draft.as_str().to_owned()),
+        status: Set(EvaluationStatus::Draft),
         meeting_id: Set(None),
         agreed_at: Set(None),
         created_at: Set(at),
@@ -89,7 +89,7 @@ pub async fn list(
     panel::get(db, panel_id).await?;
     let mut query = evaluations::Entity::find().filter(Column::PanelId.eq(panel_id));
     if let Some(status) = status {
-        query = query.filter(Column::Status.eq(status.as_str()));
+        query = query.filter(Column::Status.eq(status));
     }
     page.fetch(db, query, Column::Id, |r| r.id)
         .await?
@@ -165,7 +165,7 @@ pub async fn agree(
     }
     let row = evaluations::ActiveModel {
         id: Unchanged(id),
-        status: Set(EvaluationStatus::Agreed.as_str().to_owned()),
+        status: Set(EvaluationStatus::Agreed),
         meeting_id: Set(Some(meeting_id)),
         agreed_at: Set(Some(now())),
         version: Set(current.version + 1),
@@ -189,7 +189,7 @@ pub async fn agreed_between(
 ) -> Result<Vec<(Evaluation, NaiveDate)>, StoreError> {
     let rows = evaluations::Entity::find()
         .filter(Column::PanelId.eq(panel_id))
-        .filter(Column::Status.eq(EvaluationStatus::Agreed.as_str()))
+        .filter(Column::Status.eq(EvaluationStatus::Agreed))
         .order_by_asc(Column::AgreedAt)
         .all(db)
         .await?;
@@ -314,7 +314,7 @@ fn reach(appraisal: &Appraisal) -> (EvaluationScope, NaiveDate, NaiveDate) {
 fn write_appraisal(appraisal: &Appraisal) -> Result<evaluations::ActiveModel, StoreError> {
     let rating = |r: Option<u8>| Set(r.map(i16::from));
     Ok(evaluations::ActiveModel {
-        scope_kind: Set(appraisal.scope.kind().as_str().to_owned()),
+        scope_kind: Set(appraisal.scope.kind()),
         course_id: Set(appraisal.scope.course_id()),
         period_start: Set(appraisal.period_start),
         period_end: Set(appraisal.period_end),
@@ -339,8 +339,7 @@ fn to_evaluation(row: evaluations::Model) -> Result<Evaluation, StoreError> {
         id: row.id,
         panel_id: row.panel_id,
         appraisal: Appraisal {
-            scope: EvaluationScope::parse(row.scope_kind.parse().map_err(&corrupt)?, row.course_id)
-                .map_err(&corrupt)?,
+            scope: EvaluationScope::parse(row.scope_kind, row.course_id).map_err(&corrupt)?,
             period_start: row.period_start,
             period_end: row.period_end,
             ratings: Ratings {
@@ -353,7 +352,7 @@ fn to_evaluation(row: evaluations::Model) -> Result<Evaluation, StoreError> {
             recommendations,
         },
         evidence: json::read(RESOURCE, &row.evidence)?,
-        status: row.status.parse().map_err(&corrupt)?,
+        status: row.status,
         meeting_id: row.meeting_id,
         agreed_at: row.agreed_at,
         created_at: row.created_at,

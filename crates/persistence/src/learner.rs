@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use pathway_domain::DomainError;
 use pathway_domain::calendar::london_date;
-use pathway_domain::compliance::Seat;
+use pathway_domain::compliance::{Seat, SeatKind};
 use pathway_domain::learner::{Learner, LearnerKind, LearnerProfile, LearnerStatus};
 use pathway_domain::text::Email;
 use sea_orm::entity::prelude::*;
@@ -22,8 +22,6 @@ use crate::page::PageRequest;
 use crate::sql::IN_LIST;
 use crate::{Page, StoreError, audit};
 
-const COMMITTEE: &str = "committee";
-const RESPONSIBILITY: &str = "responsibility";
 const UNIQUE_FIELDS: &[&str] = &["email", "external_ref"];
 const RESOURCE: &str = "learner";
 
@@ -47,7 +45,7 @@ pub async fn create(change: &Change, profile: LearnerProfile) -> Result<Learner,
     let at = now();
     let row = learners::ActiveModel {
         id: Set(Uuid::now_v7()),
-        status: Set(LearnerStatus::Active.as_str().to_owned()),
+        status: Set(LearnerStatus::Active),
         left_on: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
@@ -118,10 +116,10 @@ pub async fn list(
     use learners::Column;
     let mut query = learners::Entity::find();
     if let Some(kind) = filter.kind {
-        query = query.filter(Column::Kind.eq(kind.as_str()));
+        query = query.filter(Column::Kind.eq(kind));
     }
     if let Some(status) = filter.status {
-        query = query.filter(Column::Status.eq(status.as_str()));
+        query = query.filter(Column::Status.eq(status));
     }
     if let Some(department) = filter.department {
         query = query.filter(Column::Department.eq(department));
@@ -136,7 +134,7 @@ pub async fn list(
         let seats = Query::select()
             .column(memberships::Column::LearnerId)
             .from(memberships::Entity)
-            .and_where(memberships::Column::Kind.eq(COMMITTEE))
+            .and_where(memberships::Column::Kind.eq(SeatKind::Committee))
             .and_where(memberships::Column::Name.eq(committee))
             .to_owned();
         query = query.filter(Column::Id.in_subquery(seats));
@@ -193,7 +191,7 @@ pub(crate) async fn political_groups_on(
         .select_only()
         .column(learners::Column::PoliticalGroup)
         .distinct()
-        .filter(learners::Column::Kind.eq(LearnerKind::ElectedMember.as_str()))
+        .filter(learners::Column::Kind.eq(LearnerKind::ElectedMember))
         .filter(learners::Column::StartedOn.lte(day))
         .filter(
             learners::Column::LeftOn
@@ -266,7 +264,7 @@ pub(crate) async fn depart(
     let learner = to_learner(current.clone(), &[])?;
     let (status, left_on) = learner.leave(left_on)?;
     let changes = learners::ActiveModel {
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         left_on: Set(Some(left_on)),
         ..Default::default()
     };
@@ -339,7 +337,7 @@ pub(crate) fn row(
     };
     vec![
         id.into(),
-        profile.kind.as_str().into(),
+        profile.kind.into(),
         profile.given_name.clone().into(),
         profile.family_name.clone().into(),
         profile.email.as_str().into(),
@@ -350,7 +348,7 @@ pub(crate) fn row(
         profile.political_group.clone().into(),
         profile.ward.clone().into(),
         profile.started_on.into(),
-        status.as_str().into(),
+        status.into(),
         left_on.into(),
         at.into(),
         at.into(),
@@ -393,8 +391,8 @@ pub(crate) async fn depart_absent(
 ) -> Result<Vec<Uuid>, StoreError> {
     let tx = change.tx();
     let leavers = learners::Entity::find()
-        .filter(learners::Column::Kind.eq(LearnerKind::Employee.as_str()))
-        .filter(learners::Column::Status.eq(LearnerStatus::Active.as_str()))
+        .filter(learners::Column::Kind.eq(LearnerKind::Employee))
+        .filter(learners::Column::Status.eq(LearnerStatus::Active))
         .filter(learners::Column::ExternalRef.is_not_null())
         .filter(learners::Column::ExternalRef.not_in_subquery(seen))
         .all(tx)
@@ -458,7 +456,7 @@ pub(crate) async fn check_manager(
     };
     let manager = learners::Entity::find_by_id(manager_id).one(tx).await?;
     match manager {
-        Some(m) if m.kind == LearnerKind::Employee.as_str() => Ok(()),
+        Some(m) if m.kind == LearnerKind::Employee => Ok(()),
         Some(_) => Err(DomainError::invalid(
             "manager_id",
             "must name an employee, not an elected member",
@@ -470,7 +468,7 @@ pub(crate) async fn check_manager(
 
 pub(crate) fn write_profile(profile: &LearnerProfile) -> learners::ActiveModel {
     learners::ActiveModel {
-        kind: Set(profile.kind.as_str().to_owned()),
+        kind: Set(profile.kind),
         given_name: Set(profile.given_name.clone()),
         family_name: Set(profile.family_name.clone()),
         email: Set(profile.email.as_str().to_owned()),
@@ -496,30 +494,30 @@ pub(crate) async fn sync_memberships(
         .filter(Column::LearnerId.eq(learner_id))
         .all(tx)
         .await?;
-    let wanted: Vec<(&str, &str)> = profile
+    let wanted: Vec<(SeatKind, &str)> = profile
         .committees
         .iter()
-        .map(|c| (COMMITTEE, c.as_str()))
+        .map(|c| (SeatKind::Committee, c.as_str()))
         .chain(
             profile
                 .responsibilities
                 .iter()
-                .map(|r| (RESPONSIBILITY, r.as_str())),
+                .map(|r| (SeatKind::Responsibility, r.as_str())),
         )
         .collect();
     let today = london_date(now());
     for gone in held
         .iter()
-        .filter(|m| !wanted.contains(&(m.kind.as_str(), m.name.as_str())))
+        .filter(|m| !wanted.contains(&(m.kind, m.name.as_str())))
     {
-        memberships::Entity::delete_by_id((learner_id, gone.kind.clone(), gone.name.clone()))
+        memberships::Entity::delete_by_id((learner_id, gone.kind, gone.name.clone()))
             .exec(tx)
             .await?;
         // A seat given up on the day it began was never held for a whole day: nothing to keep.
         if gone.started_on < today {
             history::ActiveModel {
                 learner_id: Set(learner_id),
-                kind: Set(gone.kind.clone()),
+                kind: Set(gone.kind),
                 name: Set(gone.name.clone()),
                 started_on: Set(gone.started_on),
                 ended_on: Set(today),
@@ -532,7 +530,7 @@ pub(crate) async fn sync_memberships(
         if !held.iter().any(|m| m.kind == kind && m.name == name) {
             memberships::ActiveModel {
                 learner_id: Set(learner_id),
-                kind: Set(kind.to_owned()),
+                kind: Set(kind),
                 name: Set(name.to_owned()),
                 started_on: Set(Ord::max(today, profile.started_on)),
             }
@@ -558,7 +556,7 @@ pub(crate) async fn with_seats(
         .order_by_asc(memberships::Column::Name)
         .all(db)
         .await?;
-    let mut seats = held.iter().map(held_seat).collect::<Result<Vec<_>, _>>()?;
+    let mut seats = held.iter().map(held_seat).collect::<Vec<_>>();
     if with_history {
         seats.extend(
             past_seats(db, &[id])
@@ -592,7 +590,7 @@ pub(crate) async fn with_seats_of(
         }
         for row in rows {
             let held = held.remove(&row.id).unwrap_or_default();
-            let seats = held.iter().map(held_seat).collect::<Result<Vec<_>, _>>()?;
+            let seats = held.iter().map(held_seat).collect::<Vec<_>>();
             found.push((to_learner(row, &held)?, seats));
         }
     }
@@ -616,27 +614,27 @@ pub(crate) async fn everyone(
     let mut past: HashMap<Uuid, Vec<Seat>> = HashMap::new();
     if with_history {
         for m in history::Entity::find().all(db).await? {
-            past.entry(m.learner_id).or_default().push(past_seat(m)?);
+            past.entry(m.learner_id).or_default().push(past_seat(m));
         }
     }
     rows.into_iter()
         .map(|row| {
             let id = row.id;
             let held = held.remove(&id).unwrap_or_default();
-            let mut seats = held.iter().map(held_seat).collect::<Result<Vec<_>, _>>()?;
+            let mut seats = held.iter().map(held_seat).collect::<Vec<_>>();
             seats.extend(past.remove(&id).unwrap_or_default());
             Ok((to_learner(row, &held)?, seats))
         })
         .collect()
 }
 
-fn held_seat(m: &memberships::Model) -> Result<Seat, StoreError> {
-    Ok(Seat {
-        kind: m.kind.parse().map_err(StoreError::corrupt(RESOURCE))?,
+fn held_seat(m: &memberships::Model) -> Seat {
+    Seat {
+        kind: m.kind,
         name: m.name.clone(),
         started_on: m.started_on,
         ended_on: None,
-    })
+    }
 }
 
 async fn past_seats(
@@ -647,18 +645,19 @@ async fn past_seats(
         .filter(history::Column::LearnerId.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    past.into_iter()
-        .map(|m| Ok((m.learner_id, past_seat(m)?)))
-        .collect()
+    Ok(past
+        .into_iter()
+        .map(|m| (m.learner_id, past_seat(m)))
+        .collect())
 }
 
-fn past_seat(m: history::Model) -> Result<Seat, StoreError> {
-    Ok(Seat {
-        kind: m.kind.parse().map_err(StoreError::corrupt(RESOURCE))?,
+fn past_seat(m: history::Model) -> Seat {
+    Seat {
+        kind: m.kind,
         name: m.name,
         started_on: m.started_on,
         ended_on: Some(m.ended_on),
-    })
+    }
 }
 
 /// Joins learner rows with their committee seats and responsibilities, in one query.
@@ -691,7 +690,7 @@ pub(crate) async fn hydrate(
 
 fn to_learner(row: learners::Model, held: &[memberships::Model]) -> Result<Learner, StoreError> {
     let corrupt = StoreError::corrupt(RESOURCE);
-    let names = |kind: &str| {
+    let names = |kind: SeatKind| {
         held.iter()
             .filter(|m| m.kind == kind)
             .map(|m| m.name.clone())
@@ -700,7 +699,7 @@ fn to_learner(row: learners::Model, held: &[memberships::Model]) -> Result<Learn
     Ok(Learner {
         id: row.id,
         profile: LearnerProfile {
-            kind: row.kind.parse().map_err(&corrupt)?,
+            kind: row.kind,
             given_name: row.given_name,
             family_name: row.family_name,
             email: Email::parse(&row.email).map_err(&corrupt)?,
@@ -710,11 +709,11 @@ fn to_learner(row: learners::Model, held: &[memberships::Model]) -> Result<Learn
             manager_id: row.manager_id,
             political_group: row.political_group,
             ward: row.ward,
-            committees: names(COMMITTEE),
-            responsibilities: names(RESPONSIBILITY),
+            committees: names(SeatKind::Committee),
+            responsibilities: names(SeatKind::Responsibility),
             started_on: row.started_on,
         },
-        status: row.status.parse().map_err(&corrupt)?,
+        status: row.status,
         left_on: row.left_on,
         created_at: row.created_at,
         updated_at: row.updated_at,

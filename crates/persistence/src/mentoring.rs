@@ -44,7 +44,7 @@ pub async fn create(
     check_pair(&mentor, &mentee)?;
     let row = entity::ActiveModel {
         id: Set(Uuid::now_v7()),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         mentor_id: Set(mentor_id),
         mentee_id: Set(mentee_id),
         started_on: Set(started_on),
@@ -62,7 +62,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    to_partnership(row)
+    Ok(to_partnership(row))
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Partnership, StoreError> {
@@ -70,7 +70,7 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Partnership, Sto
         .one(db)
         .await?
         .ok_or(StoreError::NotFound(RESOURCE))
-        .and_then(to_partnership)
+        .map(to_partnership)
 }
 
 pub async fn list(
@@ -80,7 +80,7 @@ pub async fn list(
 ) -> Result<Page<Partnership>, StoreError> {
     let mut query = entity::Entity::find();
     if let Some(kind) = filter.kind {
-        query = query.filter(Column::Kind.eq(kind.as_str()));
+        query = query.filter(Column::Kind.eq(kind));
     }
     query = match filter.status {
         Some(PartnershipStatus::Active) => query.filter(Column::EndedOn.is_null()),
@@ -94,9 +94,10 @@ pub async fn list(
                 .add(Column::MenteeId.eq(learner_id)),
         );
     }
-    page.fetch(db, query, Column::Id, |row| row.id)
+    Ok(page
+        .fetch(db, query, Column::Id, |row| row.id)
         .await?
-        .try_map(to_partnership)
+        .map(to_partnership))
 }
 
 #[tracing::instrument(skip(db, actor))]
@@ -112,7 +113,7 @@ pub async fn end(
         .one(&tx)
         .await?
         .ok_or(StoreError::NotFound(RESOURCE))?;
-    let ended_on = to_partnership(row)?.end(ended_on)?;
+    let ended_on = to_partnership(row).end(ended_on)?;
     let saved = entity::ActiveModel {
         id: Unchanged(id),
         ended_on: Set(Some(ended_on)),
@@ -122,17 +123,17 @@ pub async fn end(
     .await?;
     audit::record(&tx, actor, "mentoring_partnership.ended", RESOURCE, id).await?;
     tx.commit().await?;
-    to_partnership(saved)
+    Ok(to_partnership(saved))
 }
 
-fn to_partnership(row: entity::Model) -> Result<Partnership, StoreError> {
-    Ok(Partnership {
+fn to_partnership(row: entity::Model) -> Partnership {
+    Partnership {
         id: row.id,
-        kind: row.kind.parse().map_err(StoreError::corrupt(RESOURCE))?,
+        kind: row.kind,
         mentor_id: row.mentor_id,
         mentee_id: row.mentee_id,
         started_on: row.started_on,
         ended_on: row.ended_on,
         created_at: row.created_at,
-    })
+    }
 }

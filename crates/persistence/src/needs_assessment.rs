@@ -313,7 +313,7 @@ async fn lock(tx: &DatabaseTransaction, id: Uuid) -> Result<NeedsAssessment, Sto
 fn write_round(round: &Round) -> Result<assessments::ActiveModel, StoreError> {
     Ok(assessments::ActiveModel {
         title: Set(round.title.clone()),
-        audience: Set(round.audience.as_str().to_owned()),
+        audience: Set(round.audience),
         opens_on: Set(round.opens_on),
         closes_on: Set(round.closes_on),
         subjects: Set(json::write(&round.subjects)?),
@@ -326,10 +326,7 @@ fn to_assessment(row: assessments::Model) -> Result<NeedsAssessment, StoreError>
         id: row.id,
         round: Round {
             title: row.title,
-            audience: row
-                .audience
-                .parse()
-                .map_err(StoreError::corrupt(RESOURCE))?,
+            audience: row.audience,
             opens_on: row.opens_on,
             closes_on: row.closes_on,
             subjects: json::read(RESOURCE, &row.subjects)?,

@@ -395,7 +395,7 @@ async fn hydrate_members(
                 kind: profile.kind,
                 political_group: profile.political_group.clone(),
                 seat: Seat {
-                    role: row.role.parse().map_err(StoreError::corrupt(MEMBER))?,
+                    role: row.role,
                     joined_on: row.joined_on,
                     left_on: row.left_on,
                 },
@@ -430,7 +430,7 @@ fn to_panel(row: panels::Model) -> Panel {
 
 fn write_seat(seat: &Seat) -> members::ActiveModel {
     members::ActiveModel {
-        role: Set(seat.role.as_str().to_owned()),
+        role: Set(seat.role),
         joined_on: Set(seat.joined_on),
         left_on: Set(seat.left_on),
         ..Default::default()

@@ -61,7 +61,7 @@ pub async fn list(
         query = query.filter(Column::CourseId.eq(course_id));
     }
     if let Some(kind) = filter.selector_kind {
-        query = query.filter(Column::SelectorKind.eq(kind.as_str()));
+        query = query.filter(Column::SelectorKind.eq(kind));
     }
     page.fetch(db, query, Column::Id, |row| row.id)
         .await?
@@ -167,7 +167,7 @@ async fn check_course(tx: &DatabaseTransaction, course_id: Uuid) -> Result<(), S
 fn write_rule(rule: &Rule) -> requirements::ActiveModel {
     requirements::ActiveModel {
         course_id: Set(rule.course_id),
-        selector_kind: Set(rule.selector.kind.as_str().to_owned()),
+        selector_kind: Set(rule.selector.kind),
         selector_value: Set(rule.selector.value.clone()),
         due_within_days: Set(i32::try_from(rule.due_within_days).unwrap_or(i32::MAX)),
         effective_from: Set(rule.effective_from),
@@ -178,7 +178,7 @@ fn write_rule(rule: &Rule) -> requirements::ActiveModel {
 
 fn to_requirement(row: requirements::Model) -> Result<Requirement, StoreError> {
     let corrupt = StoreError::corrupt(RESOURCE);
-    let kind: SelectorKind = row.selector_kind.parse().map_err(&corrupt)?;
+    let kind: SelectorKind = row.selector_kind;
     Ok(Requirement {
         id: row.id,
         rule: Rule {

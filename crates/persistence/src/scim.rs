@@ -110,7 +110,7 @@ pub async fn create(
     let at = now();
     let row = learners::ActiveModel {
         id: Set(Uuid::now_v7()),
-        status: Set(LearnerStatus::Active.as_str().to_owned()),
+        status: Set(LearnerStatus::Active),
         left_on: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
@@ -180,7 +180,7 @@ async fn rewrite(
         (true, LearnerStatus::Left) => {
             let status = known.rejoin()?;
             let back = learners::ActiveModel {
-                status: Set(status.as_str().to_owned()),
+                status: Set(status),
                 left_on: Set(None),
                 ..Default::default()
             };
@@ -217,7 +217,7 @@ async fn deprovisioned(
 pub async fn remove(change: &Change, id: Uuid) -> Result<(), StoreError> {
     let (tx, actor) = (change.tx(), change.actor());
     let current = locked(tx, id).await?;
-    let current = if current.status == LearnerStatus::Active.as_str() {
+    let current = if current.status == LearnerStatus::Active {
         let day = Ord::max(london_date(now()), current.started_on);
         learner::depart(change, &current, day).await?;
         locked(tx, id).await?

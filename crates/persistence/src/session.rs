@@ -52,7 +52,7 @@ pub async fn create(
     let at = now();
     let row = sessions::ActiveModel {
         id: Set(Uuid::now_v7()),
-        status: Set(SessionStatus::Scheduled.as_str().to_owned()),
+        status: Set(SessionStatus::Scheduled),
         created_at: Set(at),
         updated_at: Set(at),
         version: Set(1),
@@ -62,7 +62,7 @@ pub async fn create(
     .await?;
     audit::record(&tx, actor, "session.created", RESOURCE, row.id).await?;
     tx.commit().await?;
-    to_session(row)
+    Ok(to_session(row))
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Session, StoreError> {
@@ -70,7 +70,7 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Session, StoreEr
         .one(db)
         .await?
         .ok_or(StoreError::NotFound(RESOURCE))
-        .and_then(to_session)
+        .map(to_session)
 }
 
 pub async fn list(
@@ -84,7 +84,7 @@ pub async fn list(
         query = query.filter(Column::CourseId.eq(course_id));
     }
     if let Some(status) = filter.status {
-        query = query.filter(Column::Status.eq(status.as_str()));
+        query = query.filter(Column::Status.eq(status));
     }
     if let Some(from) = filter.from {
         query = query.filter(Column::StartsAt.gte(from));
@@ -92,9 +92,10 @@ pub async fn list(
     if let Some(to) = filter.to {
         query = query.filter(Column::StartsAt.lt(to));
     }
-    page.fetch(db, query, sessions::Column::Id, |row| row.id)
+    Ok(page
+        .fetch(db, query, sessions::Column::Id, |row| row.id)
         .await?
-        .try_map(to_session)
+        .map(to_session))
 }
 
 /// Replaces a session's details. More seats promote waitlisted learners at once.
@@ -108,14 +109,14 @@ pub async fn update(
 ) -> Result<Session, StoreError> {
     let tx = begin_write(db).await?;
     let current = lock(&tx, id, expected_version).await?;
-    let session = to_session(current.clone())?;
+    let session = to_session(current.clone());
     let taken = seats_taken(&tx, id).await?;
     let details = session.revise(details, taken)?;
     let saved = bump(&tx, &current, write_details(&details)).await?;
     audit::record(&tx, actor, "session.updated", RESOURCE, id).await?;
     promote(&tx, id, i64::from(details.capacity) - taken, actor).await?;
     tx.commit().await?;
-    to_session(saved)
+    Ok(to_session(saved))
 }
 
 /// Cancels a session and every live booking on it, each with its audit event.
@@ -128,10 +129,10 @@ pub async fn cancel(
 ) -> Result<Session, StoreError> {
     let tx = begin_write(db).await?;
     let current = lock(&tx, id, expected_version).await?;
-    let status = to_session(current.clone())?.cancel()?;
+    let status = to_session(current.clone()).cancel()?;
     let live = bookings::Entity::find()
         .filter(bookings::Column::SessionId.eq(id))
-        .filter(bookings::Column::Status.ne(BookingStatus::Cancelled.as_str()))
+        .filter(bookings::Column::Status.ne(BookingStatus::Cancelled))
         .all(&tx)
         .await?;
     for booking in live {
@@ -139,13 +140,13 @@ pub async fn cancel(
         audit::record(&tx, actor, "booking.cancelled", BOOKING, booking.id).await?;
     }
     let changes = sessions::ActiveModel {
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         ..Default::default()
     };
     let saved = bump(&tx, &current, changes).await?;
     audit::record(&tx, actor, "session.cancelled", RESOURCE, id).await?;
     tx.commit().await?;
-    to_session(saved)
+    Ok(to_session(saved))
 }
 
 /// Books a learner onto a session, or puts them on its waitlist when it is full.
@@ -160,7 +161,7 @@ pub async fn book(
     actor: &Actor,
 ) -> Result<Booking, StoreError> {
     let tx = begin_write(db).await?;
-    let session = to_session(lock(&tx, session_id, None).await?)?;
+    let session = to_session(lock(&tx, session_id, None).await?);
     let course = course::get(&tx, session.details.course_id).await?;
     let learner = learner::get(&tx, learner_id)
         .await
@@ -168,7 +169,7 @@ pub async fn book(
     let already = bookings::Entity::find()
         .filter(bookings::Column::SessionId.eq(session_id))
         .filter(bookings::Column::LearnerId.eq(learner_id))
-        .filter(bookings::Column::Status.ne(BookingStatus::Cancelled.as_str()))
+        .filter(bookings::Column::Status.ne(BookingStatus::Cancelled))
         .one(&tx)
         .await?;
     if already.is_some() {
@@ -187,7 +188,7 @@ pub async fn book(
         id: Set(Uuid::now_v7()),
         session_id: Set(session_id),
         learner_id: Set(learner_id),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         attendance: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
@@ -198,7 +199,7 @@ pub async fn book(
     audit::record(&tx, actor, "booking.created", BOOKING, row.id).await?;
     let positions = waitlist_positions(&tx, session_id).await?;
     tx.commit().await?;
-    to_booking(row, &positions)
+    Ok(to_booking(row, &positions))
 }
 
 pub async fn booking(
@@ -211,7 +212,7 @@ pub async fn booking(
         .one(db)
         .await?
         .ok_or(StoreError::NotFound(BOOKING))?;
-    to_booking(row, &waitlist_positions(db, session_id).await?)
+    Ok(to_booking(row, &waitlist_positions(db, session_id).await?))
 }
 
 /// A session's bookings in the order they were made; `learner_id` narrows to one learner's.
@@ -228,9 +229,10 @@ pub async fn bookings(
         query = query.filter(Column::LearnerId.eq(learner_id));
     }
     let positions = waitlist_positions(db, session_id).await?;
-    page.fetch(db, query, Column::Id, |row| row.id)
+    Ok(page
+        .fetch(db, query, Column::Id, |row| row.id)
         .await?
-        .try_map(|row| to_booking(row, &positions))
+        .map(|row| to_booking(row, &positions)))
 }
 
 /// Cancels a booking. A freed seat goes to the first waitlisted learner in the same transaction.
@@ -266,7 +268,7 @@ pub async fn record_attendance(
 ) -> Result<Vec<Booking>, StoreError> {
     let (tx, actor) = (change.tx(), change.actor());
     let current = lock(tx, session_id, None).await?;
-    let session = to_session(current.clone())?;
+    let session = to_session(current.clone());
     session.check_attendance(now())?;
     let course = course::get(tx, session.details.course_id).await?;
     let positions = HashMap::new();
@@ -275,7 +277,7 @@ pub async fn record_attendance(
         let row = bookings::Entity::find()
             .filter(bookings::Column::SessionId.eq(session_id))
             .filter(bookings::Column::LearnerId.eq(learner_id))
-            .filter(bookings::Column::Status.ne(BookingStatus::Cancelled.as_str()))
+            .filter(bookings::Column::Status.ne(BookingStatus::Cancelled))
             .one(tx)
             .await?
             .ok_or_else(|| {
@@ -284,10 +286,10 @@ pub async fn record_attendance(
                     format!("learner {learner_id} has no booking on this session"),
                 )
             })?;
-        let attendance = to_booking(row.clone(), &positions)?.attend(attendance)?;
+        let attendance = to_booking(row.clone(), &positions).attend(attendance)?;
         let changes = bookings::ActiveModel {
             id: Unchanged(row.id),
-            attendance: Set(Some(attendance.as_str().to_owned())),
+            attendance: Set(Some(attendance)),
             updated_at: Set(now()),
             ..Default::default()
         };
@@ -309,17 +311,17 @@ pub async fn record_attendance(
             }
             Attendance::NoShow => completion::withdraw(change, &key).await?,
         }
-        marked.push(to_booking(saved, &positions)?);
+        marked.push(to_booking(saved, &positions));
     }
     let unmarked = bookings::Entity::find()
         .filter(bookings::Column::SessionId.eq(session_id))
-        .filter(bookings::Column::Status.eq(BookingStatus::Booked.as_str()))
+        .filter(bookings::Column::Status.eq(BookingStatus::Booked))
         .filter(bookings::Column::Attendance.is_null())
         .count(tx)
         .await?;
     if unmarked == 0 && session.status == SessionStatus::Scheduled {
         let changes = sessions::ActiveModel {
-            status: Set(SessionStatus::Completed.as_str().to_owned()),
+            status: Set(SessionStatus::Completed),
             ..Default::default()
         };
         bump(tx, &current, changes).await?;
@@ -344,7 +346,7 @@ pub async fn delivery(
         .column(sessions::Column::CourseId)
         .filter(sessions::Column::StartsAt.gte(london_day_start(from)))
         .filter(sessions::Column::StartsAt.lt(end))
-        .filter(sessions::Column::Status.ne(SessionStatus::Cancelled.as_str()))
+        .filter(sessions::Column::Status.ne(SessionStatus::Cancelled))
         .into_tuple()
         .all(db)
         .await?;
@@ -356,7 +358,7 @@ pub async fn delivery(
             .all(db)
             .await?;
         for row in rows {
-            let booking = to_booking(row, &HashMap::new())?;
+            let booking = to_booking(row, &HashMap::new());
             seats.push((booking.session_id, booking.status, booking.attendance));
         }
     }
@@ -375,12 +377,12 @@ pub(crate) async fn release_places_of(
     let upcoming = sea_orm::sea_query::Query::select()
         .column(sessions::Column::Id)
         .from(sessions::Entity)
-        .and_where(sessions::Column::Status.eq(SessionStatus::Scheduled.as_str()))
+        .and_where(sessions::Column::Status.eq(SessionStatus::Scheduled))
         .and_where(sessions::Column::StartsAt.gt(london_day_start(from).max(now())))
         .to_owned();
     let live = bookings::Entity::find()
         .filter(bookings::Column::LearnerId.eq(learner_id))
-        .filter(bookings::Column::Status.ne(BookingStatus::Cancelled.as_str()))
+        .filter(bookings::Column::Status.ne(BookingStatus::Cancelled))
         .filter(bookings::Column::SessionId.in_subquery(upcoming))
         .all(tx)
         .await?;
@@ -388,7 +390,7 @@ pub(crate) async fn release_places_of(
         lock(tx, booking.session_id, None).await?;
         set_booking_status(tx, booking.id, BookingStatus::Cancelled).await?;
         audit::record(tx, actor, "booking.cancelled", BOOKING, booking.id).await?;
-        if booking.status == BookingStatus::Booked.as_str() {
+        if booking.status == BookingStatus::Booked {
             promote(tx, booking.session_id, 1, actor).await?;
         }
     }
@@ -409,7 +411,7 @@ pub(crate) async fn seats_between(
         .column(sessions::Column::Status)
         .filter(sessions::Column::StartsAt.gte(from))
         .filter(sessions::Column::StartsAt.lt(to))
-        .filter(sessions::Column::Status.ne(SessionStatus::Cancelled.as_str()))
+        .filter(sessions::Column::Status.ne(SessionStatus::Cancelled))
         .into_tuple()
         .all(db)
         .await?;
@@ -469,7 +471,7 @@ async fn bump(
 async fn seats_taken(db: &impl ConnectionTrait, session_id: Uuid) -> Result<i64, StoreError> {
     let taken = bookings::Entity::find()
         .filter(bookings::Column::SessionId.eq(session_id))
-        .filter(bookings::Column::Status.eq(BookingStatus::Booked.as_str()))
+        .filter(bookings::Column::Status.eq(BookingStatus::Booked))
         .count(db)
         .await?;
     Ok(i64::try_from(taken).unwrap_or(i64::MAX))
@@ -490,7 +492,7 @@ async fn promote(
     }
     let next = bookings::Entity::find()
         .filter(bookings::Column::SessionId.eq(session_id))
-        .filter(bookings::Column::Status.eq(BookingStatus::Waitlisted.as_str()))
+        .filter(bookings::Column::Status.eq(BookingStatus::Waitlisted))
         .order_by_asc(bookings::Column::Id)
         .limit(seats)
         .all(tx)
@@ -509,7 +511,7 @@ async fn set_booking_status(
 ) -> Result<(), StoreError> {
     bookings::ActiveModel {
         id: Unchanged(booking_id),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         updated_at: Set(now()),
         ..Default::default()
     }
@@ -527,7 +529,7 @@ async fn waitlist_positions(
         .select_only()
         .column(bookings::Column::Id)
         .filter(bookings::Column::SessionId.eq(session_id))
-        .filter(bookings::Column::Status.eq(BookingStatus::Waitlisted.as_str()))
+        .filter(bookings::Column::Status.eq(BookingStatus::Waitlisted))
         .order_by_asc(bookings::Column::Id)
         .into_tuple()
         .all(db)
@@ -548,8 +550,8 @@ fn write_details(details: &SessionDetails) -> sessions::ActiveModel {
     }
 }
 
-fn to_session(row: sessions::Model) -> Result<Session, StoreError> {
-    Ok(Session {
+fn to_session(row: sessions::Model) -> Session {
+    Session {
         id: row.id,
         details: SessionDetails {
             course_id: row.course_id,
@@ -560,29 +562,24 @@ fn to_session(row: sessions::Model) -> Result<Session, StoreError> {
             capacity: row.capacity,
             facilitator: row.facilitator,
         },
-        status: row.status.parse().map_err(StoreError::corrupt(RESOURCE))?,
+        status: row.status,
         created_at: row.created_at,
         updated_at: row.updated_at,
         version: row.version,
-    })
+    }
 }
 
-fn to_booking(row: bookings::Model, positions: &HashMap<Uuid, i64>) -> Result<Booking, StoreError> {
-    let corrupt = StoreError::corrupt(BOOKING);
-    Ok(Booking {
+fn to_booking(row: bookings::Model, positions: &HashMap<Uuid, i64>) -> Booking {
+    Booking {
         id: row.id,
         session_id: row.session_id,
         learner_id: row.learner_id,
-        status: row.status.parse().map_err(&corrupt)?,
+        status: row.status,
         waitlist_position: positions.get(&row.id).copied(),
-        attendance: row
-            .attendance
-            .map(|a| a.parse())
-            .transpose()
-            .map_err(&corrupt)?,
+        attendance: row.attendance,
         created_at: row.created_at,
         updated_at: row.updated_at,
-    })
+    }
 }
 
 /// The ratings delegates gave these sessions.

@@ -73,7 +73,7 @@ pub async fn create(
     let at = now();
     let row = requests::ActiveModel {
         id: Set(Uuid::now_v7()),
-        kind: Set(details.kind.as_str().to_owned()),
+        kind: Set(details.kind),
         requester_id: Set(requester_id),
         title: Set(details.title),
         provider: Set(details.provider),
@@ -84,8 +84,8 @@ pub async fn create(
         ends_on: Set(details.ends_on),
         estimated_cost_pence: Set(details.estimated_cost_pence),
         actual_cost_pence: Set(None),
-        pillar: Set(details.pillar.as_str().to_owned()),
-        status: Set(RequestStatus::Draft.as_str().to_owned()),
+        pillar: Set(details.pillar),
+        status: Set(RequestStatus::Draft),
         override_reason: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
@@ -117,10 +117,10 @@ pub async fn list(
         query = query.filter(Column::RequesterId.eq(requester_id));
     }
     if let Some(status) = filter.status {
-        query = query.filter(Column::Status.eq(status.as_str()));
+        query = query.filter(Column::Status.eq(status));
     }
     if let Some(kind) = filter.kind {
-        query = query.filter(Column::Kind.eq(kind.as_str()));
+        query = query.filter(Column::Kind.eq(kind));
     }
     if let Some(threshold) = filter.supporters_at_least {
         let backed = Query::select()
@@ -132,7 +132,7 @@ pub async fn list(
             )
             .to_owned();
         query = query
-            .filter(Column::Kind.eq(RequestKind::Additional.as_str()))
+            .filter(Column::Kind.eq(RequestKind::Additional))
             .filter(Column::Id.in_subquery(backed));
     }
     if let Some(manager_id) = filter.manager_id {
@@ -173,7 +173,7 @@ pub async fn act(
     let status = request.status.apply(action)?;
     let mut changes = requests::ActiveModel {
         id: Unchanged(id),
-        status: Set(status.as_str().to_owned()),
+        status: Set(status),
         updated_at: Set(now()),
         ..Default::default()
     };
@@ -292,8 +292,8 @@ async fn record_transition(
     transitions::ActiveModel {
         id: Set(Uuid::now_v7()),
         request_id: Set(request_id),
-        from_status: Set(from.map(|s| s.as_str().to_owned())),
-        to_status: Set(to.as_str().to_owned()),
+        from_status: Set(from.map(|s| s)),
+        to_status: Set(to),
         actor: Set(actor.subject.clone()),
         reason: Set(reason),
         at: Set(now()),
@@ -307,7 +307,6 @@ async fn hydrate(
     db: &impl ConnectionTrait,
     row: requests::Model,
 ) -> Result<TrainingRequest, StoreError> {
-    let corrupt = StoreError::corrupt(RESOURCE);
     let supporters: Vec<Uuid> = supporters::Entity::find()
         .select_only()
         .column(supporters::Column::LearnerId)
@@ -324,12 +323,8 @@ async fn hydrate(
     let mut history = Vec::with_capacity(steps.len());
     for step in steps {
         history.push(Transition {
-            from: step
-                .from_status
-                .map(|s| s.parse())
-                .transpose()
-                .map_err(&corrupt)?,
-            to: step.to_status.parse().map_err(&corrupt)?,
+            from: step.from_status,
+            to: step.to_status,
             actor: step.actor,
             reason: step.reason,
             at: step.at,
@@ -339,7 +334,7 @@ async fn hydrate(
         id: row.id,
         requester_id: row.requester_id,
         details: RequestDetails {
-            kind: row.kind.parse().map_err(&corrupt)?,
+            kind: row.kind,
             title: row.title,
             provider: row.provider,
             justification: row.justification,
@@ -348,9 +343,9 @@ async fn hydrate(
             starts_on: row.starts_on,
             ends_on: row.ends_on,
             estimated_cost_pence: row.estimated_cost_pence,
-            pillar: row.pillar.parse().map_err(&corrupt)?,
+            pillar: row.pillar,
         },
-        status: row.status.parse().map_err(&corrupt)?,
+        status: row.status,
         actual_cost_pence: row.actual_cost_pence,
         override_reason: row.override_reason,
         supporters,

@@ -1,3 +1,4 @@
+use pathway_domain::session::{Attendance, BookingStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,8 +8,8 @@ pub struct Model {
     pub id: Uuid,
     pub session_id: Uuid,
     pub learner_id: Uuid,
-    pub status: String,
-    pub attendance: Option<String>,
+    pub status: BookingStatus,
+    pub attendance: Option<Attendance>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,3 +1,4 @@
+use pathway_domain::completion::CompletionSource;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,7 +9,7 @@ pub struct Model {
     pub learner_id: Uuid,
     pub course_id: Uuid,
     pub completed_on: Date,
-    pub source: String,
+    pub source: CompletionSource,
     pub source_key: String,
     pub score: Option<i32>,
     pub evidence: Option<String>,

@@ -1,3 +1,6 @@
+use pathway_domain::course::{
+    AssessmentStatus, Audience, Category, CourseStatus, Delivery, Offer, Pillar,
+};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,18 +11,18 @@ pub struct Model {
     pub code: String,
     pub title: String,
     pub description: Option<String>,
-    pub pillar: String,
-    pub category: String,
-    pub offer: String,
-    pub audience: String,
-    pub delivery: String,
+    pub pillar: Pillar,
+    pub category: Category,
+    pub offer: Offer,
+    pub audience: Audience,
+    pub delivery: Delivery,
     pub provider: String,
     pub qualification: Option<String>,
     pub cost_pence: i64,
     pub validity_months: Option<i32>,
     pub go_live_on: Option<Date>,
-    pub status: String,
-    pub eia_status: String,
+    pub status: CourseStatus,
+    pub eia_status: AssessmentStatus,
     pub eia_completed_on: Option<Date>,
     pub eia_summary: Option<String>,
     pub xapi_activity_id: Option<String>,

@@ -1,3 +1,4 @@
+use pathway_domain::evaluation::{EvaluationStatus, ScopeKind};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub panel_id: Uuid,
-    pub scope_kind: String,
+    pub scope_kind: ScopeKind,
     pub course_id: Option<Uuid>,
     pub period_start: Date,
     pub period_end: Date,
@@ -17,7 +18,7 @@ pub struct Model {
     pub findings: Option<String>,
     pub recommendations: String,
     pub evidence: String,
-    pub status: String,
+    pub status: EvaluationStatus,
     pub meeting_id: Option<Uuid>,
     pub agreed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -1,3 +1,4 @@
+use pathway_domain::learner::{LearnerKind, LearnerStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,7 +6,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub kind: String,
+    pub kind: LearnerKind,
     pub given_name: String,
     pub family_name: String,
     pub email: String,
@@ -16,7 +17,7 @@ pub struct Model {
     pub political_group: Option<String>,
     pub ward: Option<String>,
     pub started_on: Date,
-    pub status: String,
+    pub status: LearnerStatus,
     pub left_on: Option<Date>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

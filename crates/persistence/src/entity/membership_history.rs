@@ -1,3 +1,4 @@
+use pathway_domain::compliance::SeatKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub learner_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub kind: String,
+    pub kind: SeatKind,
     #[sea_orm(primary_key, auto_increment = false)]
     pub name: String,
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,3 +1,4 @@
+use pathway_domain::mentoring::PartnershipKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,7 +6,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub kind: String,
+    pub kind: PartnershipKind,
     pub mentor_id: Uuid,
     pub mentee_id: Uuid,
     pub started_on: Date,

@@ -1,3 +1,4 @@
+use pathway_domain::cohort::ModuleStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,7 +10,7 @@ pub struct Model {
     pub learner_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub module_id: Uuid,
-    pub status: String,
+    pub status: ModuleStatus,
     pub completed_on: Option<Date>,
     pub updated_at: DateTimeUtc,
 }

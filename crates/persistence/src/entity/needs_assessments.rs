@@ -1,3 +1,4 @@
+use pathway_domain::needs_assessment::RoundAudience;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub title: String,
-    pub audience: String,
+    pub audience: RoundAudience,
     pub opens_on: Date,
     pub closes_on: Date,
     pub subjects: String,

@@ -1,3 +1,4 @@
+use pathway_domain::panel::PanelRole;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ pub struct Model {
     pub id: Uuid,
     pub panel_id: Uuid,
     pub learner_id: Uuid,
-    pub role: String,
+    pub role: PanelRole,
     pub joined_on: Date,
     pub left_on: Option<Date>,
     pub created_at: DateTimeUtc,

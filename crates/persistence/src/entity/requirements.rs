@@ -1,3 +1,4 @@
+use pathway_domain::compliance::SelectorKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub course_id: Uuid,
-    pub selector_kind: String,
+    pub selector_kind: SelectorKind,
     pub selector_value: Option<String>,
     pub due_within_days: i32,
     pub effective_from: Date,

@@ -1,3 +1,4 @@
+use pathway_domain::session::SessionStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,7 +13,7 @@ pub struct Model {
     pub online_url: Option<String>,
     pub capacity: i32,
     pub facilitator: Option<String>,
-    pub status: String,
+    pub status: SessionStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

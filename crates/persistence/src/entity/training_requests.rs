@@ -1,3 +1,5 @@
+use pathway_domain::course::Pillar;
+use pathway_domain::training_request::{RequestKind, RequestStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -5,7 +7,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub kind: String,
+    pub kind: RequestKind,
     pub requester_id: Uuid,
     pub title: String,
     pub provider: String,
@@ -16,8 +18,8 @@ pub struct Model {
     pub ends_on: Date,
     pub estimated_cost_pence: i64,
     pub actual_cost_pence: Option<i64>,
-    pub pillar: String,
-    pub status: String,
+    pub pillar: Pillar,
+    pub status: RequestStatus,
     pub override_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
