@@ -75,13 +75,23 @@ impl CourseCode {
     }
 }
 
-/// The equality impact assessment every new course needs before it is published.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A course's equality impact assessment, which must be completed before it is published.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = AssessmentBody)]
+#[schema(example = json!({"status": "completed", "completed_on": "2026-03-01", "summary": "No adverse impact; captions on all videos."}))]
 pub struct EqualityImpactAssessment {
     pub status: AssessmentStatus,
+    /// Required when, and only when, `status` is `completed`.
+    #[serde(default)]
     pub completed_on: Option<NaiveDate>,
-    /// The recorded outcome.
+    /// The outcome; required once completed.
+    #[serde(default)]
     pub summary: Option<String>,
+}
+
+fn not_started() -> EqualityImpactAssessment {
+    EqualityImpactAssessment::NOT_STARTED
 }
 
 impl EqualityImpactAssessment {
@@ -113,23 +123,56 @@ impl EqualityImpactAssessment {
     }
 }
 
-/// A course's details exactly as a client sent them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CourseDraft {
+/// A course's writable fields: the body of a create, and what a merge patch applies to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "code": "ILM5", "title": "ILM Level 5 Certificate in Leadership and Management",
+    "description": "For senior leaders: leading innovation and change.", "pillar": "leadership",
+    "category": "enabling_skills", "offer": "role_specific", "audience": "employees", "delivery": "blended",
+    "provider": "ILM", "qualification": "ILM Level 5", "cost_pence": 165000, "validity_months": null,
+    "go_live_on": "2026-04-01",
+    "equality_impact_assessment": {"status": "in_progress", "completed_on": null, "summary": null}
+}))]
+pub struct CourseInput {
+    /// 2-20 letters, digits or dashes; stored upper-case; unique.
+    #[schema(pattern = r"^\s*[A-Za-z0-9-]{2,20}\s*$", example = "ILM5")]
     pub code: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub title: String,
+    #[serde(default)]
     pub description: Option<String>,
     pub pillar: Pillar,
     pub category: Category,
     pub offer: Offer,
     pub audience: Audience,
     pub delivery: Delivery,
+    /// "In-house", or the external provider (LGA, ILM, ...).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S",
+        example = "In-house"
+    )]
     pub provider: String,
+    #[serde(default)]
     pub qualification: Option<String>,
+    /// Cost per delegate in pence.
+    #[serde(default)]
+    #[schema(minimum = 0)]
     pub cost_pence: i64,
+    /// Months a completion counts before a refresher is due; null never expires.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 120)]
     pub validity_months: Option<i32>,
+    #[serde(default)]
     pub go_live_on: Option<NaiveDate>,
+    #[serde(default = "not_started")]
     pub equality_impact_assessment: EqualityImpactAssessment,
+    /// The xAPI activity id an e-learning platform reports this course against: a
+    /// `completed` or `passed` statement about it records a completion. Unique.
+    #[serde(default)]
+    #[schema(example = "https://learnpool.example/courses/gdpr-refresher")]
     pub xapi_activity_id: Option<String>,
 }
 
@@ -161,24 +204,24 @@ pub struct CourseDetails {
 const MAX_VALIDITY_MONTHS: i32 = 120;
 
 impl CourseDetails {
-    pub fn parse(draft: CourseDraft) -> Result<Self, DomainError> {
+    pub fn parse(input: CourseInput) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
-        let code = errors.take(CourseCode::parse(&draft.code));
-        let title = errors.take(text::required("title", &draft.title, 200));
+        let code = errors.take(CourseCode::parse(&input.code));
+        let title = errors.take(text::required("title", &input.title, 200));
         let description = errors.take(text::optional(
             "description",
-            draft.description.as_deref(),
+            input.description.as_deref(),
             4000,
         ));
-        let provider = errors.take(text::required("provider", &draft.provider, 200));
+        let provider = errors.take(text::required("provider", &input.provider, 200));
         let qualification = errors.take(text::optional(
             "qualification",
-            draft.qualification.as_deref(),
+            input.qualification.as_deref(),
             200,
         ));
-        errors.check(draft.cost_pence >= 0, "cost_pence", "must not be negative");
+        errors.check(input.cost_pence >= 0, "cost_pence", "must not be negative");
         errors.check(
-            draft
+            input
                 .validity_months
                 .is_none_or(|m| (1..=MAX_VALIDITY_MONTHS).contains(&m)),
             "validity_months",
@@ -186,7 +229,7 @@ impl CourseDetails {
         );
         let xapi_activity_id = errors.take(text::optional(
             "xapi_activity_id",
-            draft.xapi_activity_id.as_deref(),
+            input.xapi_activity_id.as_deref(),
             2000,
         ));
         if let Some(Some(id)) = &xapi_activity_id {
@@ -197,22 +240,22 @@ impl CourseDetails {
             );
         }
         let assessment =
-            EqualityImpactAssessment::parse(draft.equality_impact_assessment, &mut errors);
+            EqualityImpactAssessment::parse(input.equality_impact_assessment, &mut errors);
         let details = (|| {
             Some(Self {
                 code: code?,
                 title: title?,
                 description: description?,
-                pillar: draft.pillar,
-                category: draft.category,
-                offer: draft.offer,
-                audience: draft.audience,
-                delivery: draft.delivery,
+                pillar: input.pillar,
+                category: input.category,
+                offer: input.offer,
+                audience: input.audience,
+                delivery: input.delivery,
                 provider: provider?,
                 qualification: qualification?,
-                cost_pence: draft.cost_pence,
-                validity_months: draft.validity_months,
-                go_live_on: draft.go_live_on,
+                cost_pence: input.cost_pence,
+                validity_months: input.validity_months,
+                go_live_on: input.go_live_on,
                 equality_impact_assessment: assessment?,
                 xapi_activity_id: xapi_activity_id?,
             })
@@ -220,8 +263,8 @@ impl CourseDetails {
         errors.finish(details)
     }
 
-    pub fn to_draft(&self) -> CourseDraft {
-        CourseDraft {
+    pub fn to_input(&self) -> CourseInput {
+        CourseInput {
             code: self.code.as_str().to_owned(),
             title: self.title.clone(),
             description: self.description.clone(),
@@ -308,8 +351,8 @@ impl Course {
 pub(crate) mod tests {
     use super::*;
 
-    pub(crate) fn draft(code: &str) -> CourseDraft {
-        CourseDraft {
+    pub(crate) fn draft(code: &str) -> CourseInput {
+        CourseInput {
             code: code.into(),
             title: "Data protection (GDPR)".into(),
             description: None,
@@ -336,7 +379,7 @@ pub(crate) mod tests {
         }
     }
 
-    pub(crate) fn course(draft: CourseDraft, status: CourseStatus) -> Course {
+    pub(crate) fn course(draft: CourseInput, status: CourseStatus) -> Course {
         Course {
             id: Uuid::now_v7(),
             details: CourseDetails::parse(draft).expect("valid course"),
@@ -347,7 +390,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn invalid_fields(draft: CourseDraft) -> Vec<String> {
+    fn invalid_fields(draft: CourseInput) -> Vec<String> {
         match CourseDetails::parse(draft) {
             Err(DomainError::Invalid(fields)) => fields.into_iter().map(|f| f.field).collect(),
             other => panic!("expected invalid fields, got {other:?}"),
@@ -367,19 +410,19 @@ pub(crate) mod tests {
 
     #[test]
     fn negative_costs_and_silly_validity_are_refused() {
-        let bad = CourseDraft {
+        let bad = CourseInput {
             cost_pence: -1,
             validity_months: Some(0),
             ..draft("GDPR")
         };
         assert_eq!(invalid_fields(bad), ["cost_pence", "validity_months"]);
-        let too_long = CourseDraft {
+        let too_long = CourseInput {
             validity_months: Some(121),
             ..draft("GDPR")
         };
         assert_eq!(invalid_fields(too_long), ["validity_months"]);
         assert!(
-            CourseDetails::parse(CourseDraft {
+            CourseDetails::parse(CourseInput {
                 validity_months: None,
                 ..draft("GDPR")
             })
@@ -395,7 +438,7 @@ pub(crate) mod tests {
             summary: None,
         };
         assert_eq!(
-            invalid_fields(CourseDraft {
+            invalid_fields(CourseInput {
                 equality_impact_assessment: bare,
                 ..draft("GDPR")
             }),
@@ -409,7 +452,7 @@ pub(crate) mod tests {
             ..completed()
         };
         assert_eq!(
-            invalid_fields(CourseDraft {
+            invalid_fields(CourseInput {
                 equality_impact_assessment: dated_but_open,
                 ..draft("GDPR")
             }),
@@ -425,7 +468,7 @@ pub(crate) mod tests {
         };
         assert!(why.contains("equality impact assessment"), "{why}");
         let assessed = course(
-            CourseDraft {
+            CourseInput {
                 equality_impact_assessment: completed(),
                 ..draft("GDPR")
             },
@@ -436,7 +479,7 @@ pub(crate) mod tests {
 
     #[test]
     fn only_drafts_publish_and_only_published_courses_retire() {
-        let assessed = CourseDraft {
+        let assessed = CourseInput {
             equality_impact_assessment: completed(),
             ..draft("GDPR")
         };
@@ -452,7 +495,7 @@ pub(crate) mod tests {
 
     #[test]
     fn retired_courses_are_not_edited_and_published_ones_stay_assessed() {
-        let assessed = CourseDraft {
+        let assessed = CourseInput {
             equality_impact_assessment: completed(),
             ..draft("GDPR")
         };

@@ -27,15 +27,29 @@ vocabulary!(
 /// Large enough for the staff webinars (33 delegates each) with room to spare.
 pub const MAX_CAPACITY: i32 = 1000;
 
-/// A session's details exactly as a client sent them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionDraft {
+/// A session's writable fields: the body of a create, and what a merge patch applies to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70", "starts_at": "2027-01-12T09:30:00Z",
+    "ends_at": "2027-01-12T16:30:00Z", "location": "Council House, Committee Room 3", "online_url": null,
+    "capacity": 10, "facilitator": "ILM Centre"
+}))]
+pub struct SessionInput {
+    /// A published course.
     pub course_id: Uuid,
     pub starts_at: DateTime<Utc>,
+    /// After `starts_at`.
     pub ends_at: DateTime<Utc>,
+    /// A room; a session needs this or `online_url`.
+    #[serde(default)]
     pub location: Option<String>,
+    /// An http(s) joining link, for webinars.
+    #[serde(default)]
     pub online_url: Option<String>,
+    #[schema(minimum = 1, maximum = 1000)]
     pub capacity: i32,
+    #[serde(default)]
     pub facilitator: Option<String>,
 }
 
@@ -54,26 +68,26 @@ pub struct SessionDetails {
 }
 
 impl SessionDetails {
-    pub fn parse(draft: SessionDraft) -> Result<Self, DomainError> {
+    pub fn parse(input: SessionInput) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
-        let location = errors.take(text::optional("location", draft.location.as_deref(), 300));
+        let location = errors.take(text::optional("location", input.location.as_deref(), 300));
         let online_url = errors.take(text::optional(
             "online_url",
-            draft.online_url.as_deref(),
+            input.online_url.as_deref(),
             2000,
         ));
         let facilitator = errors.take(text::optional(
             "facilitator",
-            draft.facilitator.as_deref(),
+            input.facilitator.as_deref(),
             200,
         ));
         errors.check(
-            draft.ends_at > draft.starts_at,
+            input.ends_at > input.starts_at,
             "ends_at",
             "must be after starts_at",
         );
         errors.check(
-            (1..=MAX_CAPACITY).contains(&draft.capacity),
+            (1..=MAX_CAPACITY).contains(&input.capacity),
             "capacity",
             "must be between 1 and 1000",
         );
@@ -92,20 +106,20 @@ impl SessionDetails {
         );
         let details = (|| {
             Some(Self {
-                course_id: draft.course_id,
-                starts_at: draft.starts_at,
-                ends_at: draft.ends_at,
+                course_id: input.course_id,
+                starts_at: input.starts_at,
+                ends_at: input.ends_at,
                 location: location?,
                 online_url: online_url?,
-                capacity: draft.capacity,
+                capacity: input.capacity,
                 facilitator: facilitator?,
             })
         })();
         errors.finish(details)
     }
 
-    pub fn to_draft(&self) -> SessionDraft {
-        SessionDraft {
+    pub fn to_input(&self) -> SessionInput {
+        SessionInput {
             course_id: self.course_id,
             starts_at: self.starts_at,
             ends_at: self.ends_at,
@@ -320,7 +334,7 @@ impl Booking {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::course::CourseDraft;
+    use crate::course::CourseInput;
     use crate::course::tests::{completed, course, draft};
     use crate::learner::{LearnerDraft, LearnerProfile};
     use chrono::{Duration, NaiveDate};
@@ -332,8 +346,8 @@ mod tests {
             .expect("a time")
     }
 
-    fn session_draft() -> SessionDraft {
-        SessionDraft {
+    fn session_input() -> SessionInput {
+        SessionInput {
             course_id: Uuid::now_v7(),
             starts_at: at(10),
             ends_at: at(12),
@@ -347,7 +361,7 @@ mod tests {
     fn session(status: SessionStatus) -> Session {
         Session {
             id: Uuid::now_v7(),
-            details: SessionDetails::parse(session_draft()).expect("valid"),
+            details: SessionDetails::parse(session_input()).expect("valid"),
             status,
             created_at: at(0),
             updated_at: at(0),
@@ -389,7 +403,7 @@ mod tests {
 
     fn published(audience: Audience) -> Course {
         course(
-            CourseDraft {
+            CourseInput {
                 audience,
                 equality_impact_assessment: completed(),
                 ..draft("ILM5")
@@ -400,26 +414,26 @@ mod tests {
 
     #[test]
     fn a_session_needs_a_place_an_end_after_its_start_and_a_sensible_capacity() {
-        let bad = SessionDraft {
+        let bad = SessionInput {
             ends_at: at(10),
             location: None,
             capacity: 0,
-            ..session_draft()
+            ..session_input()
         };
         let Err(DomainError::Invalid(fields)) = SessionDetails::parse(bad) else {
             panic!("expected invalid")
         };
         let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["ends_at", "capacity", "location"]);
-        let online = SessionDraft {
+        let online = SessionInput {
             location: None,
             online_url: Some("https://teams.example/join".into()),
-            ..session_draft()
+            ..session_input()
         };
         assert!(SessionDetails::parse(online).is_ok());
-        let not_a_link = SessionDraft {
+        let not_a_link = SessionInput {
             online_url: Some("teams meeting".into()),
-            ..session_draft()
+            ..session_input()
         };
         assert!(SessionDetails::parse(not_a_link).is_err());
     }

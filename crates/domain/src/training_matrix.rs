@@ -79,11 +79,11 @@ pub fn build(audience: MatrixAudience, catalogue: &[Course]) -> Vec<MatrixCell<'
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::course::CourseDraft;
+    use crate::course::CourseInput;
     use crate::course::tests::{completed, course, draft};
 
     fn published(code: &str, category: Category, offer: Offer, audience: Audience) -> Course {
-        let draft = CourseDraft {
+        let draft = CourseInput {
             category,
             offer,
             audience,

@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use actix_web::{get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::course::{
-    AssessmentStatus, Audience, Category, Course, CourseDetails, CourseDraft, CourseStatus,
-    Delivery, EqualityImpactAssessment, Offer, Pillar,
+    Audience, Category, Course, CourseDetails, CourseInput, CourseStatus, Delivery,
+    EqualityImpactAssessment, Offer, Pillar,
 };
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::course::{self as store, CourseFilter};
@@ -25,142 +25,6 @@ use crate::responses::{
     BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, PreconditionFailed, Unprocessable,
 };
 use crate::{merge_patch, precondition};
-
-/// A course's equality impact assessment, which must be completed before it is published.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"status": "completed", "completed_on": "2026-03-01", "summary": "No adverse impact; captions on all videos."}))]
-pub struct AssessmentBody {
-    pub status: AssessmentStatus,
-    /// Required when, and only when, `status` is `completed`.
-    #[serde(default)]
-    pub completed_on: Option<NaiveDate>,
-    /// The outcome; required once completed.
-    #[serde(default)]
-    pub summary: Option<String>,
-}
-
-impl From<AssessmentBody> for EqualityImpactAssessment {
-    fn from(body: AssessmentBody) -> Self {
-        Self {
-            status: body.status,
-            completed_on: body.completed_on,
-            summary: body.summary,
-        }
-    }
-}
-
-impl From<EqualityImpactAssessment> for AssessmentBody {
-    fn from(assessment: EqualityImpactAssessment) -> Self {
-        Self {
-            status: assessment.status,
-            completed_on: assessment.completed_on,
-            summary: assessment.summary,
-        }
-    }
-}
-
-fn not_started() -> AssessmentBody {
-    EqualityImpactAssessment::NOT_STARTED.into()
-}
-
-/// A course's writable fields: the body of a create, and what a merge patch applies to.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "code": "ILM5", "title": "ILM Level 5 Certificate in Leadership and Management",
-    "description": "For senior leaders: leading innovation and change.", "pillar": "leadership",
-    "category": "enabling_skills", "offer": "role_specific", "audience": "employees", "delivery": "blended",
-    "provider": "ILM", "qualification": "ILM Level 5", "cost_pence": 165000, "validity_months": null,
-    "go_live_on": "2026-04-01",
-    "equality_impact_assessment": {"status": "in_progress", "completed_on": null, "summary": null}
-}))]
-pub struct CourseInput {
-    /// 2-20 letters, digits or dashes; stored upper-case; unique.
-    #[schema(pattern = r"^\s*[A-Za-z0-9-]{2,20}\s*$", example = "ILM5")]
-    pub code: String,
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    pub title: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    pub pillar: Pillar,
-    pub category: Category,
-    pub offer: Offer,
-    pub audience: Audience,
-    pub delivery: Delivery,
-    /// "In-house", or the external provider (LGA, ILM, ...).
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"\S",
-        example = "In-house"
-    )]
-    pub provider: String,
-    #[serde(default)]
-    pub qualification: Option<String>,
-    /// Cost per delegate in pence.
-    #[serde(default)]
-    #[schema(minimum = 0)]
-    pub cost_pence: i64,
-    /// Months a completion counts before a refresher is due; null never expires.
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 120)]
-    pub validity_months: Option<i32>,
-    #[serde(default)]
-    pub go_live_on: Option<NaiveDate>,
-    #[serde(default = "not_started")]
-    pub equality_impact_assessment: AssessmentBody,
-    /// The xAPI activity id an e-learning platform reports this course against: a
-    /// `completed` or `passed` statement about it records a completion. Unique.
-    #[serde(default)]
-    #[schema(example = "https://learnpool.example/courses/gdpr-refresher")]
-    pub xapi_activity_id: Option<String>,
-}
-
-impl CourseInput {
-    fn parse(self) -> Result<CourseDetails, ApiError> {
-        Ok(CourseDetails::parse(CourseDraft {
-            code: self.code,
-            title: self.title,
-            description: self.description,
-            pillar: self.pillar,
-            category: self.category,
-            offer: self.offer,
-            audience: self.audience,
-            delivery: self.delivery,
-            provider: self.provider,
-            qualification: self.qualification,
-            cost_pence: self.cost_pence,
-            validity_months: self.validity_months,
-            go_live_on: self.go_live_on,
-            equality_impact_assessment: self.equality_impact_assessment.into(),
-            xapi_activity_id: self.xapi_activity_id,
-        })?)
-    }
-}
-
-impl From<&CourseDetails> for CourseInput {
-    fn from(details: &CourseDetails) -> Self {
-        let draft = details.to_draft();
-        CourseInput {
-            code: draft.code,
-            title: draft.title,
-            description: draft.description,
-            pillar: draft.pillar,
-            category: draft.category,
-            offer: draft.offer,
-            audience: draft.audience,
-            delivery: draft.delivery,
-            provider: draft.provider,
-            qualification: draft.qualification,
-            cost_pence: draft.cost_pence,
-            validity_months: draft.validity_months,
-            go_live_on: draft.go_live_on,
-            equality_impact_assessment: draft.equality_impact_assessment.into(),
-            xapi_activity_id: draft.xapi_activity_id,
-        }
-    }
-}
 
 /// A catalogue entry.
 #[derive(Debug, Serialize, ToSchema)]
@@ -190,7 +54,7 @@ pub struct CourseView {
     pub validity_months: Option<i32>,
     pub go_live_on: Option<NaiveDate>,
     pub status: CourseStatus,
-    pub equality_impact_assessment: AssessmentBody,
+    pub equality_impact_assessment: EqualityImpactAssessment,
     pub xapi_activity_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -215,7 +79,7 @@ impl From<Course> for CourseView {
             validity_months: d.validity_months,
             go_live_on: d.go_live_on,
             status: course.status,
-            equality_impact_assessment: d.equality_impact_assessment.into(),
+            equality_impact_assessment: d.equality_impact_assessment,
             xapi_activity_id: d.xapi_activity_id,
             created_at: course.created_at,
             updated_at: course.updated_at,
@@ -254,7 +118,7 @@ pub async fn create_course(
     db: Data<DatabaseConnection>,
     body: Json<CourseInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let details = body.into_inner().parse()?;
+    let details = CourseDetails::parse(body.into_inner())?;
     let course = write(&db, &caller.actor(), async |change| {
         store::create(change, details).await
     })
@@ -336,8 +200,8 @@ pub async fn patch_course(
 ) -> Result<HttpResponse, ApiError> {
     let expected = precondition::required(&req)?;
     let current = store::get(db.get_ref(), id.into_inner()).await?;
-    let input = merge_patch::apply(&req, &body, &CourseInput::from(&current.details))?;
-    let details = input.parse()?;
+    let input = merge_patch::apply(&req, &body, &current.details.to_input())?;
+    let details = CourseDetails::parse(input)?;
     Ok(ok(write(&db, &caller.actor(), async |change| {
         store::update(change, current.id, expected, details).await
     })

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use actix_web::{delete, get, patch, post};
 use chrono::{DateTime, Utc};
 use pathway_domain::session::{
-    Attendance, Booking, BookingStatus, Session, SessionDetails, SessionDraft, SessionStatus,
+    Attendance, Booking, BookingStatus, Session, SessionDetails, SessionInput, SessionStatus,
 };
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::effects::write;
@@ -25,61 +25,6 @@ use crate::responses::{
     Unprocessable, UnsupportedMediaType,
 };
 use crate::{merge_patch, precondition};
-
-/// A session's writable fields: the body of a create, and what a merge patch applies to.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70", "starts_at": "2027-01-12T09:30:00Z",
-    "ends_at": "2027-01-12T16:30:00Z", "location": "Council House, Committee Room 3", "online_url": null,
-    "capacity": 10, "facilitator": "ILM Centre"
-}))]
-pub struct SessionInput {
-    /// A published course.
-    pub course_id: Uuid,
-    pub starts_at: DateTime<Utc>,
-    /// After `starts_at`.
-    pub ends_at: DateTime<Utc>,
-    /// A room; a session needs this or `online_url`.
-    #[serde(default)]
-    pub location: Option<String>,
-    /// An http(s) joining link, for webinars.
-    #[serde(default)]
-    pub online_url: Option<String>,
-    #[schema(minimum = 1, maximum = 1000)]
-    pub capacity: i32,
-    #[serde(default)]
-    pub facilitator: Option<String>,
-}
-
-impl SessionInput {
-    fn parse(self) -> Result<SessionDetails, ApiError> {
-        Ok(SessionDetails::parse(SessionDraft {
-            course_id: self.course_id,
-            starts_at: self.starts_at,
-            ends_at: self.ends_at,
-            location: self.location,
-            online_url: self.online_url,
-            capacity: self.capacity,
-            facilitator: self.facilitator,
-        })?)
-    }
-}
-
-impl From<&SessionDetails> for SessionInput {
-    fn from(details: &SessionDetails) -> Self {
-        let d = details.to_draft();
-        Self {
-            course_id: d.course_id,
-            starts_at: d.starts_at,
-            ends_at: d.ends_at,
-            location: d.location,
-            online_url: d.online_url,
-            capacity: d.capacity,
-            facilitator: d.facilitator,
-        }
-    }
-}
 
 /// One run of a course.
 #[derive(Debug, Serialize, ToSchema)]
@@ -235,7 +180,12 @@ pub async fn create_session(
     db: Data<DatabaseConnection>,
     body: Json<SessionInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = store::create(&db, body.into_inner().parse()?, &caller.actor()).await?;
+    let session = store::create(
+        &db,
+        SessionDetails::parse(body.into_inner())?,
+        &caller.actor(),
+    )
+    .await?;
     Ok(precondition::created(
         format!("/v1/sessions/{}", session.id),
         session.version,
@@ -309,12 +259,12 @@ pub async fn patch_session(
 ) -> Result<HttpResponse, ApiError> {
     let expected = precondition::required(&req)?;
     let current = store::get(db.get_ref(), id.into_inner()).await?;
-    let input = merge_patch::apply(&req, &body, &SessionInput::from(&current.details))?;
+    let input = merge_patch::apply(&req, &body, &current.details.to_input())?;
     Ok(ok(store::update(
         &db,
         current.id,
         expected,
-        input.parse()?,
+        SessionDetails::parse(input)?,
         &caller.actor(),
     )
     .await?))

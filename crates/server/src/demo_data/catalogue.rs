@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use pathway_domain::audit::Actor;
 use pathway_domain::course::{
-    AssessmentStatus, Audience, Category, CourseDetails, CourseDraft, Delivery,
+    AssessmentStatus, Audience, Category, CourseDetails, CourseInput, Delivery,
     EqualityImpactAssessment, Offer, Pillar,
 };
 use pathway_persistence::course as store;
@@ -79,7 +79,7 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<(usize, usiz
     let assessed_on = NaiveDate::from_ymd_opt(2020, 11, 16);
     let (mut added, mut already_there) = (0, 0);
     for entry in CATALOGUE {
-        let details = CourseDetails::parse(CourseDraft {
+        let details = CourseDetails::parse(CourseInput {
             code: entry.code.into(),
             title: entry.title.into(),
             description: None,
