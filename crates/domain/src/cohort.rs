@@ -31,12 +31,21 @@ vocabulary!(
     }
 );
 
-/// A programme's details as a client sent them: its modules are titles in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProgrammeDraft {
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Leading Others", "description": "For first-line managers.",
+    "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70",
+    "modules": ["Self-awareness", "Culture", "Leading change", "Coaching conversations"]
+}))]
+pub struct ProgrammeInput {
     pub name: String,
+    #[serde(default)]
     pub description: Option<String>,
+    /// The catalogue entry a completed programme is recorded against.
     pub course_id: Uuid,
+    /// Module titles in the order they are taken, 1 to 20, each once.
+    #[schema(min_items = 1, max_items = 20)]
     pub modules: Vec<String>,
 }
 
@@ -52,7 +61,7 @@ pub struct ProgrammeDetails {
 }
 
 impl ProgrammeDetails {
-    pub fn parse(draft: ProgrammeDraft) -> Result<Self, DomainError> {
+    pub fn parse(draft: ProgrammeInput) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
         let name = errors.take(text::required("name", &draft.name, 200));
         let description = errors.take(text::optional(
@@ -148,12 +157,18 @@ impl Programme {
     }
 }
 
-/// A cohort's details as a client sent them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CohortDraft {
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "programme_id": "019a8f3e-aaaa-7d2e-9f40-1a2b3c4d5e70", "starts_on": "2027-01-04", "capacity": 12,
+    "facilitator": "Leadership Academy"
+}))]
+pub struct CohortInput {
     pub programme_id: Uuid,
     pub starts_on: NaiveDate,
+    #[schema(minimum = 1, maximum = 100)]
     pub capacity: i32,
+    #[serde(default)]
     pub facilitator: Option<String>,
 }
 
@@ -166,7 +181,7 @@ pub struct CohortDetails {
 }
 
 impl CohortDetails {
-    pub fn parse(draft: CohortDraft) -> Result<Self, DomainError> {
+    pub fn parse(draft: CohortInput) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
         let facilitator = errors.take(text::optional(
             "facilitator",
@@ -291,19 +306,19 @@ mod tests {
 
     #[test]
     fn a_programme_lists_its_modules_once_each() {
-        let draft = ProgrammeDraft {
+        let draft = ProgrammeInput {
             name: "Leading Others".into(),
             description: None,
             course_id: Uuid::now_v7(),
             modules: vec![],
         };
         assert!(ProgrammeDetails::parse(draft.clone()).is_err());
-        let repeated = ProgrammeDraft {
+        let repeated = ProgrammeInput {
             modules: vec!["Culture".into(), "culture".into()],
             ..draft.clone()
         };
         assert!(ProgrammeDetails::parse(repeated).is_err());
-        let ordered = ProgrammeDraft {
+        let ordered = ProgrammeInput {
             modules: vec!["Self-awareness".into(), "Culture".into()],
             ..draft
         };

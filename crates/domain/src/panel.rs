@@ -25,12 +25,29 @@ impl PanelRole {
     }
 }
 
-/// What a client sends to set up or change a panel.
-#[derive(Debug, Clone)]
-pub struct PanelDraft {
+/// A panel's writable fields.
+#[derive(Debug, PartialEq, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Member Development Cabinet Member Advisory Panel",
+    "purpose": "Review members' training needs, recommend a programme, monitor its delivery and evaluate it",
+    "advises": "Cabinet Member for Policy and Leadership"
+}))]
+pub struct PanelInput {
     pub name: String,
     pub purpose: String,
+    /// The Cabinet Member the panel advises.
     pub advises: String,
+}
+
+impl From<&PanelDetails> for PanelInput {
+    fn from(details: &PanelDetails) -> Self {
+        Self {
+            name: details.name.clone(),
+            purpose: details.purpose.clone(),
+            advises: details.advises.clone(),
+        }
+    }
 }
 
 /// A panel's name, what it is for, and the Cabinet Member it advises.
@@ -42,7 +59,7 @@ pub struct PanelDetails {
 }
 
 impl PanelDetails {
-    pub fn parse(draft: PanelDraft) -> Result<Self, DomainError> {
+    pub fn parse(draft: PanelInput) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
         let name = errors.take(text::required("name", &draft.name, 200));
         let purpose = errors.take(text::required("purpose", &draft.purpose, 4000));
@@ -132,14 +149,39 @@ pub struct PanelMember {
     pub version: i32,
 }
 
-/// What a client sends to record a meeting.
-#[derive(Debug, Clone)]
-pub struct MeetingDraft {
+/// A meeting's record, as written.
+#[derive(Debug, PartialEq, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "held_on": "2025-06-10",
+    "agenda": ["Results of the members' training needs survey", "Draft programme for 2025-26"],
+    "attendees": ["019a8f3e-0000-7000-8000-000000000001"],
+    "minutes": "The panel reviewed the survey and agreed the draft programme.",
+    "decisions": ["Recommend the draft programme to the Cabinet Member"]
+}))]
+pub struct MeetingInput {
     pub held_on: NaiveDate,
+    #[serde(default)]
     pub agenda: Vec<String>,
+    /// Learners present.
+    #[serde(default)]
     pub attendees: Vec<Uuid>,
+    #[serde(default)]
     pub minutes: Option<String>,
+    #[serde(default)]
     pub decisions: Vec<String>,
+}
+
+impl From<&MeetingRecord> for MeetingInput {
+    fn from(record: &MeetingRecord) -> Self {
+        Self {
+            held_on: record.held_on,
+            agenda: record.agenda.clone(),
+            attendees: record.attendees.clone(),
+            minutes: record.minutes.clone(),
+            decisions: record.decisions.clone(),
+        }
+    }
 }
 
 /// The record of one meeting.
@@ -156,7 +198,7 @@ pub struct MeetingRecord {
 const MAX_ITEMS: usize = 100;
 
 impl MeetingRecord {
-    pub fn parse(draft: MeetingDraft) -> Result<Self, DomainError> {
+    pub fn parse(draft: MeetingInput) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
         errors.check(
             calendar::is_plausible(draft.held_on),
@@ -258,7 +300,7 @@ mod tests {
     #[test]
     fn a_meeting_record_keeps_each_attendee_once_and_refuses_blank_items() {
         let someone = Uuid::now_v7();
-        let draft = MeetingDraft {
+        let draft = MeetingInput {
             held_on: day("2026-06-10"),
             agenda: vec!["Training needs survey results".into()],
             attendees: vec![someone, someone],
@@ -268,7 +310,7 @@ mod tests {
         let record = MeetingRecord::parse(draft.clone()).expect("a record");
         assert_eq!(record.attendees, [someone]);
         assert_eq!(record.minutes, None);
-        let blank = MeetingDraft {
+        let blank = MeetingInput {
             agenda: vec![" ".into()],
             ..draft
         };

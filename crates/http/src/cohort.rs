@@ -5,7 +5,7 @@ use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{delete, get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
-use pathway_domain::cohort::{Cohort, CohortDetails, CohortDraft, CohortStatus, ModuleStatus};
+use pathway_domain::cohort::{Cohort, CohortDetails, CohortInput, CohortStatus, ModuleStatus};
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::cohort::{self as store, Member, MemberProgress};
 use pathway_persistence::effects::write;
@@ -22,21 +22,6 @@ use crate::responses::{
     BadRequest, BodyErrors, Forbidden, NotFound, PayloadTooLarge, Unprocessable,
     UnsupportedMediaType,
 };
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "programme_id": "019a8f3e-aaaa-7d2e-9f40-1a2b3c4d5e70", "starts_on": "2027-01-04", "capacity": 12,
-    "facilitator": "Leadership Academy"
-}))]
-pub struct CohortInput {
-    pub programme_id: Uuid,
-    pub starts_on: NaiveDate,
-    #[schema(minimum = 1, maximum = 100)]
-    pub capacity: i32,
-    #[serde(default)]
-    pub facilitator: Option<String>,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -198,13 +183,7 @@ pub async fn create_cohort(
     db: Data<DatabaseConnection>,
     body: Json<CohortInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let details = CohortDetails::parse(CohortDraft {
-        programme_id: body.programme_id,
-        starts_on: body.starts_on,
-        capacity: body.capacity,
-        facilitator: body.facilitator,
-    })?;
+    let details = CohortDetails::parse(body.into_inner())?;
     let cohort = store::create(&db, details, &caller.actor()).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/cohorts/{}", cohort.id)))

@@ -10,7 +10,7 @@ use pathway_domain::calendar::london_date;
 use pathway_domain::governance::{MunicipalYear, cadence, composition, years_to_review};
 use pathway_domain::learner::LearnerKind;
 use pathway_domain::panel::{
-    Meeting, MeetingDraft, MeetingRecord, Panel, PanelDetails, PanelDraft, PanelMember, PanelRole,
+    Meeting, MeetingInput, MeetingRecord, Panel, PanelDetails, PanelInput, PanelMember, PanelRole,
     Seat,
 };
 use pathway_persistence::DatabaseConnection;
@@ -27,41 +27,6 @@ use crate::headers::IfMatch;
 use crate::page::{PageQuery, PageView};
 use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, Unprocessable};
 use crate::{merge_patch, precondition};
-
-/// A panel's writable fields.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "name": "Member Development Cabinet Member Advisory Panel",
-    "purpose": "Review members' training needs, recommend a programme, monitor its delivery and evaluate it",
-    "advises": "Cabinet Member for Policy and Leadership"
-}))]
-pub struct PanelInput {
-    pub name: String,
-    pub purpose: String,
-    /// The Cabinet Member the panel advises.
-    pub advises: String,
-}
-
-impl PanelInput {
-    fn parse(self) -> Result<PanelDetails, ApiError> {
-        Ok(PanelDetails::parse(PanelDraft {
-            name: self.name,
-            purpose: self.purpose,
-            advises: self.advises,
-        })?)
-    }
-}
-
-impl From<&PanelDetails> for PanelInput {
-    fn from(details: &PanelDetails) -> Self {
-        Self {
-            name: details.name.clone(),
-            purpose: details.purpose.clone(),
-            advises: details.advises.clone(),
-        }
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -107,7 +72,12 @@ pub async fn create_panel(
     db: Data<DatabaseConnection>,
     body: Json<PanelInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let panel = store::create(&db, body.into_inner().parse()?, &caller.actor()).await?;
+    let panel = store::create(
+        &db,
+        PanelDetails::parse(body.into_inner())?,
+        &caller.actor(),
+    )
+    .await?;
     Ok(precondition::created(
         format!("/v1/panels/{}", panel.id),
         panel.version,
@@ -177,7 +147,14 @@ pub async fn patch_panel(
     let expected = precondition::required(&req)?;
     let current = store::get(db.get_ref(), id.into_inner()).await?;
     let input = merge_patch::apply(&req, &body, &PanelInput::from(&current.details))?;
-    let panel = store::update(&db, current.id, expected, input.parse()?, &caller.actor()).await?;
+    let panel = store::update(
+        &db,
+        current.id,
+        expected,
+        PanelDetails::parse(input)?,
+        &caller.actor(),
+    )
+    .await?;
     Ok(precondition::tagged(
         StatusCode::OK,
         panel.version,
@@ -347,53 +324,6 @@ pub async fn patch_member(
     Ok(member_ok(StatusCode::OK, member))
 }
 
-/// A meeting's record, as written.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "held_on": "2025-06-10",
-    "agenda": ["Results of the members' training needs survey", "Draft programme for 2025-26"],
-    "attendees": ["019a8f3e-0000-7000-8000-000000000001"],
-    "minutes": "The panel reviewed the survey and agreed the draft programme.",
-    "decisions": ["Recommend the draft programme to the Cabinet Member"]
-}))]
-pub struct MeetingInput {
-    pub held_on: NaiveDate,
-    #[serde(default)]
-    pub agenda: Vec<String>,
-    /// Learners present.
-    #[serde(default)]
-    pub attendees: Vec<Uuid>,
-    #[serde(default)]
-    pub minutes: Option<String>,
-    #[serde(default)]
-    pub decisions: Vec<String>,
-}
-
-impl MeetingInput {
-    fn parse(self) -> Result<MeetingRecord, ApiError> {
-        Ok(MeetingRecord::parse(MeetingDraft {
-            held_on: self.held_on,
-            agenda: self.agenda,
-            attendees: self.attendees,
-            minutes: self.minutes,
-            decisions: self.decisions,
-        })?)
-    }
-}
-
-impl From<&MeetingRecord> for MeetingInput {
-    fn from(record: &MeetingRecord) -> Self {
-        Self {
-            held_on: record.held_on,
-            agenda: record.agenda.clone(),
-            attendees: record.attendees.clone(),
-            minutes: record.minutes.clone(),
-            decisions: record.decisions.clone(),
-        }
-    }
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "019a8f40-0000-7000-8000-0000000000e1", "panel_id": "019a8f40-0000-7000-8000-0000000000f1",
@@ -466,8 +396,13 @@ pub async fn create_meeting(
     body: Json<MeetingInput>,
 ) -> Result<HttpResponse, ApiError> {
     let panel_id = id.into_inner();
-    let meeting =
-        store::create_meeting(&db, panel_id, body.into_inner().parse()?, &caller.actor()).await?;
+    let meeting = store::create_meeting(
+        &db,
+        panel_id,
+        MeetingRecord::parse(body.into_inner())?,
+        &caller.actor(),
+    )
+    .await?;
     let location = format!("/v1/panels/{panel_id}/meetings/{}", meeting.id);
     let version = meeting.version;
     Ok(precondition::created(
@@ -560,7 +495,7 @@ pub async fn patch_meeting(
         panel_id,
         meeting_id,
         expected,
-        input.parse()?,
+        MeetingRecord::parse(input)?,
         &caller.actor(),
     )
     .await?;

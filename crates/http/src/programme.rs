@@ -4,10 +4,10 @@ use actix_web::HttpResponse;
 use actix_web::web::{Data, Json, Path, Query};
 use actix_web::{get, post};
 use chrono::{DateTime, Utc};
-use pathway_domain::cohort::{Programme, ProgrammeDetails, ProgrammeDraft};
+use pathway_domain::cohort::{Programme, ProgrammeDetails, ProgrammeInput};
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::programme as store;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -16,24 +16,6 @@ use crate::auth::{Admin, Caller};
 use crate::error::ApiError;
 use crate::page::{PageQuery, PageView};
 use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, Unprocessable};
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "name": "Leading Others", "description": "For first-line managers.",
-    "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70",
-    "modules": ["Self-awareness", "Culture", "Leading change", "Coaching conversations"]
-}))]
-pub struct ProgrammeInput {
-    pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-    /// The catalogue entry a completed programme is recorded against.
-    pub course_id: Uuid,
-    /// Module titles in the order they are taken, 1 to 20, each once.
-    #[schema(min_items = 1, max_items = 20)]
-    pub modules: Vec<String>,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ModuleView {
@@ -96,13 +78,7 @@ pub async fn create_programme(
     db: Data<DatabaseConnection>,
     body: Json<ProgrammeInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let details = ProgrammeDetails::parse(ProgrammeDraft {
-        name: body.name,
-        description: body.description,
-        course_id: body.course_id,
-        modules: body.modules,
-    })?;
+    let details = ProgrammeDetails::parse(body.into_inner())?;
     let programme = store::create(&db, details, &caller.actor()).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/v1/programmes/{}", programme.id)))

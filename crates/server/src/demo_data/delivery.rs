@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use pathway_domain::DomainError;
 use pathway_domain::audit::Actor;
 use pathway_domain::calendar::london_date;
-use pathway_domain::cohort::{CohortDetails, ModuleStatus, ProgrammeDetails, ProgrammeDraft};
+use pathway_domain::cohort::{CohortDetails, ModuleStatus, ProgrammeDetails, ProgrammeInput};
 use pathway_domain::course::{Course, CourseCode};
 use pathway_domain::feedback::{FeedbackDetails, Subject};
 use pathway_domain::learner::{Learner, LearnerDraft, LearnerKind, LearnerProfile};
@@ -282,7 +282,7 @@ async fn leading_others(
     today: NaiveDate,
 ) -> Result<(), StoreError> {
     let course = find(db, "LEADING-OTHERS").await?;
-    let draft = ProgrammeDraft {
+    let draft = ProgrammeInput {
         name: "Leading Others".into(),
         description: Some("For colleagues who lead a team: the first of the three Leadership Development programmes.".into()),
         course_id: course.id,

@@ -15,7 +15,7 @@ use pathway_domain::needs_assessment::{
     Accessibility, Answer, Format, RoundAudience, RoundDraft, TimeOfDay,
 };
 use pathway_domain::panel::{
-    MeetingDraft, MeetingRecord, PanelDetails, PanelDraft, PanelRole, Seat,
+    MeetingInput, MeetingRecord, PanelDetails, PanelInput, PanelRole, Seat,
 };
 use pathway_persistence::evaluation::{self, Context};
 use pathway_persistence::learner::LearnerFilter;
@@ -74,7 +74,7 @@ pub async fn load(
     let this_year = MunicipalYear::containing(today, start);
     let last_year = MunicipalYear::containing(this_year.first_day() - Days::new(1), start);
     let set_up = last_year.first_day() + Days::new(19);
-    let details = PanelDetails::parse(PanelDraft {
+    let details = PanelDetails::parse(PanelInput {
         name: "Member Development Cabinet Member Advisory Panel".into(),
         purpose: "Reviews members' training needs, recommends a programme to the Cabinet Member, \
             monitors its delivery and evaluates it."
@@ -136,7 +136,7 @@ pub async fn load(
     let mut meetings = Vec::new();
     for held_on in days {
         let held = held_on <= today;
-        let record = MeetingRecord::parse(MeetingDraft {
+        let record = MeetingRecord::parse(MeetingInput {
             held_on,
             agenda: vec![
                 "Delivery of the programme and the budget position".into(),
