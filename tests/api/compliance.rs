@@ -45,6 +45,17 @@ impl TestApp {
         response.json().await.expect("a report")
     }
 
+    /// `count` employees in Housing, all in post since 2024.
+    async fn housing_staff(&self, count: usize) -> Vec<Value> {
+        let mut staff = Vec::with_capacity(count);
+        for n in 0..count {
+            let body = json!({"kind": "employee", "given_name": format!("P{n}"), "family_name": "Q",
+                "email": format!("p{n}@council.gov.uk"), "department": "Housing", "started_on": "2024-01-01"});
+            staff.push(self.learner(body).await);
+        }
+        staff
+    }
+
     async fn evidence(&self, learner: &Value, course: &Value, completed_on: NaiveDate) -> Value {
         let body = json!({"learner_id": learner["id"], "course_id": course["id"], "completed_on": completed_on});
         let response = self.post("/v1/completions", &self.admin, &body).await;
@@ -724,14 +735,7 @@ async fn a_generated_council_reports_what_its_learners_own_compliance_says() {
 async fn figures_stay_right_when_completions_and_a_new_requirement_race_across_processes() {
     let app = TestApp::spawn().await;
     let course = app.published_course(refresher("FIRE", 12)).await;
-    let mut staff = Vec::new();
-    for n in 0..16 {
-        staff.push(
-            app.learner(json!({"kind": "employee", "given_name": format!("P{n}"), "family_name": "Q",
-                "email": format!("p{n}@council.gov.uk"), "department": "Housing", "started_on": "2024-01-01"}))
-                .await,
-        );
-    }
+    let staff = app.housing_staff(16).await;
     let servers = [app.another_process().await, app.another_process().await];
     let rule = json!({"course_id": course["id"], "selector": {"kind": "employees"}, "due_within_days": 0, "effective_from": "2024-01-01"});
     let requirement = {
@@ -783,14 +787,7 @@ async fn figures_stay_right_when_completions_and_a_new_requirement_race_across_p
 async fn requirements_can_be_removed_while_completions_refresh_the_same_learners() {
     let app = TestApp::spawn().await;
     let course = app.published_course(refresher("SAFE", 12)).await;
-    let mut staff = Vec::new();
-    for n in 0..12 {
-        staff.push(
-            app.learner(json!({"kind": "employee", "given_name": format!("R{n}"), "family_name": "S",
-                "email": format!("r{n}@council.gov.uk"), "department": "Housing", "started_on": "2024-01-01"}))
-                .await,
-        );
-    }
+    let staff = app.housing_staff(12).await;
     let mut rules = Vec::new();
     for days in 0..4 {
         rules.push(
