@@ -21,10 +21,13 @@ vocabulary!(
     }
 );
 
-/// What an admin sends to register a client.
-#[derive(Debug, Clone)]
-pub struct ClientDraft {
+/// A client to register.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "iTrent HR", "scopes": ["learners:sync"]}))]
+pub struct ClientInput {
     pub name: String,
+    /// What its tokens may do: `learners:sync`, `completions:write`, `xapi:write`, `xapi:read`.
     pub scopes: Vec<Scope>,
 }
 
@@ -36,15 +39,15 @@ pub struct ClientDetails {
 }
 
 impl ClientDetails {
-    pub fn parse(draft: ClientDraft) -> Result<Self, DomainError> {
+    pub fn parse(input: ClientInput) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
-        let name = errors.take(text::required("name", &draft.name, 200));
+        let name = errors.take(text::required("name", &input.name, 200));
         errors.check(
-            !draft.scopes.is_empty(),
+            !input.scopes.is_empty(),
             "scopes",
             "must grant at least one scope",
         );
-        let mut scopes = draft.scopes;
+        let mut scopes = input.scopes;
         scopes.sort();
         scopes.dedup();
         errors.finish(name.map(|name| Self { name, scopes }))
@@ -112,7 +115,7 @@ mod tests {
     fn client(scopes: Vec<Scope>) -> ApiClient {
         ApiClient {
             id: Uuid::now_v7(),
-            details: ClientDetails::parse(ClientDraft {
+            details: ClientDetails::parse(ClientInput {
                 name: "iTrent".into(),
                 scopes,
             })
@@ -157,7 +160,7 @@ mod tests {
         lms.revoked_at = Some(Utc::now());
         assert_eq!(lms.grant(None), Err(Refusal::InvalidClient));
         assert!(
-            ClientDetails::parse(ClientDraft {
+            ClientDetails::parse(ClientInput {
                 name: "Nothing".into(),
                 scopes: vec![]
             })

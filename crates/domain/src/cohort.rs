@@ -61,18 +61,18 @@ pub struct ProgrammeDetails {
 }
 
 impl ProgrammeDetails {
-    pub fn parse(draft: ProgrammeInput) -> Result<Self, DomainError> {
+    pub fn parse(input: ProgrammeInput) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
-        let name = errors.take(text::required("name", &draft.name, 200));
+        let name = errors.take(text::required("name", &input.name, 200));
         let description = errors.take(text::optional(
             "description",
-            draft.description.as_deref(),
+            input.description.as_deref(),
             4000,
         ));
-        let modules = errors.take(text::name_list("modules", &draft.modules, 200));
+        let modules = errors.take(text::name_list("modules", &input.modules, 200));
         if let Some(modules) = &modules {
             errors.check(
-                (1..=20).contains(&modules.len()) && modules.len() == draft.modules.len(),
+                (1..=20).contains(&modules.len()) && modules.len() == input.modules.len(),
                 "modules",
                 "lists 1 to 20 modules, each once",
             );
@@ -81,7 +81,7 @@ impl ProgrammeDetails {
             Some(Self {
                 name: name?,
                 description: description?,
-                course_id: draft.course_id,
+                course_id: input.course_id,
                 modules: modules?,
             })
         })();
@@ -181,22 +181,22 @@ pub struct CohortDetails {
 }
 
 impl CohortDetails {
-    pub fn parse(draft: CohortInput) -> Result<Self, DomainError> {
+    pub fn parse(input: CohortInput) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
         let facilitator = errors.take(text::optional(
             "facilitator",
-            draft.facilitator.as_deref(),
+            input.facilitator.as_deref(),
             200,
         ));
         errors.check(
-            (1..=100).contains(&draft.capacity),
+            (1..=100).contains(&input.capacity),
             "capacity",
             "must be between 1 and 100",
         );
         let details = facilitator.map(|facilitator| Self {
-            programme_id: draft.programme_id,
-            starts_on: draft.starts_on,
-            capacity: draft.capacity,
+            programme_id: input.programme_id,
+            starts_on: input.starts_on,
+            capacity: input.capacity,
             facilitator,
         });
         errors.finish(details)

@@ -44,13 +44,23 @@ pub fn expires_on(completed_on: NaiveDate, validity_months: Option<i32>) -> Opti
     completed_on.checked_add_months(Months::new(months))
 }
 
-/// The details of a completion an admin records from external evidence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EvidenceDraft {
+/// Evidence of training completed elsewhere, recorded by an admin.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f", "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70",
+    "completed_on": "2026-10-14", "score": 92, "evidence": "LGA certificate ref. 55731"
+}))]
+pub struct EvidenceInput {
     pub learner_id: Uuid,
     pub course_id: Uuid,
+    /// Not in the future.
     pub completed_on: NaiveDate,
+    /// A percentage, 0 to 100.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 100)]
     pub score: Option<i32>,
+    #[serde(default)]
     pub evidence: Option<String>,
 }
 
@@ -65,24 +75,24 @@ pub struct Evidence {
 
 impl Evidence {
     /// Evidence is of something done, not planned: it may not be dated after `today`.
-    pub fn parse(draft: EvidenceDraft, today: NaiveDate) -> Result<Self, DomainError> {
+    pub fn parse(input: EvidenceInput, today: NaiveDate) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
-        let evidence = errors.take(text::optional("evidence", draft.evidence.as_deref(), 4000));
+        let evidence = errors.take(text::optional("evidence", input.evidence.as_deref(), 4000));
         errors.check(
-            draft.completed_on <= today,
+            input.completed_on <= today,
             "completed_on",
             "must not be in the future",
         );
         errors.check(
-            draft.score.is_none_or(|s| (0..=100).contains(&s)),
+            input.score.is_none_or(|s| (0..=100).contains(&s)),
             "score",
             "must be a percentage, 0 to 100",
         );
         let parsed = evidence.map(|evidence| Self {
-            learner_id: draft.learner_id,
-            course_id: draft.course_id,
-            completed_on: draft.completed_on,
-            score: draft.score,
+            learner_id: input.learner_id,
+            course_id: input.course_id,
+            completed_on: input.completed_on,
+            score: input.score,
             evidence,
         });
         errors.finish(parsed)
@@ -130,7 +140,7 @@ mod tests {
 
     #[test]
     fn evidence_is_not_dated_in_the_future_and_scores_are_percentages() {
-        let draft = EvidenceDraft {
+        let draft = EvidenceInput {
             learner_id: Uuid::now_v7(),
             course_id: Uuid::now_v7(),
             completed_on: day(2026, 11, 23),
@@ -146,7 +156,7 @@ mod tests {
             ["completed_on", "score"]
         );
         let ok = Evidence::parse(
-            EvidenceDraft {
+            EvidenceInput {
                 score: Some(100),
                 ..draft
             },

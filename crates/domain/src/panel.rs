@@ -59,11 +59,11 @@ pub struct PanelDetails {
 }
 
 impl PanelDetails {
-    pub fn parse(draft: PanelInput) -> Result<Self, DomainError> {
+    pub fn parse(input: PanelInput) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
-        let name = errors.take(text::required("name", &draft.name, 200));
-        let purpose = errors.take(text::required("purpose", &draft.purpose, 4000));
-        let advises = errors.take(text::required("advises", &draft.advises, 200));
+        let name = errors.take(text::required("name", &input.name, 200));
+        let purpose = errors.take(text::required("purpose", &input.purpose, 4000));
+        let advises = errors.take(text::required("advises", &input.advises, 200));
         let details = (|| {
             Some(Self {
                 name: name?,
@@ -198,30 +198,30 @@ pub struct MeetingRecord {
 const MAX_ITEMS: usize = 100;
 
 impl MeetingRecord {
-    pub fn parse(draft: MeetingInput) -> Result<Self, DomainError> {
+    pub fn parse(input: MeetingInput) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
         errors.check(
-            calendar::is_plausible(draft.held_on),
+            calendar::is_plausible(input.held_on),
             "held_on",
             calendar::PLAUSIBLE,
         );
-        let agenda = errors.take(items("agenda", &draft.agenda));
-        let decisions = errors.take(items("decisions", &draft.decisions));
-        let minutes = errors.take(text::optional("minutes", draft.minutes.as_deref(), 50_000));
+        let agenda = errors.take(items("agenda", &input.agenda));
+        let decisions = errors.take(items("decisions", &input.decisions));
+        let minutes = errors.take(text::optional("minutes", input.minutes.as_deref(), 50_000));
         errors.check(
-            draft.attendees.len() <= 500,
+            input.attendees.len() <= 500,
             "attendees",
             "must list at most 500 people",
         );
-        let mut attendees = Vec::with_capacity(draft.attendees.len());
-        for id in draft.attendees {
+        let mut attendees = Vec::with_capacity(input.attendees.len());
+        for id in input.attendees {
             if !attendees.contains(&id) {
                 attendees.push(id);
             }
         }
         let record = (|| {
             Some(Self {
-                held_on: draft.held_on,
+                held_on: input.held_on,
                 agenda: agenda?,
                 attendees,
                 minutes: minutes?,

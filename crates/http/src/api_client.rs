@@ -4,10 +4,10 @@ use actix_web::HttpResponse;
 use actix_web::web::{self, Data, Json, Path, Query};
 use actix_web::{get, post};
 use chrono::{DateTime, Utc};
-use pathway_domain::api_client::{ApiClient, ClientDetails, ClientDraft, Scope};
+use pathway_domain::api_client::{ApiClient, ClientDetails, ClientInput, Scope};
 use pathway_persistence::api_client as store;
 use pathway_persistence::{DatabaseConnection, secret};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -16,16 +16,6 @@ use crate::auth::Admin;
 use crate::error::ApiError;
 use crate::page::{PageQuery, PageView};
 use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, Unprocessable};
-
-/// A client to register.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "iTrent HR", "scopes": ["learners:sync"]}))]
-pub struct ClientInput {
-    pub name: String,
-    /// What its tokens may do: `learners:sync`, `completions:write`, `xapi:write`, `xapi:read`.
-    pub scopes: Vec<Scope>,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -82,11 +72,7 @@ pub async fn create_client(
     db: Data<DatabaseConnection>,
     body: Json<ClientInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.into_inner();
-    let details = ClientDetails::parse(ClientDraft {
-        name: input.name,
-        scopes: input.scopes,
-    })?;
+    let details = ClientDetails::parse(body.into_inner())?;
     let client_secret = secret::generate();
     let to_hash = client_secret.clone();
     let hash = web::block(move || secret::hash(&to_hash))

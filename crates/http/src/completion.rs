@@ -6,7 +6,7 @@ use actix_web::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::api_client::Scope;
 use pathway_domain::calendar::london_date;
-use pathway_domain::completion::{Completion, CompletionSource, Evidence, EvidenceDraft};
+use pathway_domain::completion::{Completion, CompletionSource, Evidence, EvidenceInput};
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::completion::{self as store, CompletionFilter};
 use pathway_persistence::effects::write;
@@ -22,26 +22,6 @@ use crate::headers::IdempotencyKey;
 use crate::idempotency;
 use crate::page::{PageQuery, PageView};
 use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, Unprocessable};
-
-/// Evidence of training completed elsewhere, recorded by an admin.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "learner_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e6f", "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70",
-    "completed_on": "2026-10-14", "score": 92, "evidence": "LGA certificate ref. 55731"
-}))]
-pub struct EvidenceInput {
-    pub learner_id: Uuid,
-    pub course_id: Uuid,
-    /// Not in the future.
-    pub completed_on: NaiveDate,
-    /// A percentage, 0 to 100.
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 100)]
-    pub score: Option<i32>,
-    #[serde(default)]
-    pub evidence: Option<String>,
-}
 
 /// A learning record. It counts until `expires_on` (null: never expires).
 #[derive(Debug, Serialize, ToSchema)]
@@ -112,14 +92,7 @@ pub async fn record_completion(
     caller.may(Scope::CompletionsWrite)?;
     idempotency::once(&req, &db, &caller, &body, || async {
         let input: EvidenceInput = json_body(&req, &body)?;
-        let draft = EvidenceDraft {
-            learner_id: input.learner_id,
-            course_id: input.course_id,
-            completed_on: input.completed_on,
-            score: input.score,
-            evidence: input.evidence,
-        };
-        let evidence = Evidence::parse(draft, london_date(Utc::now()))?;
+        let evidence = Evidence::parse(input, london_date(Utc::now()))?;
         let completion = write(&db, &caller.actor(), async |change| {
             store::record_evidence(change, evidence).await
         })

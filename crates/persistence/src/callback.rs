@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use pathway_domain::DomainError;
-use pathway_domain::completion::{Completion, CompletionSource, Evidence, EvidenceDraft};
+use pathway_domain::completion::{Completion, CompletionSource, Evidence, EvidenceInput};
 use pathway_domain::course::CourseCode;
 use pathway_domain::text::Email;
 use sea_orm::entity::prelude::*;
@@ -83,7 +83,7 @@ pub async fn deliver(
         .ok_or_else(|| DomainError::invalid("course_ref", "matches no course's code"))?;
     // The rules of evidence an admin records: done, not planned, and a percentage.
     let evidence = Evidence::parse(
-        EvidenceDraft {
+        EvidenceInput {
             learner_id: learner.id,
             course_id: course.id,
             completed_on: reported.completed_on,

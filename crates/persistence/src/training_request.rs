@@ -292,7 +292,7 @@ async fn record_transition(
     transitions::ActiveModel {
         id: Set(Uuid::now_v7()),
         request_id: Set(request_id),
-        from_status: Set(from.map(|s| s)),
+        from_status: Set(from),
         to_status: Set(to),
         actor: Set(actor.subject.clone()),
         reason: Set(reason),

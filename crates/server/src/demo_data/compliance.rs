@@ -4,7 +4,7 @@
 use chrono::{Days, NaiveDate, Utc};
 use pathway_domain::audit::Actor;
 use pathway_domain::calendar::london_date;
-use pathway_domain::completion::{Evidence, EvidenceDraft};
+use pathway_domain::completion::{Evidence, EvidenceInput};
 use pathway_domain::compliance::{Rule, RuleDraft, SelectorKind};
 use pathway_domain::course::CourseCode;
 use pathway_domain::learner::{LearnerKind, LearnerStatus};
@@ -102,7 +102,7 @@ async fn up_to_date(db: &DatabaseConnection, actor: &Actor) -> Result<(), StoreE
             let Some(course) = course::find_by_code(db, &CourseCode::parse(code)?).await? else {
                 continue;
             };
-            let draft = EvidenceDraft {
+            let draft = EvidenceInput {
                 learner_id: person.id,
                 course_id: course.id,
                 completed_on,
