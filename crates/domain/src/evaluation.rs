@@ -30,6 +30,17 @@ vocabulary!(
     RecommendationKind { Add => "add", Change => "change", Retire => "retire" }
 );
 
+/// What an evaluation looks at: `{"kind": "programme"}` or `{"kind": "course", "course_id"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ScopeBody)]
+#[schema(example = json!({"kind": "course", "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70"}))]
+pub struct ScopeInput {
+    pub kind: ScopeKind,
+    #[serde(default)]
+    pub course_id: Option<Uuid>,
+}
+
 /// What an evaluation covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EvaluationScope {
@@ -68,12 +79,23 @@ impl EvaluationScope {
     }
 }
 
-/// The panel's ratings, 1 (poor) to 5 (excellent); a draft may leave some unrated.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Ratings from 1 (poor) to 5 (excellent); a draft may leave some out, agreeing needs all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RatingsBody)]
+#[schema(example = json!({"needs_met": 4, "uptake": 3, "accessibility": 4, "quality": 5}))]
 pub struct Ratings {
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 5)]
     pub needs_met: Option<u8>,
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 5)]
     pub uptake: Option<u8>,
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 5)]
     pub accessibility: Option<u8>,
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 5)]
     pub quality: Option<u8>,
 }
 
@@ -103,16 +125,45 @@ pub struct Recommendation {
     pub training_request_ids: Vec<Uuid>,
 }
 
-/// What a client sends to draft or redraft an evaluation.
-#[derive(Debug, Clone)]
-pub struct EvaluationDraft {
-    pub scope_kind: ScopeKind,
-    pub course_id: Option<Uuid>,
+/// An evaluation's writable fields: the body of a create, and what a merge patch applies to.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "scope": {"kind": "programme"}, "period_start": "2025-05-01", "period_end": "2026-04-30",
+    "ratings": {"needs_met": 4, "uptake": 3, "accessibility": 4, "quality": 5},
+    "findings": "Uptake of planning training was high; evening sessions were asked for.",
+    "recommendations": [
+        {"kind": "add", "text": "Commission a course on chairing meetings", "training_request_ids": []},
+        {"kind": "retire", "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70", "text": "Replaced by the e-learning module"}
+    ]
+}))]
+pub struct EvaluationInput {
+    pub scope: ScopeInput,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
+    #[serde(default)]
     pub ratings: Ratings,
+    #[serde(default)]
     pub findings: Option<String>,
+    /// `add` may cite training requests that are ready for the panel.
+    #[serde(default)]
     pub recommendations: Vec<Recommendation>,
+}
+
+impl From<&Appraisal> for EvaluationInput {
+    fn from(appraisal: &Appraisal) -> Self {
+        Self {
+            scope: ScopeInput {
+                kind: appraisal.scope.kind(),
+                course_id: appraisal.scope.course_id(),
+            },
+            period_start: appraisal.period_start,
+            period_end: appraisal.period_end,
+            ratings: appraisal.ratings,
+            findings: appraisal.findings.clone(),
+            recommendations: appraisal.recommendations.clone(),
+        }
+    }
 }
 
 /// The panel's judgement: scope, period, ratings, findings, recommendations.
@@ -127,21 +178,24 @@ pub struct Appraisal {
 }
 
 impl Appraisal {
-    pub fn parse(draft: EvaluationDraft) -> Result<Self, DomainError> {
+    pub fn parse(input: EvaluationInput) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
-        let scope = errors.take(EvaluationScope::parse(draft.scope_kind, draft.course_id));
+        let scope = errors.take(EvaluationScope::parse(
+            input.scope.kind,
+            input.scope.course_id,
+        ));
         for (field, day) in [
-            ("period_start", draft.period_start),
-            ("period_end", draft.period_end),
+            ("period_start", input.period_start),
+            ("period_end", input.period_end),
         ] {
             errors.check(calendar::is_plausible(day), field, calendar::PLAUSIBLE);
         }
         errors.check(
-            draft.period_end >= draft.period_start,
+            input.period_end >= input.period_start,
             "period_end",
             "must not be before period_start",
         );
-        for (field, rating) in draft.ratings.named() {
+        for (field, rating) in input.ratings.named() {
             errors.check(
                 rating.is_none_or(|r| (1..=5).contains(&r)),
                 field,
@@ -150,16 +204,16 @@ impl Appraisal {
         }
         let findings = errors.take(text::optional(
             "findings",
-            draft.findings.as_deref(),
+            input.findings.as_deref(),
             20_000,
         ));
         errors.check(
-            draft.recommendations.len() <= 50,
+            input.recommendations.len() <= 50,
             "recommendations",
             "must have at most 50 items",
         );
-        let mut recommendations = Vec::with_capacity(draft.recommendations.len());
-        for (i, recommendation) in draft.recommendations.into_iter().enumerate() {
+        let mut recommendations = Vec::with_capacity(input.recommendations.len());
+        for (i, recommendation) in input.recommendations.into_iter().enumerate() {
             let field = format!("recommendations[{i}]");
             let text = errors.take(text::required(
                 &format!("{field}.text"),
@@ -181,9 +235,9 @@ impl Appraisal {
         }
         let appraisal = scope.map(|scope| Self {
             scope,
-            period_start: draft.period_start,
-            period_end: draft.period_end,
-            ratings: draft.ratings,
+            period_start: input.period_start,
+            period_end: input.period_end,
+            ratings: input.ratings,
             findings: findings.flatten(),
             recommendations,
         });
@@ -464,10 +518,12 @@ mod tests {
         s.parse().expect("a date")
     }
 
-    fn draft() -> EvaluationDraft {
-        EvaluationDraft {
-            scope_kind: ScopeKind::Programme,
-            course_id: None,
+    fn draft() -> EvaluationInput {
+        EvaluationInput {
+            scope: ScopeInput {
+                kind: ScopeKind::Programme,
+                course_id: None,
+            },
             period_start: day("2025-05-01"),
             period_end: day("2026-04-30"),
             ratings: Ratings::default(),
@@ -478,13 +534,19 @@ mod tests {
 
     #[test]
     fn a_course_scope_names_its_course_and_a_programme_scope_none() {
-        let course = Appraisal::parse(EvaluationDraft {
-            scope_kind: ScopeKind::Course,
+        let course = Appraisal::parse(EvaluationInput {
+            scope: ScopeInput {
+                kind: ScopeKind::Course,
+                course_id: None,
+            },
             ..draft()
         });
         assert!(course.is_err());
-        let programme = Appraisal::parse(EvaluationDraft {
-            course_id: Some(Uuid::now_v7()),
+        let programme = Appraisal::parse(EvaluationInput {
+            scope: ScopeInput {
+                kind: ScopeKind::Programme,
+                course_id: Some(Uuid::now_v7()),
+            },
             ..draft()
         });
         assert!(programme.is_err());
@@ -492,7 +554,7 @@ mod tests {
             Appraisal::parse(draft()).map(|a| a.scope),
             Ok(EvaluationScope::Programme)
         );
-        let endless = Appraisal::parse(EvaluationDraft {
+        let endless = Appraisal::parse(EvaluationInput {
             period_end: day("9999-12-31"),
             ..draft()
         });
@@ -504,7 +566,7 @@ mod tests {
 
     #[test]
     fn ratings_run_from_one_to_five_and_only_additions_cite_requests() {
-        let bad = Appraisal::parse(EvaluationDraft {
+        let bad = Appraisal::parse(EvaluationInput {
             ratings: Ratings {
                 quality: Some(6),
                 uptake: Some(0),

@@ -35,14 +35,36 @@ vocabulary!(
     Format { Online => "online", InPerson => "in_person", Elearning => "elearning" }
 );
 
-/// What a client sends to open or change a round.
-#[derive(Debug, Clone)]
-pub struct RoundDraft {
+/// A round's writable fields.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "Members' training needs 2026", "audience": "all",
+    "opens_on": "2026-06-01", "closes_on": "2026-06-30",
+    "subjects": ["Planning", "Licensing", "Scrutiny", "Finance and budget setting", "Social media"]
+}))]
+pub struct RoundInput {
     pub title: String,
+    /// `elected_members`, `employees` (senior officers), or `all`.
     pub audience: RoundAudience,
+    /// The first day responses are taken.
     pub opens_on: NaiveDate,
+    /// The last day responses are taken.
     pub closes_on: NaiveDate,
+    /// The subject areas offered, 1 to 100; once anyone has answered, they can only grow.
     pub subjects: Vec<String>,
+}
+
+impl From<&Round> for RoundInput {
+    fn from(round: &Round) -> Self {
+        Self {
+            title: round.title.clone(),
+            audience: round.audience,
+            opens_on: round.opens_on,
+            closes_on: round.closes_on,
+            subjects: round.subjects.clone(),
+        }
+    }
 }
 
 /// A consultation round: who is asked, when, and the subject areas offered.
@@ -57,29 +79,29 @@ pub struct Round {
 }
 
 impl Round {
-    pub fn parse(draft: RoundDraft) -> Result<Self, DomainError> {
+    pub fn parse(input: RoundInput) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
-        let title = errors.take(text::required("title", &draft.title, 200));
-        for (field, day) in [("opens_on", draft.opens_on), ("closes_on", draft.closes_on)] {
+        let title = errors.take(text::required("title", &input.title, 200));
+        for (field, day) in [("opens_on", input.opens_on), ("closes_on", input.closes_on)] {
             errors.check(calendar::is_plausible(day), field, calendar::PLAUSIBLE);
         }
         errors.check(
-            draft.closes_on >= draft.opens_on,
+            input.closes_on >= input.opens_on,
             "closes_on",
             "must not be before opens_on",
         );
-        let subjects = errors.take(text::name_list("subjects", &draft.subjects, 200));
+        let subjects = errors.take(text::name_list("subjects", &input.subjects, 200));
         errors.check(
-            (1..=100).contains(&draft.subjects.len()),
+            (1..=100).contains(&input.subjects.len()),
             "subjects",
             "must offer from 1 to 100 subject areas",
         );
         let round = (|| {
             Some(Self {
                 title: title?,
-                audience: draft.audience,
-                opens_on: draft.opens_on,
-                closes_on: draft.closes_on,
+                audience: input.audience,
+                opens_on: input.opens_on,
+                closes_on: input.closes_on,
                 subjects: subjects?,
             })
         })();
@@ -256,7 +278,7 @@ mod tests {
     }
 
     fn round() -> Round {
-        Round::parse(RoundDraft {
+        Round::parse(RoundInput {
             title: "Members' training needs 2026".into(),
             audience: RoundAudience::ElectedMembers,
             opens_on: day("2026-06-01"),

@@ -7,8 +7,8 @@ use actix_web::{get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
 use pathway_domain::evaluation::{
-    Appraisal, Evaluation, EvaluationDraft, EvaluationStatus, Evidence, ProgrammeRecommendation,
-    Ratings, Recommendation, RecommendationKind, Recommended, ScopeKind,
+    Appraisal, Evaluation, EvaluationInput, EvaluationStatus, Evidence, ProgrammeRecommendation,
+    Ratings, Recommendation, RecommendationKind, Recommended, ScopeInput,
 };
 use pathway_domain::governance::MunicipalYear;
 use pathway_persistence::evaluation::{self as store, Context};
@@ -29,102 +29,6 @@ use crate::responses::{
     UnsupportedMediaType,
 };
 use crate::{merge_patch, precondition};
-
-/// What an evaluation looks at: `{"kind": "programme"}` or `{"kind": "course", "course_id"}`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"kind": "course", "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70"}))]
-pub struct ScopeBody {
-    pub kind: ScopeKind,
-    #[serde(default)]
-    pub course_id: Option<Uuid>,
-}
-
-/// Ratings from 1 (poor) to 5 (excellent); a draft may leave some out, agreeing needs all.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"needs_met": 4, "uptake": 3, "accessibility": 4, "quality": 5}))]
-pub struct RatingsBody {
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 5)]
-    pub needs_met: Option<u8>,
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 5)]
-    pub uptake: Option<u8>,
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 5)]
-    pub accessibility: Option<u8>,
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 5)]
-    pub quality: Option<u8>,
-}
-
-/// An evaluation's writable fields: the body of a create, and what a merge patch applies to.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "scope": {"kind": "programme"}, "period_start": "2025-05-01", "period_end": "2026-04-30",
-    "ratings": {"needs_met": 4, "uptake": 3, "accessibility": 4, "quality": 5},
-    "findings": "Uptake of planning training was high; evening sessions were asked for.",
-    "recommendations": [
-        {"kind": "add", "text": "Commission a course on chairing meetings", "training_request_ids": []},
-        {"kind": "retire", "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70", "text": "Replaced by the e-learning module"}
-    ]
-}))]
-pub struct EvaluationInput {
-    pub scope: ScopeBody,
-    pub period_start: NaiveDate,
-    pub period_end: NaiveDate,
-    #[serde(default)]
-    pub ratings: RatingsBody,
-    #[serde(default)]
-    pub findings: Option<String>,
-    /// `add` may cite training requests that are ready for the panel.
-    #[serde(default)]
-    pub recommendations: Vec<Recommendation>,
-}
-
-impl EvaluationInput {
-    fn parse(self) -> Result<Appraisal, ApiError> {
-        let ratings = self.ratings;
-        Ok(Appraisal::parse(EvaluationDraft {
-            scope_kind: self.scope.kind,
-            course_id: self.scope.course_id,
-            period_start: self.period_start,
-            period_end: self.period_end,
-            ratings: Ratings {
-                needs_met: ratings.needs_met,
-                uptake: ratings.uptake,
-                accessibility: ratings.accessibility,
-                quality: ratings.quality,
-            },
-            findings: self.findings,
-            recommendations: self.recommendations,
-        })?)
-    }
-}
-
-impl From<&Appraisal> for EvaluationInput {
-    fn from(appraisal: &Appraisal) -> Self {
-        let ratings = appraisal.ratings;
-        Self {
-            scope: ScopeBody {
-                kind: appraisal.scope.kind(),
-                course_id: appraisal.scope.course_id(),
-            },
-            period_start: appraisal.period_start,
-            period_end: appraisal.period_end,
-            ratings: RatingsBody {
-                needs_met: ratings.needs_met,
-                uptake: ratings.uptake,
-                accessibility: ratings.accessibility,
-                quality: ratings.quality,
-            },
-            findings: appraisal.findings.clone(),
-            recommendations: appraisal.recommendations.clone(),
-        }
-    }
-}
 
 /// An evaluation with the evidence it was drafted on.
 #[derive(Debug, Serialize, ToSchema)]
@@ -147,10 +51,10 @@ pub struct EvaluationView {
     pub panel_id: Uuid,
     /// `draft` can change; `agreed` is the panel's record and cannot.
     pub status: EvaluationStatus,
-    pub scope: ScopeBody,
+    pub scope: ScopeInput,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
-    pub ratings: RatingsBody,
+    pub ratings: Ratings,
     pub findings: Option<String>,
     pub recommendations: Vec<Recommendation>,
     /// Gathered when the evaluation was drafted (again if its scope or period changed), and
@@ -236,7 +140,7 @@ pub async fn create_evaluation(
     body: Json<EvaluationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let panel_id = id.into_inner();
-    let appraisal = body.into_inner().parse()?;
+    let appraisal = Appraisal::parse(body.into_inner())?;
     let evaluation =
         store::create(&db, panel_id, appraisal, context(&rules), &caller.actor()).await?;
     Ok(precondition::created(
@@ -326,7 +230,7 @@ pub async fn patch_evaluation(
         panel_id,
         id,
         expected,
-        input.parse()?,
+        Appraisal::parse(input)?,
         context(&rules),
         &caller.actor(),
     )

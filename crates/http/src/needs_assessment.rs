@@ -10,7 +10,7 @@ use pathway_domain::calendar::london_date;
 use pathway_domain::governance::Choice;
 use pathway_domain::learner::LearnerKind;
 use pathway_domain::needs_assessment::{
-    Accessibility, Answer, Format, NeedsAssessment, Response, Round, RoundAudience, RoundDraft,
+    Accessibility, Answer, Format, NeedsAssessment, Response, Round, RoundAudience, RoundInput,
     TimeOfDay,
 };
 use pathway_persistence::DatabaseConnection;
@@ -26,50 +26,6 @@ use crate::headers::IfMatch;
 use crate::page::{PageQuery, PageView};
 use crate::responses::{BadRequest, BodyErrors, Forbidden, NotFound, PatchErrors, Unprocessable};
 use crate::{merge_patch, precondition};
-
-/// A round's writable fields.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "title": "Members' training needs 2026", "audience": "all",
-    "opens_on": "2026-06-01", "closes_on": "2026-06-30",
-    "subjects": ["Planning", "Licensing", "Scrutiny", "Finance and budget setting", "Social media"]
-}))]
-pub struct RoundInput {
-    pub title: String,
-    /// `elected_members`, `employees` (senior officers), or `all`.
-    pub audience: RoundAudience,
-    /// The first day responses are taken.
-    pub opens_on: NaiveDate,
-    /// The last day responses are taken.
-    pub closes_on: NaiveDate,
-    /// The subject areas offered, 1 to 100; once anyone has answered, they can only grow.
-    pub subjects: Vec<String>,
-}
-
-impl RoundInput {
-    fn parse(self) -> Result<Round, ApiError> {
-        Ok(Round::parse(RoundDraft {
-            title: self.title,
-            audience: self.audience,
-            opens_on: self.opens_on,
-            closes_on: self.closes_on,
-            subjects: self.subjects,
-        })?)
-    }
-}
-
-impl From<&Round> for RoundInput {
-    fn from(round: &Round) -> Self {
-        Self {
-            title: round.title.clone(),
-            audience: round.audience,
-            opens_on: round.opens_on,
-            closes_on: round.closes_on,
-            subjects: round.subjects.clone(),
-        }
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -125,7 +81,7 @@ pub async fn create_assessment(
     db: Data<DatabaseConnection>,
     body: Json<RoundInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let assessment = store::create(&db, body.into_inner().parse()?, &caller.actor()).await?;
+    let assessment = store::create(&db, Round::parse(body.into_inner())?, &caller.actor()).await?;
     Ok(precondition::created(
         format!("/v1/needs-assessments/{}", assessment.id),
         assessment.version,
@@ -196,8 +152,14 @@ pub async fn patch_assessment(
     let expected = precondition::required(&req)?;
     let current = store::get(db.get_ref(), id.into_inner()).await?;
     let input = merge_patch::apply(&req, &body, &RoundInput::from(&current.round))?;
-    let assessment =
-        store::update(&db, current.id, expected, input.parse()?, &caller.actor()).await?;
+    let assessment = store::update(
+        &db,
+        current.id,
+        expected,
+        Round::parse(input)?,
+        &caller.actor(),
+    )
+    .await?;
     Ok(ok(StatusCode::OK, assessment))
 }
 

@@ -7,12 +7,12 @@ use pathway_domain::audit::Actor;
 use pathway_domain::calendar::london_date;
 use pathway_domain::course::CourseCode;
 use pathway_domain::evaluation::{
-    Appraisal, EvaluationDraft, Ratings, Recommendation, RecommendationKind, ScopeKind,
+    Appraisal, EvaluationInput, Ratings, Recommendation, RecommendationKind, ScopeInput, ScopeKind,
 };
 use pathway_domain::governance::{Choice, MunicipalYear, YearStart};
 use pathway_domain::learner::{Learner, LearnerKind, LearnerStatus};
 use pathway_domain::needs_assessment::{
-    Accessibility, Answer, Format, RoundAudience, RoundDraft, TimeOfDay,
+    Accessibility, Answer, Format, RoundAudience, RoundInput, TimeOfDay,
 };
 use pathway_domain::panel::{
     MeetingInput, MeetingRecord, PanelDetails, PanelInput, PanelRole, Seat,
@@ -165,9 +165,11 @@ pub async fn load(
         first,
     )
     .await?;
-    let appraisal = Appraisal::parse(EvaluationDraft {
-        scope_kind: ScopeKind::Programme,
-        course_id: None,
+    let appraisal = Appraisal::parse(EvaluationInput {
+        scope: ScopeInput {
+            kind: ScopeKind::Programme,
+            course_id: None,
+        },
         period_start: period_end - Days::new(364),
         period_end,
         ratings: Ratings {
@@ -217,7 +219,7 @@ async fn needs_round(
     members: &[&Learner],
     staff: &[&Learner],
 ) -> Result<(), StoreError> {
-    let round = pathway_domain::needs_assessment::Round::parse(RoundDraft {
+    let round = pathway_domain::needs_assessment::Round::parse(RoundInput {
         title: "Members' and senior officers' training needs".into(),
         audience: RoundAudience::All,
         opens_on: today - Days::new(40),
