@@ -149,15 +149,56 @@ pub struct Subject<'a> {
 /// The longest time a rule may give: five years.
 const MAX_DUE_WITHIN_DAYS: i32 = 1826;
 
-/// A requirement exactly as a client sent it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleDraft {
+/// Which learners a requirement is for. `value` names the committee, responsibility,
+/// department or job title (matched exactly) and is absent for the other kinds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = SelectorBody)]
+#[schema(example = json!({"kind": "committee", "value": "Planning"}))]
+pub struct SelectorInput {
+    pub kind: SelectorKind,
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// A requirement's writable fields: the body of a create, and what a merge patch applies to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70",
+    "selector": {"kind": "committee", "value": "Planning"},
+    "due_within_days": 90, "effective_from": "2026-05-21", "effective_until": null
+}))]
+pub struct RequirementInput {
+    /// The course required; not a retired one.
     pub course_id: Uuid,
-    pub selector_kind: SelectorKind,
-    pub selector_value: Option<String>,
+    pub selector: SelectorInput,
+    /// Days allowed from when the rule starts applying to a learner: the latest of their start
+    /// date, the day they took the seat the selector names, `effective_from`, and the course's
+    /// go-live date.
+    #[schema(minimum = 0, maximum = 1826, example = 90)]
     pub due_within_days: i32,
+    /// The first day the rule applies; today when absent.
+    #[serde(default)]
     pub effective_from: Option<NaiveDate>,
+    /// The last day the rule applies; null until further notice.
+    #[serde(default)]
     pub effective_until: Option<NaiveDate>,
+}
+
+impl From<&Rule> for RequirementInput {
+    fn from(rule: &Rule) -> Self {
+        Self {
+            course_id: rule.course_id,
+            selector: SelectorInput {
+                kind: rule.selector.kind,
+                value: rule.selector.value.clone(),
+            },
+            due_within_days: i32::try_from(rule.due_within_days).unwrap_or(i32::MAX),
+            effective_from: Some(rule.effective_from),
+            effective_until: rule.effective_until,
+        }
+    }
 }
 
 /// The part of a requirement that clients write, once every rule holds.
@@ -174,21 +215,21 @@ pub struct Rule {
 impl Rule {
     /// Parses a draft, reporting every bad field at once. `today` stands in for a missing
     /// `effective_from`.
-    pub fn parse(draft: RuleDraft, today: NaiveDate) -> Result<Self, DomainError> {
+    pub fn parse(input: RequirementInput, today: NaiveDate) -> Result<Self, DomainError> {
         let mut errors = Errors::default();
         let selector = errors.take(Selector::parse(
-            draft.selector_kind,
-            draft.selector_value.as_deref(),
+            input.selector.kind,
+            input.selector.value.as_deref(),
         ));
         errors.check(
-            (0..=MAX_DUE_WITHIN_DAYS).contains(&draft.due_within_days),
+            (0..=MAX_DUE_WITHIN_DAYS).contains(&input.due_within_days),
             "due_within_days",
             "must be between 0 and 1826 (five years)",
         );
-        let effective_from = draft.effective_from.unwrap_or(today);
+        let effective_from = input.effective_from.unwrap_or(today);
         for (field, date) in [
             ("effective_from", Some(effective_from)),
-            ("effective_until", draft.effective_until),
+            ("effective_until", input.effective_until),
         ] {
             errors.check(
                 date.is_none_or(calendar::is_plausible),
@@ -197,31 +238,20 @@ impl Rule {
             );
         }
         errors.check(
-            draft
+            input
                 .effective_until
                 .is_none_or(|until| effective_from <= until),
             "effective_until",
             "must not be before effective_from",
         );
         let rule = selector.map(|selector| Self {
-            course_id: draft.course_id,
+            course_id: input.course_id,
             selector,
-            due_within_days: draft.due_within_days.unsigned_abs(),
+            due_within_days: input.due_within_days.unsigned_abs(),
             effective_from,
-            effective_until: draft.effective_until,
+            effective_until: input.effective_until,
         });
         errors.finish(rule)
-    }
-
-    pub fn to_draft(&self) -> RuleDraft {
-        RuleDraft {
-            course_id: self.course_id,
-            selector_kind: self.selector.kind,
-            selector_value: self.selector.value.clone(),
-            due_within_days: i32::try_from(self.due_within_days).unwrap_or(i32::MAX),
-            effective_from: Some(self.effective_from),
-            effective_until: self.effective_until,
-        }
     }
 
     /// The day this rule started (or starts) applying to the learner, if it applies to them
@@ -526,10 +556,12 @@ mod tests {
 
     #[test]
     fn a_draft_with_several_faults_reports_them_all() {
-        let draft = RuleDraft {
+        let draft = RequirementInput {
             course_id: Uuid::nil(),
-            selector_kind: SelectorKind::Committee,
-            selector_value: None,
+            selector: SelectorInput {
+                kind: SelectorKind::Committee,
+                value: None,
+            },
             due_within_days: -1,
             effective_from: Some(day("2026-04-01")),
             effective_until: Some(day("2026-03-31")),
@@ -542,10 +574,12 @@ mod tests {
             fields,
             ["selector.value", "due_within_days", "effective_until"]
         );
-        let far = RuleDraft {
+        let far = RequirementInput {
             course_id: Uuid::nil(),
-            selector_kind: SelectorKind::All,
-            selector_value: None,
+            selector: SelectorInput {
+                kind: SelectorKind::All,
+                value: None,
+            },
             due_within_days: 30,
             effective_from: Some(day("9999-12-01")),
             effective_until: None,

@@ -6,7 +6,9 @@ use actix_web::{HttpRequest, HttpResponse};
 use actix_web::{delete, get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_domain::calendar::london_date;
-use pathway_domain::compliance::{Requirement, Rule, RuleDraft, SelectorKind};
+use pathway_domain::compliance::{
+    Requirement, RequirementInput, Rule, SelectorInput, SelectorKind,
+};
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::effects::write;
 use pathway_persistence::requirement::{self as store, RequirementFilter};
@@ -24,72 +26,6 @@ use crate::responses::{
 };
 use crate::{merge_patch, precondition};
 
-/// Which learners a requirement is for. `value` names the committee, responsibility,
-/// department or job title (matched exactly) and is absent for the other kinds.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"kind": "committee", "value": "Planning"}))]
-pub struct SelectorBody {
-    pub kind: SelectorKind,
-    #[serde(default)]
-    pub value: Option<String>,
-}
-
-/// A requirement's writable fields: the body of a create, and what a merge patch applies to.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "course_id": "019a8f3e-5b1c-7d2e-9f40-1a2b3c4d5e70",
-    "selector": {"kind": "committee", "value": "Planning"},
-    "due_within_days": 90, "effective_from": "2026-05-21", "effective_until": null
-}))]
-pub struct RequirementInput {
-    /// The course required; not a retired one.
-    pub course_id: Uuid,
-    pub selector: SelectorBody,
-    /// Days allowed from when the rule starts applying to a learner: the latest of their start
-    /// date, the day they took the seat the selector names, `effective_from`, and the course's
-    /// go-live date.
-    #[schema(minimum = 0, maximum = 1826, example = 90)]
-    pub due_within_days: i32,
-    /// The first day the rule applies; today when absent.
-    #[serde(default)]
-    pub effective_from: Option<NaiveDate>,
-    /// The last day the rule applies; null until further notice.
-    #[serde(default)]
-    pub effective_until: Option<NaiveDate>,
-}
-
-impl RequirementInput {
-    fn parse(self) -> Result<Rule, ApiError> {
-        let draft = RuleDraft {
-            course_id: self.course_id,
-            selector_kind: self.selector.kind,
-            selector_value: self.selector.value,
-            due_within_days: self.due_within_days,
-            effective_from: self.effective_from,
-            effective_until: self.effective_until,
-        };
-        Ok(Rule::parse(draft, london_date(Utc::now()))?)
-    }
-}
-
-impl From<&Rule> for RequirementInput {
-    fn from(rule: &Rule) -> Self {
-        let draft = rule.to_draft();
-        Self {
-            course_id: draft.course_id,
-            selector: SelectorBody {
-                kind: draft.selector_kind,
-                value: draft.selector_value,
-            },
-            due_within_days: draft.due_within_days,
-            effective_from: draft.effective_from,
-            effective_until: draft.effective_until,
-        }
-    }
-}
-
 /// A rule that a course is required of the learners its selector matches.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -102,7 +38,7 @@ impl From<&Rule> for RequirementInput {
 pub struct RequirementView {
     pub id: Uuid,
     pub course_id: Uuid,
-    pub selector: SelectorBody,
+    pub selector: SelectorInput,
     pub due_within_days: i32,
     pub effective_from: NaiveDate,
     pub effective_until: Option<NaiveDate>,
@@ -158,7 +94,7 @@ pub async fn create_requirement(
     db: Data<DatabaseConnection>,
     body: Json<RequirementInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let rule = body.into_inner().parse()?;
+    let rule = Rule::parse(body.into_inner(), london_date(Utc::now()))?;
     let requirement = write(&db, &caller.actor(), async |change| {
         store::create(change, rule).await
     })
@@ -234,7 +170,7 @@ pub async fn patch_requirement(
     let expected = precondition::required(&req)?;
     let current = store::get(db.get_ref(), id.into_inner()).await?;
     let input = merge_patch::apply(&req, &body, &RequirementInput::from(&current.rule))?;
-    let rule = input.parse()?;
+    let rule = Rule::parse(input, london_date(Utc::now()))?;
     Ok(ok(write(&db, &caller.actor(), async |change| {
         store::update(change, current.id, expected, rule).await
     })

@@ -5,7 +5,7 @@ use chrono::{Days, NaiveDate, Utc};
 use pathway_domain::audit::Actor;
 use pathway_domain::calendar::london_date;
 use pathway_domain::completion::{Evidence, EvidenceInput};
-use pathway_domain::compliance::{Rule, RuleDraft, SelectorKind};
+use pathway_domain::compliance::{RequirementInput, Rule, SelectorInput, SelectorKind};
 use pathway_domain::course::CourseCode;
 use pathway_domain::learner::{LearnerKind, LearnerStatus};
 use pathway_persistence::effects::write;
@@ -51,10 +51,12 @@ pub async fn load(db: &DatabaseConnection, actor: &Actor) -> Result<usize, Store
         if !requirement::list(db, filter, one).await?.items.is_empty() {
             continue;
         }
-        let draft = RuleDraft {
+        let draft = RequirementInput {
             course_id: course.id,
-            selector_kind: *kind,
-            selector_value: value.map(str::to_owned),
+            selector: SelectorInput {
+                kind: *kind,
+                value: value.map(str::to_owned),
+            },
             due_within_days: *days,
             effective_from,
             effective_until: None,
