@@ -56,6 +56,25 @@ impl TestApp {
         staff
     }
 
+    /// Records that `learner` completed `course` today through the server at `address`, and
+    /// answers with the status it gave.
+    async fn completed_today_at(
+        &self,
+        address: &str,
+        learner: &Value,
+        course: &Value,
+    ) -> StatusCode {
+        let body = json!({"learner_id": learner["id"], "course_id": course["id"], "completed_on": today()});
+        self.client
+            .post(format!("{address}/v1/completions"))
+            .bearer_auth(&self.admin)
+            .json(&body)
+            .send()
+            .await
+            .expect("answered")
+            .status()
+    }
+
     async fn evidence(&self, learner: &Value, course: &Value, completed_on: NaiveDate) -> Value {
         let body = json!({"learner_id": learner["id"], "course_id": course["id"], "completed_on": completed_on});
         let response = self.post("/v1/completions", &self.admin, &body).await;
@@ -752,22 +771,10 @@ async fn figures_stay_right_when_completions_and_a_new_requirement_race_across_p
                 .status()
         }
     };
-    let completions = staff.iter().enumerate().map(|(n, learner)| {
-        let server = &servers[n % 2];
-        let url = format!("{}/v1/completions", server.address);
-        let body = json!({"learner_id": learner["id"], "course_id": course["id"], "completed_on": today()});
-        let app = &app;
-        async move {
-            app.client
-                .post(url)
-                .bearer_auth(&app.admin)
-                .json(&body)
-                .send()
-                .await
-                .expect("answered")
-                .status()
-        }
-    });
+    let completions = staff
+        .iter()
+        .enumerate()
+        .map(|(n, learner)| app.completed_today_at(&servers[n % 2].address, learner, &course));
     let (created, recorded) =
         tokio::join!(requirement, futures_util::future::join_all(completions));
     assert_eq!(created, StatusCode::CREATED);
@@ -813,18 +820,7 @@ async fn requirements_can_be_removed_while_completions_refresh_the_same_learners
         }
     });
     let completions = staff.iter().enumerate().map(|(n, learner)| {
-        let url = format!("{}/v1/completions", servers[(n + 1) % 2].address);
-        let body = json!({"learner_id": learner["id"], "course_id": course["id"], "completed_on": today()});
-        async move {
-            app.client
-                .post(url)
-                .bearer_auth(&app.admin)
-                .json(&body)
-                .send()
-                .await
-                .expect("answered")
-                .status()
-        }
+        app.completed_today_at(&servers[(n + 1) % 2].address, learner, &course)
     });
     let (removed, recorded) = tokio::join!(
         futures_util::future::join_all(removals),
