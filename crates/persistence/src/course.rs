@@ -6,15 +6,13 @@ use pathway_domain::course::{
     EqualityImpactAssessment, Offer, Pillar,
 };
 use sea_orm::entity::prelude::*;
-use sea_orm::{
-    ActiveValue::{Set, Unchanged},
-    DatabaseTransaction, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, QueryOrder};
 
 use crate::change::{Change, Fact};
 use crate::db::now;
 use crate::page::PageRequest;
 use crate::sql::IN_LIST;
+use crate::versioned;
 use crate::{Page, StoreError, audit};
 
 use crate::entity::courses;
@@ -188,20 +186,19 @@ async fn apply_rule(
     rule: impl FnOnce(&Course) -> Result<(CourseDetails, CourseStatus), DomainError>,
 ) -> Result<Course, StoreError> {
     let (tx, actor) = (change.tx(), change.actor());
-    let current = lock(tx, id).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(StoreError::Stale(RESOURCE));
-    }
+    let current = versioned::lock(
+        tx,
+        courses::Entity::find_by_id(id),
+        expected_version,
+        RESOURCE,
+    )
+    .await?;
     let (details, status) = rule(&to_course(current.clone())?)?;
-    let row = courses::ActiveModel {
-        id: Unchanged(id),
+    let changes = courses::ActiveModel {
         status: Set(status),
-        version: Set(current.version + 1),
-        updated_at: Set(now()),
         ..write_details(&details)
     };
-    let saved = row
-        .update(tx)
+    let saved = versioned::bump(tx, &current, changes)
         .await
         .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))?;
     audit::record(tx, actor, action, RESOURCE, id).await?;
@@ -236,14 +233,6 @@ pub(crate) async fn by_activity_ids(
         }
     }
     Ok(found)
-}
-
-async fn lock(tx: &DatabaseTransaction, id: Uuid) -> Result<courses::Model, StoreError> {
-    courses::Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(tx)
-        .await?
-        .ok_or(StoreError::NotFound(RESOURCE))
 }
 
 fn write_details(details: &CourseDetails) -> courses::ActiveModel {

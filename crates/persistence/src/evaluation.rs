@@ -8,14 +8,12 @@ use pathway_domain::evaluation::{
     EvaluationStatus, Evidence, Ratings, Recommendation, evidence_day, financial_years,
 };
 use sea_orm::entity::prelude::*;
-use sea_orm::{
-    ActiveValue::{Set, Unchanged},
-    DatabaseTransaction, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, QueryOrder};
 
 use crate::compliance::{self, Scope};
 use crate::db::{begin_write, now};
 use crate::page::PageRequest;
+use crate::versioned;
 use crate::{Page, StoreError, audit, budget, course, json, panel, session, training_request};
 
 use crate::entity::evaluations;
@@ -116,21 +114,17 @@ pub async fn update(
     };
     let tx = begin_write(db).await?;
     let current = lock(&tx, panel_id, id, expected_version).await?;
-    current.revise()?;
-    if reach(&current.appraisal) != reach(&before.appraisal) {
+    let drafted = to_evaluation(current.clone())?;
+    drafted.revise()?;
+    if reach(&drafted.appraisal) != reach(&before.appraisal) {
         // Redrafted in between: the evidence above may be for another scope or period.
         return Err(StoreError::Stale(RESOURCE));
     }
-    let mut row = evaluations::ActiveModel {
-        id: Unchanged(id),
-        version: Set(current.version + 1),
-        updated_at: Set(now()),
-        ..write_appraisal(&appraisal)?
-    };
+    let mut changes = write_appraisal(&appraisal)?;
     if let Some(evidence) = evidence {
-        row.evidence = Set(json::write(&evidence)?);
+        changes.evidence = Set(json::write(&evidence)?);
     }
-    let row = row.update(&tx).await?;
+    let row = versioned::bump(&tx, &current, changes).await?;
     audit::record(&tx, actor, "evaluation.redrafted", RESOURCE, id).await?;
     tx.commit().await?;
     to_evaluation(row)
@@ -149,7 +143,7 @@ pub async fn agree(
 ) -> Result<Evaluation, StoreError> {
     let tx = begin_write(db).await?;
     let current = lock(&tx, panel_id, id, expected_version).await?;
-    current.agree()?;
+    to_evaluation(current.clone())?.agree()?;
     let meeting = panel::meeting(&tx, panel_id, meeting_id)
         .await
         .map_err(StoreError::missing_as_invalid("meeting_id"))?;
@@ -163,17 +157,13 @@ pub async fn agree(
         )
         .into());
     }
-    let row = evaluations::ActiveModel {
-        id: Unchanged(id),
+    let changes = evaluations::ActiveModel {
         status: Set(EvaluationStatus::Agreed),
         meeting_id: Set(Some(meeting_id)),
         agreed_at: Set(Some(now())),
-        version: Set(current.version + 1),
-        updated_at: Set(now()),
         ..Default::default()
-    }
-    .update(&tx)
-    .await?;
+    };
+    let row = versioned::bump(&tx, &current, changes).await?;
     audit::record(&tx, actor, "evaluation.agreed", RESOURCE, id).await?;
     tx.commit().await?;
     to_evaluation(row)
@@ -289,17 +279,9 @@ async fn lock(
     panel_id: Uuid,
     id: Uuid,
     expected_version: Option<i32>,
-) -> Result<Evaluation, StoreError> {
-    let row = evaluations::Entity::find_by_id(id)
-        .filter(Column::PanelId.eq(panel_id))
-        .lock_exclusive()
-        .one(tx)
-        .await?
-        .ok_or(StoreError::NotFound(RESOURCE))?;
-    if expected_version.is_some_and(|v| v != row.version) {
-        return Err(StoreError::Stale(RESOURCE));
-    }
-    to_evaluation(row)
+) -> Result<evaluations::Model, StoreError> {
+    let of_panel = evaluations::Entity::find_by_id(id).filter(Column::PanelId.eq(panel_id));
+    versioned::lock(tx, of_panel, expected_version, RESOURCE).await
 }
 
 /// What the evidence depends on: the scope and the period.

@@ -7,10 +7,9 @@ use pathway_domain::compliance::{Seat, SeatKind};
 use pathway_domain::learner::{Learner, LearnerKind, LearnerProfile, LearnerStatus};
 use pathway_domain::text::Email;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, LockType, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
-    ActiveValue::{Set, Unchanged},
-    Condition, DatabaseTransaction, PaginatorTrait, QueryOrder, QuerySelect,
+    ActiveValue::Set, Condition, DatabaseTransaction, PaginatorTrait, QueryOrder, QuerySelect,
 };
 
 use crate::change::{Change, Fact};
@@ -20,6 +19,7 @@ use crate::entity::learners;
 use crate::entity::membership_history as history;
 use crate::page::PageRequest;
 use crate::sql::IN_LIST;
+use crate::versioned;
 use crate::{Page, StoreError, audit};
 
 const UNIQUE_FIELDS: &[&str] = &["email", "external_ref"];
@@ -364,11 +364,7 @@ pub(crate) async fn resync(
     left_on: Option<NaiveDate>,
 ) -> Result<(), StoreError> {
     let (tx, actor) = (change.tx(), change.actor());
-    let current = learners::Entity::find_by_id(learner.id)
-        .lock(LockType::NoKeyUpdate)
-        .one(tx)
-        .await?
-        .ok_or(StoreError::NotFound(RESOURCE))?;
+    let current = lock(tx, learner.id, None).await?;
     let current = if &learner.profile == profile {
         current
     } else {
@@ -407,26 +403,20 @@ pub(crate) async fn depart_absent(
     Ok(ids)
 }
 
-/// Reads a learner for update, holding its row until the transaction ends (PostgreSQL), and
-/// refuses when the client's copy is stale.
-///
-/// `FOR NO KEY UPDATE`, not `FOR UPDATE`: writers of the same learner still queue, but rows
-/// that merely refer to the learner (a compliance refresh inserting their items, under its
-/// advisory lock) are not held up by it, which deadlocked a deprovisioning against a refresh.
+/// Reads a learner for update (see [`versioned::Versioned`] for how the row is held), and refuses when
+/// the client's copy is stale.
 pub(crate) async fn lock(
     tx: &DatabaseTransaction,
     id: Uuid,
     expected_version: Option<i32>,
 ) -> Result<learners::Model, StoreError> {
-    let row = learners::Entity::find_by_id(id)
-        .lock(LockType::NoKeyUpdate)
-        .one(tx)
-        .await?
-        .ok_or(StoreError::NotFound(RESOURCE))?;
-    if expected_version.is_some_and(|v| v != row.version) {
-        return Err(StoreError::Stale(RESOURCE));
-    }
-    Ok(row)
+    versioned::lock(
+        tx,
+        learners::Entity::find_by_id(id),
+        expected_version,
+        RESOURCE,
+    )
+    .await
 }
 
 /// Saves a changed row as its next version.
@@ -435,13 +425,7 @@ pub(crate) async fn bump(
     current: &learners::Model,
     changes: learners::ActiveModel,
 ) -> Result<learners::Model, StoreError> {
-    let row = learners::ActiveModel {
-        id: Unchanged(current.id),
-        version: Set(current.version + 1),
-        updated_at: Set(now()),
-        ..changes
-    };
-    row.update(tx)
+    versioned::bump(tx, current, changes)
         .await
         .map_err(StoreError::duplicate(RESOURCE, UNIQUE_FIELDS))
 }

@@ -32,6 +32,7 @@ pub mod session;
 mod sql;
 pub mod synthetic;
 pub mod training_request;
+mod versioned;
 pub mod xapi;
 
 pub use db::{connect, migrate};

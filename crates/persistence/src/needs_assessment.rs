@@ -21,6 +21,7 @@ use crate::entity::needs_assessments as assessments;
 use crate::entity::needs_responses as responses;
 use crate::page::PageRequest;
 use crate::sql::Sql;
+use crate::versioned;
 use crate::{Page, StoreError, audit, json, learner};
 
 const RESOURCE: &str = "needs assessment";
@@ -87,10 +88,14 @@ pub async fn update(
     actor: &Actor,
 ) -> Result<NeedsAssessment, StoreError> {
     let tx = begin_write(db).await?;
-    let current = lock(&tx, id).await?;
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Err(StoreError::Stale(RESOURCE));
-    }
+    let row = versioned::lock(
+        &tx,
+        assessments::Entity::find_by_id(id),
+        expected_version,
+        RESOURCE,
+    )
+    .await?;
+    let current = to_assessment(row.clone())?;
     let answered = responses::Entity::find()
         .filter(responses::Column::AssessmentId.eq(id))
         .one(&tx)
@@ -113,14 +118,7 @@ pub async fn update(
         ))
         .into());
     }
-    let row = assessments::ActiveModel {
-        id: Unchanged(id),
-        version: Set(current.version + 1),
-        updated_at: Set(now()),
-        ..write_round(&round)?
-    }
-    .update(&tx)
-    .await?;
+    let row = versioned::bump(&tx, &row, write_round(&round)?).await?;
     audit::record(&tx, actor, "needs_assessment.updated", RESOURCE, id).await?;
     tx.commit().await?;
     to_assessment(row)

@@ -5,16 +5,14 @@ use pathway_domain::DomainError;
 use pathway_domain::audit::Actor;
 use pathway_domain::panel::{Meeting, MeetingRecord, Panel, PanelDetails, PanelMember, Seat};
 use sea_orm::entity::prelude::*;
-use sea_orm::{
-    ActiveValue::{Set, Unchanged},
-    DatabaseTransaction, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, QueryOrder, QuerySelect};
 
 use crate::db::{begin_write, now};
 use crate::entity::panel_meetings as meetings;
 use crate::entity::panel_members as members;
 use crate::entity::panels;
 use crate::page::PageRequest;
+use crate::versioned;
 use crate::{Page, StoreError, audit, json, learner};
 
 const RESOURCE: &str = "panel";
@@ -67,20 +65,14 @@ pub async fn update(
     actor: &Actor,
 ) -> Result<Panel, StoreError> {
     let tx = begin_write(db).await?;
-    let current = panels::Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(&tx)
-        .await?
-        .ok_or(StoreError::NotFound(RESOURCE))?;
-    check_version(RESOURCE, current.version, expected_version)?;
-    let row = panels::ActiveModel {
-        id: Unchanged(id),
-        version: Set(current.version + 1),
-        updated_at: Set(now()),
-        ..write_details(details)
-    }
-    .update(&tx)
+    let current = versioned::lock(
+        &tx,
+        panels::Entity::find_by_id(id),
+        expected_version,
+        RESOURCE,
+    )
     .await?;
+    let row = versioned::bump(&tx, &current, write_details(details)).await?;
     audit::record(&tx, actor, "panel.updated", RESOURCE, id).await?;
     tx.commit().await?;
     Ok(to_panel(row))
@@ -167,21 +159,10 @@ pub async fn update_member(
 ) -> Result<PanelMember, StoreError> {
     let tx = begin_write(db).await?;
     lock_panel(&tx, panel_id).await?;
-    let current = members::Entity::find_by_id(id)
-        .filter(members::Column::PanelId.eq(panel_id))
-        .one(&tx)
-        .await?
-        .ok_or(StoreError::NotFound(MEMBER))?;
-    check_version(MEMBER, current.version, expected_version)?;
+    let seat_held = members::Entity::find_by_id(id).filter(members::Column::PanelId.eq(panel_id));
+    let current = versioned::lock(&tx, seat_held, expected_version, MEMBER).await?;
     check_overlap(&tx, panel_id, current.learner_id, Some(id), &seat).await?;
-    let row = members::ActiveModel {
-        id: Unchanged(id),
-        version: Set(current.version + 1),
-        updated_at: Set(now()),
-        ..write_seat(&seat)
-    }
-    .update(&tx)
-    .await?;
+    let row = versioned::bump(&tx, &current, write_seat(&seat)).await?;
     audit::record(&tx, actor, "panel.member_updated", MEMBER, id).await?;
     tx.commit().await?;
     hydrate_members(db, vec![row])
@@ -288,22 +269,10 @@ pub async fn update_meeting(
     actor: &Actor,
 ) -> Result<Meeting, StoreError> {
     let tx = begin_write(db).await?;
-    let current = meetings::Entity::find_by_id(id)
-        .filter(meetings::Column::PanelId.eq(panel_id))
-        .lock_exclusive()
-        .one(&tx)
-        .await?
-        .ok_or(StoreError::NotFound(MEETING))?;
-    check_version(MEETING, current.version, expected_version)?;
+    let meeting = meetings::Entity::find_by_id(id).filter(meetings::Column::PanelId.eq(panel_id));
+    let current = versioned::lock(&tx, meeting, expected_version, MEETING).await?;
     check_attendees(&tx, &record.attendees).await?;
-    let row = meetings::ActiveModel {
-        id: Unchanged(id),
-        version: Set(current.version + 1),
-        updated_at: Set(now()),
-        ..write_record(&record)?
-    }
-    .update(&tx)
-    .await?;
+    let row = versioned::bump(&tx, &current, write_record(&record)?).await?;
     audit::record(&tx, actor, "panel.meeting_updated", MEETING, id).await?;
     tx.commit().await?;
     to_meeting(row)
@@ -316,13 +285,6 @@ pub(crate) async fn lock_panel(tx: &DatabaseTransaction, id: Uuid) -> Result<(),
         .one(tx)
         .await?
         .ok_or(StoreError::NotFound(RESOURCE))?;
-    Ok(())
-}
-
-fn check_version(what: &'static str, stored: i32, expected: Option<i32>) -> Result<(), StoreError> {
-    if expected.is_some_and(|v| v != stored) {
-        return Err(StoreError::Stale(what));
-    }
     Ok(())
 }
 

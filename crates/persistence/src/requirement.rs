@@ -2,14 +2,12 @@ use pathway_domain::DomainError;
 use pathway_domain::compliance::{RequiredCourse, Requirement, Rule, Selector, SelectorKind};
 use pathway_domain::course::CourseStatus;
 use sea_orm::entity::prelude::*;
-use sea_orm::{
-    ActiveValue::{Set, Unchanged},
-    DatabaseTransaction, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, QueryOrder};
 
 use crate::change::{Change, Fact};
 use crate::db::{compliance_turn, now};
 use crate::page::PageRequest;
+use crate::versioned;
 use crate::{Page, StoreError, audit, course};
 
 use crate::entity::requirements;
@@ -81,14 +79,7 @@ pub async fn update(
     if rule.course_id != current.course_id {
         check_course(tx, rule.course_id).await?;
     }
-    let row = requirements::ActiveModel {
-        id: Unchanged(id),
-        version: Set(current.version + 1),
-        updated_at: Set(now()),
-        ..write_rule(&rule)
-    }
-    .update(tx)
-    .await?;
+    let row = versioned::bump(tx, &current, write_rule(&rule)).await?;
     audit::record(tx, actor, "requirement.updated", RESOURCE, id).await?;
     change.record(Fact::RequirementChanged(id));
     to_requirement(row)
@@ -142,15 +133,13 @@ async fn lock(
     id: Uuid,
     expected_version: Option<i32>,
 ) -> Result<requirements::Model, StoreError> {
-    let row = requirements::Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(tx)
-        .await?
-        .ok_or(StoreError::NotFound(RESOURCE))?;
-    if expected_version.is_some_and(|v| v != row.version) {
-        return Err(StoreError::Stale(RESOURCE));
-    }
-    Ok(row)
+    versioned::lock(
+        tx,
+        requirements::Entity::find_by_id(id),
+        expected_version,
+        RESOURCE,
+    )
+    .await
 }
 
 /// A requirement names a course still in the offer, or one being prepared for it.

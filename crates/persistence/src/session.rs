@@ -22,6 +22,7 @@ use crate::entity::bookings;
 use crate::entity::feedback;
 use crate::entity::sessions;
 use crate::page::PageRequest;
+use crate::versioned;
 use crate::{Page, StoreError, audit, course, learner};
 
 const RESOURCE: &str = "session";
@@ -112,7 +113,7 @@ pub async fn update(
     let session = to_session(current.clone());
     let taken = seats_taken(&tx, id).await?;
     let details = session.revise(details, taken)?;
-    let saved = bump(&tx, &current, write_details(&details)).await?;
+    let saved = versioned::bump(&tx, &current, write_details(&details)).await?;
     audit::record(&tx, actor, "session.updated", RESOURCE, id).await?;
     promote(&tx, id, i64::from(details.capacity) - taken, actor).await?;
     tx.commit().await?;
@@ -143,7 +144,7 @@ pub async fn cancel(
         status: Set(status),
         ..Default::default()
     };
-    let saved = bump(&tx, &current, changes).await?;
+    let saved = versioned::bump(&tx, &current, changes).await?;
     audit::record(&tx, actor, "session.cancelled", RESOURCE, id).await?;
     tx.commit().await?;
     Ok(to_session(saved))
@@ -324,7 +325,7 @@ pub async fn record_attendance(
             status: Set(SessionStatus::Completed),
             ..Default::default()
         };
-        bump(tx, &current, changes).await?;
+        versioned::bump(tx, &current, changes).await?;
         audit::record(tx, actor, "session.completed", RESOURCE, session_id).await?;
     }
     Ok(marked)
@@ -443,29 +444,13 @@ async fn lock(
     id: Uuid,
     expected_version: Option<i32>,
 ) -> Result<sessions::Model, StoreError> {
-    let row = sessions::Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(tx)
-        .await?
-        .ok_or(StoreError::NotFound(RESOURCE))?;
-    if expected_version.is_some_and(|v| v != row.version) {
-        return Err(StoreError::Stale(RESOURCE));
-    }
-    Ok(row)
-}
-
-async fn bump(
-    tx: &DatabaseTransaction,
-    current: &sessions::Model,
-    changes: sessions::ActiveModel,
-) -> Result<sessions::Model, StoreError> {
-    let row = sessions::ActiveModel {
-        id: Unchanged(current.id),
-        version: Set(current.version + 1),
-        updated_at: Set(now()),
-        ..changes
-    };
-    Ok(row.update(tx).await?)
+    versioned::lock(
+        tx,
+        sessions::Entity::find_by_id(id),
+        expected_version,
+        RESOURCE,
+    )
+    .await
 }
 
 async fn seats_taken(db: &impl ConnectionTrait, session_id: Uuid) -> Result<i64, StoreError> {

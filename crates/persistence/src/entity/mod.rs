@@ -33,3 +33,15 @@ pub(crate) mod sync_run_refs;
 pub(crate) mod sync_runs;
 pub(crate) mod training_requests;
 pub(crate) mod xapi_statements;
+
+/// What every table here has in common: no sea-orm relations (the repositories say which rows
+/// they join, where they join them) and nothing done on save beyond what the repository sets.
+macro_rules! unrelated {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+use unrelated;
