@@ -96,6 +96,7 @@ pub fn config(database_url: &str) -> Config {
             public_key_file: None,
             issuer: None,
             audience: None,
+            max_lifetime_seconds: pathway_http::auth::DEFAULT_MAX_LIFETIME_SECONDS,
         },
         cors_origins: vec![ALLOWED_ORIGIN.into()],
         supporters_for_panel: 3,

@@ -34,8 +34,13 @@ impl TestApp {
 
     pub(crate) async fn client_token(&self, scopes: &[&str]) -> String {
         let (id, secret) = self.client(scopes).await;
+        self.token_of(&id, &secret).await
+    }
+
+    /// A token for the client `id`, got with its secret.
+    pub(crate) async fn token_of(&self, id: &str, secret: &str) -> String {
         let response = self
-            .token_request(Some((&id, &secret)), "grant_type=client_credentials")
+            .token_request(Some((id, secret)), "grant_type=client_credentials")
             .await;
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = response.json().await.expect("json");

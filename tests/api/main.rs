@@ -20,5 +20,6 @@ mod routes;
 mod scim;
 mod sessions;
 mod store;
+mod tokens;
 mod training_requests;
 mod xapi;

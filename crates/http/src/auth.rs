@@ -1,6 +1,7 @@
 //! Bearer tokens: who is calling, and what they may do.
 
 use std::future::{Ready, ready};
+use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -12,6 +13,8 @@ use pathway_domain::audit::Actor;
 use pathway_domain::learner::Learner;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use pathway_persistence::{DatabaseConnection, StoreError, api_client};
 
 use crate::error::ApiError;
 use crate::request_id::RequestId;
@@ -67,8 +70,42 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<Audience>,
 }
+
+/// `aud` as RFC 7519 allows it: one audience, or several.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    fn names(&self, audience: &str) -> bool {
+        match self {
+            Audience::One(one) => one == audience,
+            Audience::Many(many) => many.iter().any(|a| a == audience),
+        }
+    }
+}
+
+/// What a verified token says, by who issued it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bearer {
+    /// A person, from the identity provider or signed with the shared secret: roles, and never
+    /// scopes, so a person's token cannot be dressed up as an integration's.
+    Person { subject: String, roles: Vec<Role> },
+    /// An integration client, from Pathway's own token endpoint: scopes, and never roles.
+    Client {
+        client_id: Uuid,
+        scopes: Vec<String>,
+    },
+}
+
+/// The longest a token may last from its issue unless configured otherwise: a day, which is
+/// more than identity providers give (an hour, commonly) and less than a leaked token is worth.
+pub const DEFAULT_MAX_LIFETIME_SECONDS: u64 = 86_400;
 
 /// How tokens are verified: the key and the one algorithm it is pinned to, and the issuer and
 /// audience to insist on when configured.
@@ -76,6 +113,7 @@ pub struct TokenKeys {
     decoding: DecodingKey,
     validation: Validation,
     issuing: Option<Issuing>,
+    max_lifetime: u64,
 }
 
 /// How Pathway signs and checks the tokens it gives integration clients itself.
@@ -132,19 +170,33 @@ impl TokenKeys {
         let mut validation = Validation::new(algorithm);
         validation.validate_nbf = true;
         validation.leeway = 30;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        // A configured issuer or audience is a claim the token must carry, not one it may omit.
+        let mut required = vec!["exp", "sub"];
         if let Some(issuer) = issuer {
             validation.set_issuer(&[issuer]);
+            required.push("iss");
         }
         match audience {
-            Some(audience) => validation.set_audience(&[audience]),
+            Some(audience) => {
+                validation.set_audience(&[audience]);
+                required.push("aud");
+            }
             None => validation.validate_aud = false,
         }
+        validation.set_required_spec_claims(&required);
         Self {
             decoding,
             validation,
             issuing: None,
+            max_lifetime: DEFAULT_MAX_LIFETIME_SECONDS,
         }
+    }
+
+    /// Refuses tokens that last longer than `seconds` from their issue (or from now, for a
+    /// token that does not say when it was issued).
+    pub fn max_lifetime(mut self, seconds: u64) -> Self {
+        self.max_lifetime = seconds;
+        self
     }
 
     /// Also issues HS256 tokens to integration clients, signed with `secret`, and accepts
@@ -175,24 +227,85 @@ impl TokenKeys {
             nbf: None,
             iat: Some(now),
             iss: Some(CLIENT_TOKEN_ISSUER.to_owned()),
-            aud: Some(CLIENT_TOKEN_AUDIENCE.to_owned()),
+            aud: Some(Audience::One(CLIENT_TOKEN_AUDIENCE.to_owned())),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &issuing.encoding).ok()
     }
 
-    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+    /// Checks a bearer token and says whose it is. Pathway's own integration tokens are tried
+    /// first; a token that claims to be one and is not well formed is refused, never read again
+    /// as a person's.
+    pub fn verify(&self, token: &str) -> Result<Bearer, ApiError> {
+        let refused = || ApiError::Unauthenticated("the bearer token is invalid or expired");
         let own = self.issuing.as_ref().and_then(|issuing| {
             decode::<Claims>(token, &issuing.decoding, &issuing.validation).ok()
         });
         if let Some(data) = own {
-            return Ok(data.claims);
+            return self.client(data.claims);
         }
-        decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|error| {
                 tracing::debug!(%error, "token refused");
-                ApiError::Unauthenticated("the bearer token is invalid or expired")
-            })
+                refused()
+            })?
+            .claims;
+        self.person(claims)
+    }
+
+    fn client(&self, claims: Claims) -> Result<Bearer, ApiError> {
+        self.check_lifetime(&claims)?;
+        let client_id = claims
+            .sub
+            .strip_prefix(CLIENT_SUBJECT_PREFIX)
+            .and_then(|id| id.parse().ok());
+        match client_id {
+            Some(client_id) if claims.roles.is_empty() => Ok(Bearer::Client {
+                client_id,
+                scopes: claims
+                    .scope
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect(),
+            }),
+            _ => Err(ApiError::Unauthenticated(
+                "an integration token names a client and carries no roles",
+            )),
+        }
+    }
+
+    fn person(&self, claims: Claims) -> Result<Bearer, ApiError> {
+        self.check_lifetime(&claims)?;
+        let dressed_as_integration = claims.iss.as_deref() == Some(CLIENT_TOKEN_ISSUER)
+            || claims
+                .aud
+                .as_ref()
+                .is_some_and(|aud| aud.names(CLIENT_TOKEN_AUDIENCE))
+            || claims.sub.starts_with(CLIENT_SUBJECT_PREFIX);
+        if dressed_as_integration {
+            return Err(ApiError::Unauthenticated(
+                "integration tokens come from /oauth/token; this one was not issued there",
+            ));
+        }
+        Ok(Bearer::Person {
+            subject: claims.sub,
+            roles: claims.roles.iter().filter_map(|r| r.parse().ok()).collect(),
+        })
+    }
+
+    fn check_lifetime(&self, claims: &Claims) -> Result<(), ApiError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let issued = claims.iat.unwrap_or(now);
+        let lasts = Ord::max(
+            claims.exp.saturating_sub(issued),
+            claims.exp.saturating_sub(now),
+        );
+        if lasts > self.max_lifetime {
+            return Err(ApiError::Unauthenticated(
+                "the bearer token lasts longer than this server accepts",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -301,22 +414,31 @@ impl Caller {
         }
     }
 
+    /// The integration client a token or HTTP Basic stands for, when it is one.
+    pub fn client_id(&self) -> Option<Uuid> {
+        self.subject
+            .strip_prefix(CLIENT_SUBJECT_PREFIX)
+            .and_then(|id| id.parse().ok())
+    }
+
     fn from_token(req: &HttpRequest) -> Result<Self, ApiError> {
         let keys = req
             .app_data::<Data<TokenKeys>>()
             .expect("token keys are configured at start");
         let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
-        let claims = keys.verify(bearer(req)?)?;
-        Ok(Caller {
-            subject: claims.sub,
-            roles: claims.roles.iter().filter_map(|r| r.parse().ok()).collect(),
-            scopes: claims
-                .scope
-                .unwrap_or_default()
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect(),
-            request_id,
+        Ok(match keys.verify(bearer(req)?)? {
+            Bearer::Person { subject, roles } => Caller {
+                subject,
+                roles,
+                scopes: Vec::new(),
+                request_id,
+            },
+            Bearer::Client { client_id, scopes } => Caller {
+                subject: format!("{CLIENT_SUBJECT_PREFIX}{client_id}"),
+                roles: Vec::new(),
+                scopes,
+                request_id,
+            },
         })
     }
 }
@@ -344,14 +466,34 @@ impl FromRequest for Caller {
 #[derive(Debug, Clone)]
 pub struct Integration(pub Caller);
 
+/// A client's token stops working the moment the client is revoked: one read by primary key
+/// per request, in the database every server process shares.
 impl FromRequest for Integration {
     type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Caller::from_token(req).map(Integration))
+        let caller = Caller::from_token(req);
+        let db = req.app_data::<Data<DatabaseConnection>>().cloned();
+        Box::pin(async move {
+            let caller = caller?;
+            if let (Some(client_id), Some(db)) = (caller.client_id(), db) {
+                let client = api_client::get(db.get_ref(), client_id)
+                    .await
+                    .map_err(|error| match error {
+                        StoreError::NotFound(_) => ApiError::Unauthenticated(REVOKED),
+                        other => ApiError::from(other),
+                    })?;
+                if client.revoked_at.is_some() {
+                    return Err(ApiError::Unauthenticated(REVOKED));
+                }
+            }
+            Ok(Integration(caller))
+        })
     }
 }
+
+const REVOKED: &str = "the integration client is revoked";
 
 fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     let value = req

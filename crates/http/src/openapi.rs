@@ -85,7 +85,7 @@ impl Modify for BearerToken {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("A JWT with `sub`, `roles` and optionally `scope`; `pathway token` makes one in development."))
+                    .description(Some("A person's JWT with `sub` (their learner id) and `roles`, or an integration client's token from /oauth/token with its scopes; `pathway token` makes a person's in development."))
                     .build(),
             ),
         );

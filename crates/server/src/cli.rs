@@ -10,7 +10,7 @@ use crate::startup::Server;
 use crate::{demo_data, telemetry};
 use clap::{Parser, Subcommand};
 use pathway_domain::calendar::london_date;
-use pathway_http::auth::{Claims, Role, sign};
+use pathway_http::auth::{Audience, Claims, Role, sign};
 use pathway_persistence::synthetic::{self, Council};
 
 /// Pathway: the learning and development record system of a UK council.
@@ -29,7 +29,8 @@ enum Command {
     Migrate,
     /// Print the OpenAPI contract as JSON.
     Openapi,
-    /// Development helper: print a token signed with the configured HS256 secret.
+    /// Development helper: print a person's token signed with the configured HS256 secret.
+    /// Integration clients get theirs from `/oauth/token`.
     Token {
         /// admin, manager, learner or panel_member; repeat for several.
         #[arg(long = "role", required = true)]
@@ -37,9 +38,6 @@ enum Command {
         /// The subject: a learner's id for a person, or an integration client's id.
         #[arg(long, default_value = "00000000-0000-7000-8000-000000000001")]
         sub: String,
-        /// Space-separated scopes for an integration client, e.g. "learners:sync".
-        #[arg(long)]
-        scope: Option<String>,
         /// How long the token lasts: seconds, or with a unit (30m, 1h, 7d).
         #[arg(long, default_value = "1h", value_parser = parse_ttl)]
         ttl: u64,
@@ -93,26 +91,28 @@ pub async fn main() -> ExitCode {
 async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
     match command {
         Command::Openapi => print!("{}", pathway_http::openapi::json()),
-        Command::Token {
-            roles,
-            sub,
-            scope,
-            ttl,
-        } => {
+        Command::Token { roles, sub, ttl } => {
             let config = Config::from_env()?;
             let secret = config
                 .signing_secret()
                 .ok_or("set PATHWAY_JWT_SECRET to sign tokens")?;
+            if ttl > config.jwt.max_lifetime_seconds {
+                return Err(format!(
+                    "the server refuses tokens lasting more than {}s (PATHWAY_JWT_MAX_LIFETIME_SECONDS)",
+                    config.jwt.max_lifetime_seconds
+                )
+                .into());
+            }
             let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
             let claims = Claims {
                 sub,
                 roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
-                scope,
+                scope: None,
                 exp: now + ttl,
                 nbf: Some(now),
                 iat: Some(now),
                 iss: config.jwt.issuer.clone(),
-                aud: config.jwt.audience.clone(),
+                aud: config.jwt.audience.clone().map(Audience::One),
             };
             println!("{}", sign(secret.as_bytes(), &claims)?);
         }

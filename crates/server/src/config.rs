@@ -24,6 +24,8 @@ pub struct JwtConfig {
     pub public_key_file: Option<String>,
     pub issuer: Option<String>,
     pub audience: Option<String>,
+    /// The longest a token may last from its issue, in seconds.
+    pub max_lifetime_seconds: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +126,12 @@ impl Config {
                 public_key_file: var("PATHWAY_JWT_PUBLIC_KEY_FILE"),
                 issuer: var("PATHWAY_JWT_ISSUER"),
                 audience: var("PATHWAY_JWT_AUDIENCE"),
+                max_lifetime_seconds: match var("PATHWAY_JWT_MAX_LIFETIME_SECONDS") {
+                    None => pathway_http::auth::DEFAULT_MAX_LIFETIME_SECONDS,
+                    Some(raw) => raw.parse().map_err(|_| {
+                        ConfigError::Number("PATHWAY_JWT_MAX_LIFETIME_SECONDS", raw)
+                    })?,
+                },
             },
             cors_origins: var("PATHWAY_CORS_ORIGINS")
                 .map(|v| {
@@ -164,13 +172,19 @@ impl Config {
         Ok(config)
     }
 
-    /// The shared secret for HS256 tokens: the configured one, or in development the
-    /// well-known development secret.
+    /// The shared secret for HS256 tokens: the configured one, or the well-known development
+    /// secret in development when no identity provider's key is configured either. Once people's
+    /// tokens come from an identity provider, a secret anyone can read would let anyone mint
+    /// integration tokens, so only a configured one signs them.
     pub fn signing_secret(&self) -> Option<&str> {
-        match (&self.jwt.secret, self.environment) {
-            (Some(secret), _) => Some(secret.expose_secret()),
-            (None, Environment::Development) => Some(DEVELOPMENT_SECRET),
-            (None, Environment::Production) => None,
+        match (
+            &self.jwt.secret,
+            self.environment,
+            &self.jwt.public_key_file,
+        ) {
+            (Some(secret), _, _) => Some(secret.expose_secret()),
+            (None, Environment::Development, None) => Some(DEVELOPMENT_SECRET),
+            (None, _, _) => None,
         }
     }
 
@@ -184,7 +198,8 @@ impl Config {
                 path: path.clone(),
                 source,
             })?;
-            let keys = TokenKeys::public_key(&pem, issuer, audience)?;
+            let keys = TokenKeys::public_key(&pem, issuer, audience)?
+                .max_lifetime(self.jwt.max_lifetime_seconds);
             // Integration clients' tokens are Pathway's own: they need a secret to sign with.
             return Ok(match self.signing_secret() {
                 Some(secret) => keys.issuing_with(secret.as_bytes()),
@@ -194,11 +209,12 @@ impl Config {
         let secret = self.signing_secret().ok_or(ConfigError::MissingKey)?;
         if self.jwt.secret.is_none() {
             tracing::warn!(
-                "PATHWAY_JWT_SECRET is not set: using the development secret; never do this in production"
+                "PATHWAY_JWT_SECRET is not set: tokens are signed with the published development secret, so anyone can sign in as anyone; set PATHWAY_JWT_SECRET or PATHWAY_ENV=production before real data goes in"
             );
         }
         Ok(
             TokenKeys::shared_secret(secret.as_bytes(), issuer, audience)
+                .max_lifetime(self.jwt.max_lifetime_seconds)
                 .issuing_with(secret.as_bytes()),
         )
     }
@@ -336,6 +352,38 @@ mod tests {
             logged.contains("learnpool"),
             "what is not secret still shows: {logged}"
         );
+    }
+
+    #[test]
+    fn the_development_secret_never_signs_beside_an_identity_providers_key() {
+        let with_key =
+            config(&[("PATHWAY_JWT_PUBLIC_KEY_FILE", "/etc/pathway/idp.pem")]).expect("valid");
+        assert_eq!(with_key.signing_secret(), None);
+        let with_both = config(&[
+            ("PATHWAY_JWT_PUBLIC_KEY_FILE", "/etc/pathway/idp.pem"),
+            ("PATHWAY_JWT_SECRET", "s3cret"),
+        ])
+        .expect("valid");
+        assert_eq!(with_both.signing_secret(), Some("s3cret"));
+    }
+
+    #[test]
+    fn tokens_last_a_day_at_most_unless_configured_otherwise() {
+        assert_eq!(
+            config(&[]).expect("defaults").jwt.max_lifetime_seconds,
+            86_400
+        );
+        assert_eq!(
+            config(&[("PATHWAY_JWT_MAX_LIFETIME_SECONDS", "3600")])
+                .expect("valid")
+                .jwt
+                .max_lifetime_seconds,
+            3600
+        );
+        assert!(matches!(
+            config_error("PATHWAY_JWT_MAX_LIFETIME_SECONDS", "a week"),
+            ConfigError::Number("PATHWAY_JWT_MAX_LIFETIME_SECONDS", _)
+        ));
     }
 
     fn config_error(name: &str, value: &str) -> ConfigError {

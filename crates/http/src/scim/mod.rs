@@ -6,7 +6,7 @@ mod filter;
 mod patch;
 mod user;
 
-use std::future::{Ready, ready};
+use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::error::QueryPayloadError;
@@ -175,13 +175,15 @@ pub struct Provisioner(Caller);
 
 impl FromRequest for Provisioner {
     type Error = ScimError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Integration::from_request(req, payload)
-            .into_inner()
-            .and_then(|Integration(caller)| caller.may(Scope::LearnersSync).map(|()| caller));
-        ready(caller.map(Provisioner).map_err(ScimError::from))
+        let integration = Integration::from_request(req, payload);
+        Box::pin(async move {
+            let Integration(caller) = integration.await?;
+            caller.may(Scope::LearnersSync)?;
+            Ok(Provisioner(caller))
+        })
     }
 }
 
