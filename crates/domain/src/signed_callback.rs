@@ -9,6 +9,10 @@ use sha2::Sha256;
 /// How far a callback's timestamp may be from the clock, either way, in seconds.
 pub const TOLERANCE_SECONDS: i64 = 5 * 60;
 
+/// The most signatures one callback may carry. A sender signs with each secret it holds while
+/// one is rotated, two or three at a time; more is an attempt to make the check cost.
+pub const MAX_SIGNATURES: usize = 5;
+
 /// Why a callback is refused; every reason is a 401 and nothing is stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -20,6 +24,8 @@ pub enum Refusal {
     Stale,
     #[error("no signature in webhook-signature matches the body")]
     NoMatch,
+    #[error("webhook-signature carries more than five signatures")]
+    TooManySignatures,
     #[error("the provider's secret is not a whsec_ secret")]
     BadSecret,
 }
@@ -59,23 +65,26 @@ pub fn verify<'a>(
         .strip_prefix("whsec_")
         .and_then(|k| STANDARD.decode(k).ok())
         .ok_or(Refusal::BadSecret)?;
-    let matches = signatures.split_whitespace().any(|candidate| {
-        let Some(encoded) = candidate.strip_prefix("v1,") else {
+    let candidates: Vec<&str> = signatures.split_whitespace().collect();
+    if candidates.len() > MAX_SIGNATURES {
+        return Err(Refusal::TooManySignatures);
+    }
+    let mut signed = Hmac::<Sha256>::new_from_slice(&key).map_err(|_| Refusal::BadSecret)?;
+    signed.update(id.as_bytes());
+    signed.update(b".");
+    signed.update(timestamp.trim().as_bytes());
+    signed.update(b".");
+    // The body is hashed once, whatever the number of candidates.
+    signed.update(body);
+    let matches = candidates.into_iter().any(|candidate| {
+        let Some(signature) = candidate
+            .strip_prefix("v1,")
+            .and_then(|encoded| STANDARD.decode(encoded).ok())
+        else {
             return false;
         };
-        let Ok(signature) = STANDARD.decode(encoded) else {
-            return false;
-        };
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&key) else {
-            return false;
-        };
-        mac.update(id.as_bytes());
-        mac.update(b".");
-        mac.update(timestamp.trim().as_bytes());
-        mac.update(b".");
-        mac.update(body);
         // Constant time: a near miss takes as long as a far one.
-        mac.verify_slice(&signature).is_ok()
+        signed.clone().verify_slice(&signature).is_ok()
     });
     if matches {
         Ok(id)
@@ -152,6 +161,20 @@ mod tests {
         assert_eq!(
             verify("not-a-secret", headers(SIGNATURE, TIMESTAMP), BODY, now),
             Err(Refusal::BadSecret)
+        );
+    }
+
+    #[test]
+    fn at_most_five_signatures_are_tried() {
+        let now = 1_614_265_330;
+        let decoys = |n: usize| vec!["v1,bm9wZQ=="; n].join(" ");
+        let five = format!("{} {SIGNATURE}", decoys(4));
+        assert_eq!(verify(SECRET, headers(&five, TIMESTAMP), BODY, now), Ok(ID));
+        // The right signature among thousands of decoys is refused before any is checked.
+        let flood = format!("{} {SIGNATURE}", decoys(16_000));
+        assert_eq!(
+            verify(SECRET, headers(&flood, TIMESTAMP), BODY, now),
+            Err(Refusal::TooManySignatures)
         );
     }
 }

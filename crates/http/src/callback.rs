@@ -106,6 +106,7 @@ pub async fn receive(
                     "webhook-timestamp must be within five minutes of now"
                 }
                 Refusal::NoMatch | Refusal::BadSecret => "the callback's signature does not verify",
+                Refusal::TooManySignatures => "send at most five signatures in webhook-signature",
             })
         })?;
     let payload: CallbackPayload = serde_json::from_slice(&body)
