@@ -9,6 +9,7 @@ pub mod callback;
 pub mod cohort;
 pub mod completion;
 pub mod compliance;
+mod control_characters;
 pub mod course;
 pub mod error;
 pub mod evaluation;
@@ -145,6 +146,7 @@ pub fn app(
         .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(routes::no_route))
+        .wrap(from_fn(control_characters::refuse))
         .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
         .wrap(from_fn(request_id::echo))
         .wrap(cors(&state.cors_origins))
