@@ -20,6 +20,7 @@ mod platform;
 mod routes;
 mod scim;
 mod sessions;
+mod spreadsheets;
 mod store;
 mod tokens;
 mod training_requests;

@@ -19,6 +19,7 @@ use crate::error::ApiError;
 use crate::page::{PageQuery, PageView};
 use crate::report::accepts;
 use crate::responses::{BadRequest, Forbidden, NotFound, Unprocessable};
+use crate::spreadsheet::Table;
 
 const DEFAULT_WINDOW_DAYS: u32 = 30;
 const MAX_WINDOW_DAYS: u32 = 365;
@@ -365,24 +366,20 @@ pub async fn compliance_report(
 }
 
 fn csv(report: &ComplianceReportView) -> Result<HttpResponse, ApiError> {
-    let mut writer = ::csv::Writer::from_writer(Vec::new());
-    let internal = |e: ::csv::Error| ApiError::Internal(e.to_string());
-    writer
-        .write_record([
-            "group",
-            "key",
-            "name",
-            "learners",
-            "compliant",
-            "non_compliant",
-            "compliant_share",
-            "compliant_status",
-            "due_soon",
-            "not_started",
-            "expired",
-            "overdue",
-        ])
-        .map_err(internal)?;
+    let mut table = Table::with_header(&[
+        "group",
+        "key",
+        "name",
+        "learners",
+        "compliant",
+        "non_compliant",
+        "compliant_share",
+        "compliant_status",
+        "due_soon",
+        "not_started",
+        "expired",
+        "overdue",
+    ])?;
     let rows = std::iter::once(("overall", String::new(), String::new(), &report.overall))
         .chain(
             report
@@ -400,29 +397,22 @@ fn csv(report: &ComplianceReportView) -> Result<HttpResponse, ApiError> {
         }));
     for (group, key, name, f) in rows {
         let s = &f.statuses;
-        writer
-            .write_record([
-                group.to_owned(),
-                key,
-                name,
-                f.learners.to_string(),
-                f.compliant.to_string(),
-                f.non_compliant.to_string(),
-                f.compliant_share.map(|v| v.to_string()).unwrap_or_default(),
-                s.compliant.to_string(),
-                s.due_soon.to_string(),
-                s.not_started.to_string(),
-                s.expired.to_string(),
-                s.overdue.to_string(),
-            ])
-            .map_err(internal)?;
+        table.row([
+            group.to_owned(),
+            key,
+            name,
+            f.learners.to_string(),
+            f.compliant.to_string(),
+            f.non_compliant.to_string(),
+            f.compliant_share.map(|v| v.to_string()).unwrap_or_default(),
+            s.compliant.to_string(),
+            s.due_soon.to_string(),
+            s.not_started.to_string(),
+            s.expired.to_string(),
+            s.overdue.to_string(),
+        ])?;
     }
-    let body = writer
-        .into_inner()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .body(body))
+    table.into_response()
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -35,6 +35,7 @@ pub mod responses;
 pub mod routes;
 pub mod scim;
 pub mod session;
+mod spreadsheet;
 pub mod training_matrix;
 pub mod training_request;
 pub mod xapi;

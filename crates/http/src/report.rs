@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::auth::Admin;
 use crate::error::ApiError;
 use crate::responses::{BadRequest, Forbidden, Unprocessable};
+use crate::spreadsheet::Table;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -125,42 +126,31 @@ pub fn accepts(req: &HttpRequest, media: &str) -> bool {
 }
 
 fn csv(report: &DeliveryReportView) -> Result<HttpResponse, ApiError> {
-    let mut writer = ::csv::Writer::from_writer(Vec::new());
-    let internal = |e: ::csv::Error| ApiError::Internal(e.to_string());
-    writer
-        .write_record([
-            "course_id",
-            "code",
-            "title",
-            "sessions",
-            "booked",
-            "attended",
-            "no_shows",
-            "ratings",
-            "mean_rating",
-        ])
-        .map_err(internal)?;
+    let mut table = Table::with_header(&[
+        "course_id",
+        "code",
+        "title",
+        "sessions",
+        "booked",
+        "attended",
+        "no_shows",
+        "ratings",
+        "mean_rating",
+    ])?;
     for c in &report.courses {
-        writer
-            .write_record([
-                c.course_id.to_string(),
-                c.code.clone(),
-                c.title.clone(),
-                c.sessions.to_string(),
-                c.booked.to_string(),
-                c.attended.to_string(),
-                c.no_shows.to_string(),
-                c.ratings.to_string(),
-                c.mean_rating.map(|m| format!("{m:.2}")).unwrap_or_default(),
-            ])
-            .map_err(internal)?;
+        table.row([
+            c.course_id.to_string(),
+            c.code.clone(),
+            c.title.clone(),
+            c.sessions.to_string(),
+            c.booked.to_string(),
+            c.attended.to_string(),
+            c.no_shows.to_string(),
+            c.ratings.to_string(),
+            c.mean_rating.map(|m| format!("{m:.2}")).unwrap_or_default(),
+        ])?;
     }
-    let body = writer
-        .into_inner()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .body(body))
+    table.into_response()
 }
 
 /// This feature's operations, for the server and the contract alike.
