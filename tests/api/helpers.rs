@@ -104,6 +104,8 @@ pub fn config(database_url: &str) -> Config {
         panel_minimum_meetings: 2,
         callback_secrets: vec![(CALLBACK_PROVIDER.into(), CALLBACK_SECRET.into())],
         xapi_account_home_page: Some(COUNCIL_HOME_PAGE.into()),
+        body_timeout_seconds: pathway_http::DEFAULT_BODY_DEADLINE.as_secs(),
+        metrics_token: None,
     }
 }
 

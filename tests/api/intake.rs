@@ -1,5 +1,6 @@
-//! NUL and the other control characters are refused wherever text comes in: PostgreSQL cannot
-//! store NUL (it was a 500 there) and SQLite stored it silently.
+//! What a request may bring in: NUL and the other control characters are refused wherever text
+//! comes in (PostgreSQL cannot store NUL, a 500 there, and SQLite stored it silently), and a
+//! body must arrive within the deadline.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -87,4 +88,48 @@ async fn a_control_character_in_a_body_is_a_400_and_nothing_is_written() {
         .await
         .expect("json");
     assert_eq!(learners["items"], json!([]), "nothing was written");
+}
+
+#[tokio::test]
+async fn a_body_trickled_past_the_deadline_is_a_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn_with(|config| config.body_timeout_seconds = 1).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connected");
+    let head = format!(
+        "POST /v1/learners HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+        app.admin
+    );
+    stream.write_all(head.as_bytes()).await.expect("sent");
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut buffer = [0u8; 4096];
+        // Trickle while no answer has come, as the attacker did.
+        loop {
+            tokio::select! {
+                n = stream.read(&mut buffer) => {
+                    let n = n.expect("read");
+                    answer.extend_from_slice(&buffer[..n]);
+                    if n == 0 || answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                        break;
+                    }
+                }
+                () = tokio::time::sleep(std::time::Duration::from_millis(300)) => {
+                    if stream.write_all(b" ").await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the server answered in time");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }

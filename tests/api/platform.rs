@@ -303,3 +303,92 @@ fn docker_compose_names_the_database_and_the_api() {
         "the api uses the postgres service"
     );
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_the_docs_a_strict_policy() {
+    let app = TestApp::spawn().await;
+    let read = app.get("/v1/courses", &app.admin).await;
+    let refused = app
+        .request(Method::GET, "/v1/learners", None)
+        .send()
+        .await
+        .expect("answered");
+    for response in [&read, &refused] {
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(headers["cache-control"], "no-store");
+    }
+    let docs = app
+        .request(Method::GET, "/docs/", None)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(docs.status(), StatusCode::OK);
+    let policy = docs.headers()["content-security-policy"]
+        .to_str()
+        .expect("text");
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    let spec = app
+        .request(Method::GET, "/openapi.json", None)
+        .send()
+        .await
+        .expect("answered");
+    assert!(
+        spec.headers().get("cache-control").is_none(),
+        "the contract is public and may be cached"
+    );
+}
+
+#[tokio::test]
+async fn unknown_methods_are_counted_under_one_label() {
+    let app = TestApp::spawn().await;
+    for i in 0..20 {
+        let method = Method::from_bytes(format!("PROBE{i}").as_bytes()).expect("a method");
+        let answered = app
+            .request(method, "/v1/courses", Some(&app.admin))
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(answered.status(), StatusCode::METHOD_NOT_ALLOWED);
+    }
+    let metrics = app
+        .request(Method::GET, "/metrics", None)
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("text");
+    assert!(!metrics.contains("PROBE"), "{metrics}");
+    assert!(
+        metrics.contains(
+            "pathway_http_requests_total{endpoint=\"/v1/courses\",method=\"OTHER\",status=\"405\"} 20"
+        ),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn with_a_metrics_token_set_the_metrics_need_it() {
+    let app = TestApp::spawn_with(|config| config.metrics_token = Some("m3trics-only".into())).await;
+    let anonymous = app
+        .request(Method::GET, "/metrics", None)
+        .send()
+        .await
+        .expect("answered");
+    problem(anonymous, StatusCode::UNAUTHORIZED).await;
+    let with_a_persons_token = app
+        .request(Method::GET, "/metrics", Some(&app.admin))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(with_a_persons_token.status(), StatusCode::UNAUTHORIZED);
+    let scraped = app
+        .request(Method::GET, "/metrics", Some("m3trics-only"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(scraped.status(), StatusCode::OK);
+}

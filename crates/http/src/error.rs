@@ -58,6 +58,8 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    #[error("the body was not sent within {0} seconds")]
+    BodyTimeout(u64),
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
     #[error("internal error")]
@@ -96,6 +98,7 @@ impl ApiError {
             Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported content type"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "The request body is too large"),
+            Self::BodyTimeout(_) => ("body-timeout", "The request body took too long"),
             Self::Unavailable => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal error"),
         }
@@ -145,6 +148,7 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

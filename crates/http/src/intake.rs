@@ -1,24 +1,41 @@
-//! Characters no council record holds: NUL, the other C0 controls and DEL. Tab, line feed and
-//! carriage return stay, since free text has lines. PostgreSQL cannot store NUL at all (error
-//! 22021, a 500 before this) and SQLite would store it silently, so both are spared it at the
-//! door: in the path, the query string, and any JSON or CSV body, before a handler sees them.
+//! What a request may bring in. Its body arrives within its endpoint's size limit and a
+//! deadline, and its path, query string and text body hold no control characters: NUL, the
+//! other C0 controls and DEL (tab, line feed and carriage return stay, since free text has
+//! lines). PostgreSQL cannot store NUL at all (error 22021, a 500 before this) and SQLite would
+//! store it silently, so both are spared it here, before any handler.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
+use actix_web::rt::time::timeout;
+use actix_web::web::Data;
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{Error, HttpMessage, ResponseError};
 use futures_util::StreamExt;
+use std::time::Duration;
 
+use crate::Guards;
 use crate::error::ApiError;
 
-/// What a body may be at most while it is read here; each endpoint's own limit, never larger,
-/// applies after.
-const BODY_LIMIT: usize = crate::hr_sync::BODY_LIMIT;
+/// How long a body may take to arrive unless configured otherwise: a minute, time enough for
+/// the largest HR file on a slow link.
+pub const DEFAULT_BODY_DEADLINE: Duration = Duration::from_secs(60);
 
-/// Refuses a request whose path, query string or body carries a control character (400), or
-/// whose text body is over the largest limit any endpoint accepts (413).
+/// The most a body may be, by where it goes: the same limits the endpoints' extractors apply,
+/// so nothing is buffered here that they would refuse.
+fn body_limit(path: &str) -> usize {
+    if path.starts_with("/v1/integrations/hr/") {
+        crate::hr_sync::BODY_LIMIT
+    } else if path.starts_with("/xapi/") {
+        crate::xapi::BODY_LIMIT
+    } else {
+        crate::BODY_LIMIT
+    }
+}
+
+/// Refuses a request whose path, query string or text body carries a control character (400),
+/// whose body is over its endpoint's limit (413), or is not sent within the deadline (408).
 pub async fn refuse(
     mut request: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -30,14 +47,21 @@ pub async fn refuse(
             "the path or query string carries a control character (such as %00); none is allowed".into(),
         )));
     }
-    if let Some(kind) = text_body(&request) {
-        let body = match read(request.take_payload()).await {
+    if has_body(&request) {
+        let limit = body_limit(request.path());
+        // A client trickling a byte every three seconds held a connection and its buffer for
+        // as long as it liked.
+        let deadline = request
+            .app_data::<Data<Guards>>()
+            .map_or(DEFAULT_BODY_DEADLINE, |guards| guards.body_deadline);
+        let body = match read(request.take_payload(), limit, deadline).await {
             Ok(body) => body,
             Err(error) => return Ok(refused(request, error)),
         };
-        let controlled = match kind {
-            TextBody::Json => json_escapes_control(&body),
-            TextBody::Csv => body.iter().any(|&b| is_control(b.into())),
+        let controlled = match text_body(&request) {
+            Some(TextBody::Json) => json_escapes_control(&body),
+            Some(TextBody::Csv) => body.iter().any(|&b| is_control(b.into())),
+            None => false,
         };
         if controlled {
             return Ok(refused(request, ApiError::Malformed(
@@ -55,6 +79,14 @@ fn refused<B>(request: ServiceRequest, error: ApiError) -> ServiceResponse<Eithe
     request
         .into_response(error.error_response())
         .map_into_right_body()
+}
+
+fn has_body(request: &ServiceRequest) -> bool {
+    let headers = request.headers();
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0")
 }
 
 enum TextBody {
@@ -81,20 +113,24 @@ fn text_body(request: &ServiceRequest) -> Option<TextBody> {
     }
 }
 
-async fn read(mut payload: Payload) -> Result<Bytes, ApiError> {
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|_| ApiError::Malformed("the request body could not be read".into()))?;
-        if body.len() + chunk.len() > BODY_LIMIT {
-            return Err(ApiError::PayloadTooLarge(format!(
-                "the body is over {} MiB",
-                BODY_LIMIT / (1024 * 1024)
-            )));
+async fn read(mut payload: Payload, limit: usize, deadline: Duration) -> Result<Bytes, ApiError> {
+    let whole = async {
+        let mut body = BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk
+                .map_err(|_| ApiError::Malformed("the request body could not be read".into()))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge(format!(
+                    "the body must be at most {limit} bytes"
+                )));
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+        Ok(body.freeze())
+    };
+    timeout(deadline, whole)
+        .await
+        .unwrap_or(Err(ApiError::BodyTimeout(deadline.as_secs())))
 }
 
 fn is_control(c: u32) -> bool {

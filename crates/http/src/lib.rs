@@ -9,7 +9,6 @@ pub mod callback;
 pub mod cohort;
 pub mod completion;
 pub mod compliance;
-mod control_characters;
 pub mod course;
 pub mod error;
 pub mod evaluation;
@@ -18,9 +17,12 @@ pub mod headers;
 pub mod health;
 pub mod hr_sync;
 pub mod idempotency;
+mod intake;
+pub use intake::DEFAULT_BODY_DEADLINE;
 pub mod learner;
 pub mod mentoring;
 pub mod merge_patch;
+mod metrics;
 pub mod needs_assessment;
 pub mod oauth;
 pub mod openapi;
@@ -34,6 +36,7 @@ pub mod requirement;
 pub mod responses;
 pub mod routes;
 pub mod scim;
+mod security_headers;
 pub mod session;
 mod spreadsheet;
 pub mod training_matrix;
@@ -47,7 +50,7 @@ use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpResponse};
-use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use actix_web_prom::PrometheusMetrics;
 use pathway_domain::governance::YearStart;
 use pathway_persistence::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
@@ -73,6 +76,16 @@ pub struct AppState {
     pub rules: Data<Rules>,
     pub callback_secrets: Data<callback::CallbackSecrets>,
     pub lrs: Data<xapi::LrsConfig>,
+    pub guards: Data<Guards>,
+}
+
+/// What the server guards against beyond each endpoint's own checks.
+#[derive(Debug, Clone)]
+pub struct Guards {
+    /// How long a client may take to send a request body.
+    pub body_deadline: std::time::Duration,
+    /// The bearer token `/metrics` asks for; open to anyone who can reach it when `None`.
+    pub metrics_token: Option<String>,
 }
 
 /// The council's configurable numbers.
@@ -94,22 +107,17 @@ impl AppState {
         rules: Rules,
         callback_secrets: callback::CallbackSecrets,
         lrs: xapi::LrsConfig,
+        guards: Guards,
     ) -> Self {
-        let metrics = PrometheusMetricsBuilder::new("pathway")
-            .endpoint("/metrics")
-            .mask_unmatched_patterns("unmatched")
-            // The docs are static files under one wildcard route: not worth a time series.
-            .exclude_regex("^/docs")
-            .build()
-            .expect("the metrics registry is built once per server");
         Self {
             db,
             keys: Data::new(keys),
-            metrics,
+            metrics: metrics::registry(),
             cors_origins,
             rules: Data::new(rules),
             callback_secrets: Data::new(callback_secrets),
             lrs: Data::new(lrs),
+            guards: Data::new(guards),
         }
     }
 }
@@ -133,6 +141,7 @@ pub fn app(
         .app_data(state.rules)
         .app_data(state.callback_secrets)
         .app_data(state.lrs)
+        .app_data(state.guards)
         .app_data(
             web::JsonConfig::default()
                 .limit(BODY_LIMIT)
@@ -147,11 +156,14 @@ pub fn app(
         .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(routes::no_route))
-        .wrap(from_fn(control_characters::refuse))
+        .wrap(from_fn(intake::refuse))
         .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
         .wrap(from_fn(request_id::echo))
+        .wrap(from_fn(security_headers::add))
         .wrap(cors(&state.cors_origins))
         .wrap(state.metrics)
+        .wrap(from_fn(metrics::fold_unknown_methods))
+        .wrap(from_fn(metrics::guard))
         .wrap(TracingLogger::<RequestSpan>::new())
 }
 

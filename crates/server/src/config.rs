@@ -46,6 +46,10 @@ pub struct Config {
     pub callback_secrets: Vec<(String, SecretString)>,
     /// The `homePage` of xAPI accounts that name learners by their HR reference.
     pub xapi_account_home_page: Option<String>,
+    /// How long a client may take to send a request body, in seconds.
+    pub body_timeout_seconds: u64,
+    /// The bearer token `/metrics` asks for, when set.
+    pub metrics_token: Option<SecretString>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +160,13 @@ impl Config {
                 Some(raw) => callback_secrets(&raw)?,
             },
             xapi_account_home_page: var("PATHWAY_XAPI_ACCOUNT_HOMEPAGE"),
+            metrics_token: var("PATHWAY_METRICS_TOKEN").map(SecretString::from),
+            body_timeout_seconds: match var("PATHWAY_BODY_TIMEOUT_SECONDS") {
+                None => pathway_http::DEFAULT_BODY_DEADLINE.as_secs(),
+                Some(raw) => raw
+                    .parse()
+                    .map_err(|_| ConfigError::Number("PATHWAY_BODY_TIMEOUT_SECONDS", raw))?,
+            },
             panel_minimum_meetings: match var("PATHWAY_PANEL_MINIMUM_MEETINGS") {
                 None => 2,
                 Some(raw) => raw

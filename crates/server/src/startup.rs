@@ -1,11 +1,12 @@
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::HttpServer;
 use actix_web::dev::ServerHandle;
 use pathway_http::callback::CallbackSecrets;
 use pathway_http::xapi::LrsConfig;
-use pathway_http::{AppState, Rules, app};
+use pathway_http::{AppState, Guards, Rules, app};
 use pathway_persistence::{connect, migrate};
 
 use crate::config::Config;
@@ -54,6 +55,13 @@ impl Server {
             ),
             LrsConfig {
                 council_home_page: config.xapi_account_home_page.clone(),
+            },
+            Guards {
+                body_deadline: Duration::from_secs(config.body_timeout_seconds),
+                metrics_token: config
+                    .metrics_token
+                    .as_ref()
+                    .map(|token| token.expose_secret().to_owned()),
             },
         );
         let listener = TcpListener::bind(&config.bind).map_err(|source| StartError::Bind {
