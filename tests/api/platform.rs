@@ -372,7 +372,8 @@ async fn unknown_methods_are_counted_under_one_label() {
 
 #[tokio::test]
 async fn with_a_metrics_token_set_the_metrics_need_it() {
-    let app = TestApp::spawn_with(|config| config.metrics_token = Some("m3trics-only".into())).await;
+    let app =
+        TestApp::spawn_with(|config| config.metrics_token = Some("m3trics-only".into())).await;
     let anonymous = app
         .request(Method::GET, "/metrics", None)
         .send()

@@ -694,3 +694,51 @@ async fn two_approvals_racing_for_the_last_money_leave_exactly_one_approved() {
         (Some(60_000), Some(40_000))
     );
 }
+
+#[tokio::test]
+async fn amounts_beyond_a_billion_pounds_are_refused_so_no_sum_wraps_round() {
+    let app = TestApp::spawn().await;
+    for amount in [i64::MAX, 100_000_000_001] {
+        let body = json!({"financial_year": "2026-27", "allocations": [
+            {"pillar": "professional", "amount_pence": amount},
+            {"pillar": "leadership", "amount_pence": amount}]});
+        let refused = problem(
+            app.post("/v1/budgets", &app.admin, &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(refused["errors"][0]["field"], "allocations", "{refused}");
+    }
+    problem(
+        app.get("/v1/budgets/2026-27/summary", &app.admin).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // A billion pounds in every pillar adds up, to the penny.
+    let most = 100_000_000_000_i64;
+    let body = json!({"financial_year": "2026-27", "allocations": [
+        {"pillar": "professional", "amount_pence": most}, {"pillar": "leadership", "amount_pence": most},
+        {"pillar": "personal", "amount_pence": most}, {"pillar": "essential", "amount_pence": most}]});
+    assert_eq!(
+        app.post("/v1/budgets", &app.admin, &body).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.summary("2026-27").await["total"]["allocated_pence"],
+        json!(4 * most)
+    );
+    let someone = app.employee("Someone", "someone@council.gov.uk").await;
+    let mut request = pro_forma("one_off", i64::MAX, "2027-03-31");
+    request["requester_id"] = someone["id"].clone();
+    let refused = problem(
+        app.post("/v1/training-requests", &app.admin, &request)
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        refused["errors"][0]["field"], "estimated_cost_pence",
+        "{refused}"
+    );
+}

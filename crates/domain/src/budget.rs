@@ -61,6 +61,23 @@ impl std::fmt::Display for FinancialYear {
     }
 }
 
+/// The most any one amount of money may be: £1 billion. No council's training budget comes
+/// near it, so a larger figure is a mistake or a probe, and sums of such amounts stay far
+/// inside an `i64` (they wrapped round to negative totals before).
+pub const MAX_PENCE: i64 = 100_000_000_000;
+
+/// What an amount a client sends must be, for its error message.
+pub const AMOUNT_RULE: &str = "must be whole pence from 0 to 100000000000 (£1,000,000,000.00)";
+
+/// Whether `pence` is an amount a client may send: from nothing to [`MAX_PENCE`].
+pub fn is_amount(pence: i64) -> bool {
+    (0..=MAX_PENCE).contains(&pence)
+}
+
+fn too_large_to_add() -> DomainError {
+    DomainError::invalid("amount", "the sums of money are too large to add up")
+}
+
 /// Formats pence as pounds for people to read, e.g. 1_400_000_00 as "£1,400,000.00".
 pub fn pounds(pence: i64) -> String {
     let sign = if pence < 0 { "-" } else { "" };
@@ -85,8 +102,26 @@ pub struct Position {
 }
 
 impl Position {
+    /// What is left; never more negative than an `i64` holds, which amounts within
+    /// [`MAX_PENCE`] cannot come near.
     pub fn remaining(self) -> i64 {
-        self.allocated - self.committed - self.spent
+        self.allocated
+            .saturating_sub(self.committed)
+            .saturating_sub(self.spent)
+    }
+
+    /// The positions added up, refused rather than wrapped round when they overflow.
+    pub fn total(positions: impl IntoIterator<Item = Position>) -> Result<Position, DomainError> {
+        positions
+            .into_iter()
+            .try_fold(Position::default(), |sum, p| {
+                Some(Position {
+                    allocated: sum.allocated.checked_add(p.allocated)?,
+                    committed: sum.committed.checked_add(p.committed)?,
+                    spent: sum.spent.checked_add(p.spent)?,
+                })
+            })
+            .ok_or_else(too_large_to_add)
     }
 
     /// Whether `amount` may be committed. Overspending is refused unless an admin gives a
@@ -126,28 +161,52 @@ pub enum Movement {
 pub fn positions(
     allocations: &[(Pillar, i64)],
     movements: &[(Pillar, Movement)],
-) -> Vec<(Pillar, Position)> {
+) -> Result<Vec<(Pillar, Position)>, DomainError> {
     Pillar::ALL
         .iter()
         .map(|&pillar| {
             let allocated = allocations
                 .iter()
                 .filter(|(p, _)| *p == pillar)
-                .map(|(_, a)| a)
-                .sum();
-            let mut position = Position {
-                allocated,
-                ..Position::default()
-            };
-            for (_, movement) in movements.iter().filter(|(p, _)| *p == pillar) {
-                match movement {
-                    Movement::Committed(amount) => position.committed += amount,
-                    Movement::Spent(amount) => position.spent += amount,
-                }
-            }
-            (pillar, position)
+                .map(|&(_, a)| Position {
+                    allocated: a,
+                    ..Position::default()
+                });
+            let moved = movements
+                .iter()
+                .filter(|(p, _)| *p == pillar)
+                .map(|(_, movement)| match *movement {
+                    Movement::Committed(committed) => Position {
+                        committed,
+                        ..Position::default()
+                    },
+                    Movement::Spent(spent) => Position {
+                        spent,
+                        ..Position::default()
+                    },
+                });
+            Ok((pillar, Position::total(allocated.chain(moved))?))
         })
         .collect()
+}
+
+/// A year's allocations as a client sends them: each pillar at most once, each an amount.
+pub fn allocations(allocations: Vec<(Pillar, i64)>) -> Result<Vec<(Pillar, i64)>, DomainError> {
+    if allocations.iter().any(|&(_, pence)| !is_amount(pence)) {
+        return Err(DomainError::invalid(
+            "allocations",
+            format!("amounts {AMOUNT_RULE}"),
+        ));
+    }
+    for (i, (pillar, _)) in allocations.iter().enumerate() {
+        if allocations[..i].iter().any(|(p, _)| p == pillar) {
+            return Err(DomainError::invalid(
+                "allocations",
+                format!("{pillar} is allocated twice"),
+            ));
+        }
+    }
+    Ok(allocations)
 }
 
 #[cfg(test)]
@@ -207,7 +266,7 @@ mod tests {
             (Pillar::Professional, Movement::Committed(5_000)),
             (Pillar::Personal, Movement::Spent(1_000)),
         ];
-        let all = positions(&allocations, &movements);
+        let all = positions(&allocations, &movements).expect("small sums add up");
         assert_eq!(all.iter().map(|(p, _)| *p).collect::<Vec<_>>(), Pillar::ALL);
         let find = |pillar| {
             all.iter()
@@ -268,5 +327,36 @@ mod tests {
             position.commit(year, Pillar::Professional, 3_001, Some("Cabinet agreed")),
             Ok(Some("Cabinet agreed".into()))
         );
+    }
+
+    #[test]
+    fn sums_that_would_overflow_are_refused_not_wrapped() {
+        let huge = Position {
+            allocated: i64::MAX,
+            ..Position::default()
+        };
+        assert!(Position::total([huge, huge]).is_err());
+        assert!(
+            positions(
+                &[(Pillar::Professional, 1)],
+                &[
+                    (Pillar::Professional, Movement::Committed(i64::MAX)),
+                    (Pillar::Professional, Movement::Committed(1)),
+                ],
+            )
+            .is_err()
+        );
+        assert_eq!(
+            Position::total([huge]).map(Position::remaining),
+            Ok(i64::MAX)
+        );
+    }
+
+    #[test]
+    fn allocations_are_amounts_once_per_pillar() {
+        assert!(allocations(vec![(Pillar::Personal, MAX_PENCE)]).is_ok());
+        assert!(allocations(vec![(Pillar::Personal, MAX_PENCE + 1)]).is_err());
+        assert!(allocations(vec![(Pillar::Personal, -1)]).is_err());
+        assert!(allocations(vec![(Pillar::Personal, 1), (Pillar::Personal, 2)]).is_err());
     }
 }

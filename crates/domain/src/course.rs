@@ -1,6 +1,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::budget;
 use crate::error::Errors;
 use crate::text;
 use crate::{DomainError, vocabulary};
@@ -159,7 +160,7 @@ pub struct CourseInput {
     pub qualification: Option<String>,
     /// Cost per delegate in pence.
     #[serde(default)]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 100000000000_i64)]
     pub cost_pence: i64,
     /// Months a completion counts before a refresher is due; null never expires.
     #[serde(default)]
@@ -219,7 +220,11 @@ impl CourseDetails {
             input.qualification.as_deref(),
             200,
         ));
-        errors.check(input.cost_pence >= 0, "cost_pence", "must not be negative");
+        errors.check(
+            budget::is_amount(input.cost_pence),
+            "cost_pence",
+            budget::AMOUNT_RULE,
+        );
         errors.check(
             input
                 .validity_months

@@ -345,21 +345,15 @@ impl BudgetEvidence {
     pub fn from_positions(
         year: FinancialYear,
         positions: impl IntoIterator<Item = Position>,
-    ) -> Self {
-        let total = positions
-            .into_iter()
-            .fold(Position::default(), |sum, p| Position {
-                allocated: sum.allocated + p.allocated,
-                committed: sum.committed + p.committed,
-                spent: sum.spent + p.spent,
-            });
-        Self {
+    ) -> Result<Self, DomainError> {
+        let total = Position::total(positions)?;
+        Ok(Self {
             financial_year: year.name(),
             allocated_pence: total.allocated,
             committed_pence: total.committed,
             spent_pence: total.spent,
             remaining_pence: total.remaining(),
-        }
+        })
     }
 }
 

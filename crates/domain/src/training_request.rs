@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::budget::Movement;
+use crate::budget::{self, Movement};
 use crate::course::Pillar;
 use crate::error::Errors;
 use crate::{DomainError, text, vocabulary};
@@ -155,9 +155,9 @@ impl RequestDetails {
             "must not be before starts_on",
         );
         errors.check(
-            draft.estimated_cost_pence >= 0,
+            budget::is_amount(draft.estimated_cost_pence),
             "estimated_cost_pence",
-            "must not be negative",
+            budget::AMOUNT_RULE,
         );
         let details = (|| {
             Some(Self {

@@ -19,7 +19,7 @@ use crate::responses::{BodyErrors, Forbidden, NotFound, Unprocessable};
 #[serde(deny_unknown_fields)]
 pub struct AllocationBody {
     pub pillar: Pillar,
-    #[schema(minimum = 0, example = 35000000)]
+    #[schema(minimum = 0, maximum = 100000000000_i64, example = 35000000)]
     pub amount_pence: i64,
 }
 
@@ -117,29 +117,13 @@ fn parse(
     allocations: Vec<AllocationBody>,
 ) -> Result<(FinancialYear, Vec<(Pillar, i64)>), ApiError> {
     let year = FinancialYear::parse(year)?;
-    if allocations.iter().any(|a| a.amount_pence < 0) {
-        return Err(ApiError::invalid(
-            "allocations",
-            "amounts are whole pence, not negative",
-        ));
-    }
-    let mut seen: Vec<Pillar> = Vec::new();
-    for a in &allocations {
-        if seen.contains(&a.pillar) {
-            return Err(ApiError::invalid(
-                "allocations",
-                format!("{} is allocated twice", a.pillar),
-            ));
-        }
-        seen.push(a.pillar);
-    }
-    Ok((
-        year,
+    let allocations = pathway_domain::budget::allocations(
         allocations
             .into_iter()
             .map(|a| (a.pillar, a.amount_pence))
             .collect(),
-    ))
+    )?;
+    Ok((year, allocations))
 }
 
 /// Set a financial year's budget by pillar.
@@ -225,13 +209,7 @@ pub async fn budget_summary(
     let year = FinancialYear::parse(&year)?;
     store::get(db.get_ref(), year).await?;
     let pillars = store::summary(db.get_ref(), year).await?;
-    let total = pillars
-        .iter()
-        .fold(Position::default(), |sum, (_, p)| Position {
-            allocated: sum.allocated + p.allocated,
-            committed: sum.committed + p.committed,
-            spent: sum.spent + p.spent,
-        });
+    let total = Position::total(pillars.iter().map(|&(_, p)| p))?;
     Ok(Json(BudgetSummaryView {
         financial_year: year.name(),
         pillars: pillars

@@ -49,7 +49,7 @@ pub struct RequestInput {
     pub course_id: Option<Uuid>,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 100000000000_i64)]
     pub estimated_cost_pence: i64,
     /// The pillar whose budget pays.
     pub pillar: Pillar,
@@ -171,7 +171,7 @@ pub struct ActionBody {
     #[serde(default)]
     pub override_reason: Option<String>,
     #[serde(default)]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 100000000000_i64)]
     pub actual_cost_pence: Option<i64>,
 }
 

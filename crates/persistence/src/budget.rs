@@ -171,7 +171,7 @@ pub async fn summary(
             movements.push((pillar, movement));
         }
     }
-    Ok(positions(&allocations, &movements))
+    Ok(positions(&allocations, &movements)?)
 }
 
 /// Locks a pillar's allocation for the year, so approvals against it queue, and returns the

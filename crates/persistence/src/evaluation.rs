@@ -236,7 +236,7 @@ pub async fn gather(
                 .into_iter()
                 .filter(|(p, _)| pillar.is_none_or(|wanted| wanted == *p))
                 .map(|(_, position)| position),
-        ));
+        )?);
     }
     Ok(Evidence {
         delivery,

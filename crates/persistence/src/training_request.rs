@@ -197,12 +197,18 @@ pub async fn act(
             changes.override_reason = Set(overridden);
         }
         RequestAction::Complete => {
-            let actual = input.actual_cost_pence.filter(|c| *c >= 0).ok_or_else(|| {
-                DomainError::invalid(
-                    "actual_cost_pence",
-                    "completing records what the training cost, in pence",
-                )
-            })?;
+            let actual = input
+                .actual_cost_pence
+                .filter(|&pence| pathway_domain::budget::is_amount(pence))
+                .ok_or_else(|| {
+                    DomainError::invalid(
+                        "actual_cost_pence",
+                        format!(
+                            "completing records what the training cost: it {}",
+                            pathway_domain::budget::AMOUNT_RULE
+                        ),
+                    )
+                })?;
             changes.actual_cost_pence = Set(Some(actual));
             if let Some(course_id) = request.details.course_id {
                 let course = course::get(tx, course_id).await?;
