@@ -1,5 +1,6 @@
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::helpers::{CALLBACK_PROVIDER, CALLBACK_SECRET, TestApp, problem, token};
 
@@ -829,4 +830,43 @@ async fn syncs_racing_through_two_processes_create_each_employee_once() {
         "{statuses:?}"
     );
     assert_eq!(app.by_name("Retry").await["external_ref"], "E900");
+}
+
+#[tokio::test]
+async fn wrong_secrets_past_a_handful_are_held_back_while_the_right_one_keeps_working() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = app.client(&["xapi:write", "learners:sync"]).await;
+    app.token_of(&id, &secret).await;
+
+    for _ in 0..5 {
+        let wrong = app
+            .token_request(Some((&id, "guess")), "grant_type=client_credentials")
+            .await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    }
+    let held = app
+        .token_request(Some((&id, "guess")), "grant_type=client_credentials")
+        .await;
+    assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = held.headers()["retry-after"]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("seconds");
+    assert!((1..=300).contains(&wait), "{wait}");
+    let body: Value = held.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_client");
+
+    // The client's own secret, verified before, is still taken, without argon2.
+    app.token_of(&id, &secret).await;
+    // The guesser's address is held too, whichever client it names next; over xAPI as well.
+    let statements = app
+        .request(Method::GET, "/xapi/statements", None)
+        .basic_auth(Uuid::now_v7(), Some("guess"))
+        .header("x-experience-api-version", "1.0.3")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(statements.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(statements.headers().contains_key("retry-after"));
 }

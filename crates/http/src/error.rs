@@ -60,6 +60,10 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("the body was not sent within {0} seconds")]
     BodyTimeout(u64),
+    #[error("too many failed attempts; try again in {0} seconds")]
+    TooManyRequests(u64),
+    #[error("the server is busy checking other credentials; try again shortly")]
+    Busy,
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
     #[error("internal error")]
@@ -99,6 +103,8 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported content type"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "The request body is too large"),
             Self::BodyTimeout(_) => ("body-timeout", "The request body took too long"),
+            Self::TooManyRequests(_) => ("too-many-requests", "Too many requests"),
+            Self::Busy => ("busy", "Service busy"),
             Self::Unavailable => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal error"),
         }
@@ -149,7 +155,8 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -166,6 +173,12 @@ impl ResponseError for ApiError {
             }
             Self::MethodNotAllowed(allow) => {
                 response.insert_header((header::ALLOW, *allow));
+            }
+            Self::TooManyRequests(seconds) => {
+                response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+            }
+            Self::Busy => {
+                response.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}
         }

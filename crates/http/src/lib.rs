@@ -10,6 +10,7 @@ pub mod cohort;
 pub mod completion;
 pub mod compliance;
 pub mod course;
+mod credentials;
 pub mod error;
 pub mod evaluation;
 pub mod feedback;
@@ -77,6 +78,8 @@ pub struct AppState {
     pub callback_secrets: Data<callback::CallbackSecrets>,
     pub lrs: Data<xapi::LrsConfig>,
     pub guards: Data<Guards>,
+    /// One per server, shared by its workers: it bounds the argon2 checks they run.
+    pub credentials: Data<credentials::CredentialGuard>,
 }
 
 /// What the server guards against beyond each endpoint's own checks.
@@ -118,6 +121,7 @@ impl AppState {
             callback_secrets: Data::new(callback_secrets),
             lrs: Data::new(lrs),
             guards: Data::new(guards),
+            credentials: Data::new(credentials::CredentialGuard::default()),
         }
     }
 }
@@ -142,6 +146,7 @@ pub fn app(
         .app_data(state.callback_secrets)
         .app_data(state.lrs)
         .app_data(state.guards)
+        .app_data(state.credentials)
         .app_data(
             web::JsonConfig::default()
                 .limit(BODY_LIMIT)

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::post;
-use actix_web::web::{self, Bytes, Data};
+use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -17,6 +17,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{CLIENT_SUBJECT_PREFIX, TokenKeys};
+use crate::credentials::{CredentialGuard, Held};
 
 /// How long a client's token lasts: long enough for a sync, short enough that revoking a
 /// client shuts it out soon.
@@ -78,7 +79,8 @@ fn refuse(status: StatusCode, error: &'static str, description: impl Into<String
     responses((status = 200, description = "A bearer token", body = TokenResponse),
         (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_scope`", body = OAuthError),
         (status = 401, description = "`invalid_client`: unknown or revoked client, or a wrong secret", body = OAuthError),
-        (status = 503, description = "`temporarily_unavailable`: no secret to sign tokens with is configured", body = OAuthError),
+        (status = 429, description = "`invalid_client`: too many failed attempts from this client id or address lately; `Retry-After` says when to try again", body = OAuthError, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`temporarily_unavailable`: no secret to sign tokens with is configured, or the server is busy checking other credentials (then with `Retry-After`)", body = OAuthError),
     ),
     security(()))]
 #[post("/oauth/token")]
@@ -133,9 +135,9 @@ pub async fn issue_token(
             "authenticate with HTTP Basic client_id:client_secret",
         );
     };
-    let client = match authenticate(&db, &client_id, &client_secret).await {
+    let client = match authenticate(&req, &db, &client_id, &client_secret).await {
         Ok(client) => client,
-        Err(response) => return response,
+        Err(reason) => return unaccepted(reason),
     };
     let scopes = match client.grant(form.scope.as_deref()) {
         Ok(scopes) => scopes,
@@ -174,41 +176,92 @@ pub async fn issue_token(
         })
 }
 
-/// The client `client_id` names, if `client_secret` is its secret. The answer for a refusal
-/// is ready to send.
+/// Why a client's id and secret were not taken.
+pub(crate) enum Unaccepted {
+    /// An unknown client or a wrong secret.
+    Wrong,
+    /// Not checked: held back after failures, or every verification slot busy.
+    Held(Held),
+    /// The database did not answer.
+    Unavailable,
+}
+
+/// The client `client_id` names, if `client_secret` is its secret, checked under the
+/// server's [`CredentialGuard`].
 pub(crate) async fn authenticate(
+    req: &HttpRequest,
     db: &DatabaseConnection,
     client_id: &str,
     client_secret: &str,
-) -> Result<ApiClient, HttpResponse> {
-    let unavailable = |_| {
-        refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "temporarily_unavailable",
-            "try again shortly",
-        )
-    };
+) -> Result<ApiClient, Unaccepted> {
+    let guard = req
+        .app_data::<Data<CredentialGuard>>()
+        .expect("the credential guard is set up at start");
     let found = match client_id.parse::<Uuid>() {
-        Ok(id) => api_client::credentials(db, id).await.map_err(unavailable)?,
+        Ok(id) => api_client::credentials(db, id)
+            .await
+            .map_err(|_| Unaccepted::Unavailable)?,
         Err(_) => None,
     };
+    let stored = found.as_ref().map(|(_, hash)| hash.clone());
     // An unknown client costs the same hash check as a known one, so timing tells nothing.
-    let stored = found
-        .as_ref()
-        .map_or_else(|| decoy().to_owned(), |(_, hash)| hash.clone());
+    let checked = stored.clone().unwrap_or_else(|| decoy().to_owned());
     let presented = client_secret.to_owned();
-    let matches = web::block(move || secret::matches(&presented, &stored))
+    let matches = guard
+        .check(
+            client_id,
+            req.peer_addr().map(|address| address.ip()),
+            client_secret,
+            stored.as_deref(),
+            move || secret::matches(&presented, &checked),
+        )
         .await
-        .unwrap_or(false);
+        .map_err(Unaccepted::Held)?;
     match found {
         // Whether it may still have tokens is the grant's to say.
         Some((client, _)) if matches => Ok(client),
-        _ => Err(refuse(
+        _ => Err(Unaccepted::Wrong),
+    }
+}
+
+/// The OAuth answer to credentials that were not taken.
+fn unaccepted(reason: Unaccepted) -> HttpResponse {
+    let (status, error, description, retry_after) = match reason {
+        Unaccepted::Wrong => (
             StatusCode::UNAUTHORIZED,
             "invalid_client",
-            "unknown client or wrong secret",
-        )),
+            "unknown client or wrong secret".to_owned(),
+            None,
+        ),
+        Unaccepted::Held(Held::Backoff(wait)) => {
+            let seconds = wait.as_secs().max(1);
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                "invalid_client",
+                format!("too many failed attempts; try again in {seconds} seconds"),
+                Some(seconds),
+            )
+        }
+        Unaccepted::Held(Held::Busy) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the server is busy checking other credentials; try again shortly".to_owned(),
+            Some(1),
+        ),
+        Unaccepted::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "try again shortly".to_owned(),
+            None,
+        ),
+    };
+    let mut response = refuse(status, error, description);
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
     }
+    response
 }
 
 /// A hash no presented secret matches, made once per process.

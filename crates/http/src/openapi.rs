@@ -46,6 +46,7 @@ use crate::{error, feedback, idempotency, merge_patch, page, precondition, respo
             responses::UnsupportedMediaType,
             responses::Unprocessable,
             responses::PreconditionRequired,
+            responses::TooManyRequests,
             responses::Unavailable,
             scim::ScimUnauthorized,
             scim::ScimForbidden,

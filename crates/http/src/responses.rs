@@ -64,6 +64,11 @@ problem_response! {
     PreconditionRequired = "428"
 }
 problem_response! {
+    /// Too many wrong secrets lately from this client id or address: `Retry-After` says how
+    /// many seconds to wait.
+    TooManyRequests = "429"
+}
+problem_response! {
     /// The database does not answer; try again shortly.
     Unavailable = "503"
 }

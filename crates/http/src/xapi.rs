@@ -25,8 +25,9 @@ use uuid::Uuid;
 use crate::auth::{Caller, Integration};
 use crate::error::{ApiError, Problem};
 use crate::headers::{IdempotencyKey, XapiVersion};
+use crate::oauth::Unaccepted;
 use crate::page::{PageQuery, PageView};
-use crate::responses::{BadRequest, Forbidden, Unprocessable};
+use crate::responses::{BadRequest, Forbidden, TooManyRequests, Unprocessable};
 use crate::{idempotency, oauth};
 
 /// The header every xAPI request and response carries.
@@ -69,9 +70,14 @@ async fn authenticate(req: &HttpRequest, db: &DatabaseConnection) -> Result<Call
             .await
             .map(|Integration(caller)| caller);
     };
-    let client = oauth::authenticate(db, &id, &secret)
-        .await
-        .map_err(|_| REFUSED)?;
+    let client =
+        oauth::authenticate(req, db, &id, &secret)
+            .await
+            .map_err(|reason| match reason {
+                Unaccepted::Wrong => REFUSED,
+                Unaccepted::Held(held) => held.into(),
+                Unaccepted::Unavailable => ApiError::Unavailable,
+            })?;
     // A revoked client is refused here as at the token endpoint.
     let scopes = client.grant(None).map_err(|_| REFUSED)?;
     Ok(Caller::of_client(req, client.id, &scopes))
@@ -261,7 +267,7 @@ pub async fn about() -> Json<About> {
     params(XapiVersion, IdempotencyKey),
     request_body(content = Vec<StatementDoc>, description = "A statement, or a list of them"),
     responses((status = 200, description = "Stored; their ids", body = StatementIds),
-        BadRequest, Forbidden, Unprocessable,
+        BadRequest, Forbidden, Unprocessable, TooManyRequests,
         (status = 409, description = "A statement's id is stored with a different statement, or a request with this Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 4 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Send application/json", body = Problem, content_type = "application/problem+json"),
@@ -312,7 +318,7 @@ pub struct PutQuery {
     params(PutQuery, XapiVersion),
     request_body = StatementDoc,
     responses((status = 204, description = "Stored (or already stored, the same)"),
-        BadRequest, Forbidden,
+        BadRequest, Forbidden, TooManyRequests,
         (status = 409, description = "This id is stored with a different statement", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 4 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Send application/json", body = Problem, content_type = "application/problem+json"),
@@ -379,7 +385,7 @@ pub struct GetQuery {
     params(GetQuery, XapiVersion),
     responses((status = 200, description = "The statement (by id) or a page of them (a query)", body = StatementsRead,
             headers(("X-Experience-API-Consistent-Through" = String, description = "Every statement stored until this instant is in the answer"))),
-        BadRequest, Forbidden,
+        BadRequest, Forbidden, TooManyRequests,
         (status = 404, description = "No such statement (or, by statementId, it is voided)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("client_basic" = []), ("bearer" = []), ("client_credentials" = ["xapi:read"])))]
