@@ -2,6 +2,7 @@
 //! `TEST_DATABASE_URL` is set.
 
 mod audit;
+mod backups;
 mod cohorts;
 mod completions;
 mod compliance;

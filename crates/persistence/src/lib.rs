@@ -3,6 +3,7 @@
 
 pub mod api_client;
 pub mod audit;
+pub mod backup;
 pub mod budget;
 pub mod callback;
 pub mod change;

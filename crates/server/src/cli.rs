@@ -11,6 +11,7 @@ use crate::{demo_data, telemetry};
 use clap::{Parser, Subcommand};
 use pathway_domain::calendar::london_date;
 use pathway_http::auth::{Audience, Claims, Role, sign};
+use pathway_persistence::backup;
 use pathway_persistence::synthetic::{self, Council};
 
 /// Pathway: the learning and development record system of a UK council.
@@ -41,6 +42,16 @@ enum Command {
         /// How long the token lasts: seconds, or with a unit (30m, 1h, 7d).
         #[arg(long, default_value = "1h", value_parser = parse_ttl)]
         ttl: u64,
+    },
+    /// Write a consistent copy of the SQLite database to PATH while the server runs.
+    Backup {
+        /// Where the copy goes; it must not exist yet.
+        path: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with a backup. Stop the server first.
+    Restore {
+        /// The backup to restore.
+        path: std::path::PathBuf,
     },
     /// Load a realistic catalogue and delivery history from the strategies. Safe to run again.
     DemoData,
@@ -148,6 +159,19 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 made.requirements,
                 made.completions,
                 started.elapsed().as_secs_f64()
+            );
+        }
+        Command::Backup { path } => {
+            let config = Config::from_env()?;
+            backup::backup_of(config.database_url.expose_secret(), &path).await?;
+            println!("backed up to {}", path.display());
+        }
+        Command::Restore { path } => {
+            let config = Config::from_env()?;
+            backup::restore(&path, config.database_url.expose_secret()).await?;
+            println!(
+                "restored {}; start the server to apply any newer migrations",
+                path.display()
             );
         }
         Command::DemoData => {
