@@ -106,6 +106,8 @@ pub fn config(database_url: &str) -> Config {
         xapi_account_home_page: Some(COUNCIL_HOME_PAGE.into()),
         body_timeout_seconds: pathway_http::DEFAULT_BODY_DEADLINE.as_secs(),
         metrics_token: None,
+        max_connections: 1024,
+        shutdown_grace_seconds: 30,
     }
 }
 
@@ -304,6 +306,32 @@ pub fn etag(response: &Response) -> String {
 pub struct ServerProcess {
     pub address: String,
     child: std::process::Child,
+}
+
+impl ServerProcess {
+    /// Sends SIGTERM, as a service manager stopping the server does.
+    pub fn terminate(&self) {
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+    }
+
+    /// Waits up to `limit` for the process to exit, and says how it did.
+    pub fn exited_within(
+        &mut self,
+        limit: std::time::Duration,
+    ) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().expect("the process is ours") {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        None
+    }
 }
 
 impl Drop for ServerProcess {

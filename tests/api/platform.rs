@@ -393,3 +393,56 @@ async fn with_a_metrics_token_set_the_metrics_need_it() {
         .expect("answered");
     assert_eq!(scraped.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn on_sigterm_the_server_stops_taking_connections_and_finishes_what_it_has() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn().await;
+    let mut process = app.another_process().await;
+    let address = process.address.trim_start_matches("http://").to_owned();
+    let body = json!({"kind": "employee", "given_name": "Ada", "family_name": "Byron",
+        "email": "ada.byron@council.gov.uk", "department": "Finance"})
+    .to_string();
+    let (first, rest) = body.split_at(10);
+    let mut in_flight = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connected");
+    let head = format!(
+        "POST /v1/learners HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first}",
+        app.admin,
+        body.len()
+    );
+    in_flight.write_all(head.as_bytes()).await.expect("sent");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    process.terminate();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let refused = reqwest::Client::new()
+        .get(format!("{}/health/live", process.address))
+        .timeout(std::time::Duration::from_secs(2))
+        .send()
+        .await;
+    assert!(
+        refused.is_err(),
+        "a new connection is not served: {refused:?}"
+    );
+
+    in_flight.write_all(rest.as_bytes()).await.expect("sent");
+    let mut answer = String::new();
+    in_flight
+        .read_to_string(&mut answer)
+        .await
+        .expect("answered");
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let exited = process.exited_within(std::time::Duration::from_secs(10));
+    assert!(exited.is_some_and(|status| status.success()), "{exited:?}");
+    let learners: Value = app
+        .get("/v1/learners?q=Byron", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(learners["items"].as_array().map(Vec::len), Some(1));
+}

@@ -50,6 +50,10 @@ pub struct Config {
     pub body_timeout_seconds: u64,
     /// The bearer token `/metrics` asks for, when set.
     pub metrics_token: Option<SecretString>,
+    /// Connections each worker (one per core) holds open at most; more wait in the backlog.
+    pub max_connections: usize,
+    /// How long, after SIGTERM, requests in flight have to finish.
+    pub shutdown_grace_seconds: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +165,18 @@ impl Config {
             },
             xapi_account_home_page: var("PATHWAY_XAPI_ACCOUNT_HOMEPAGE"),
             metrics_token: var("PATHWAY_METRICS_TOKEN").map(SecretString::from),
+            max_connections: match var("PATHWAY_MAX_CONNECTIONS") {
+                None => 1024,
+                Some(raw) => raw
+                    .parse()
+                    .map_err(|_| ConfigError::Number("PATHWAY_MAX_CONNECTIONS", raw))?,
+            },
+            shutdown_grace_seconds: match var("PATHWAY_SHUTDOWN_GRACE_SECONDS") {
+                None => 30,
+                Some(raw) => raw
+                    .parse()
+                    .map_err(|_| ConfigError::Number("PATHWAY_SHUTDOWN_GRACE_SECONDS", raw))?,
+            },
             body_timeout_seconds: match var("PATHWAY_BODY_TIMEOUT_SECONDS") {
                 None => pathway_http::DEFAULT_BODY_DEADLINE.as_secs(),
                 Some(raw) => raw

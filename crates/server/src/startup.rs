@@ -75,7 +75,11 @@ impl Server {
                 source,
             })?
             .port();
+        // On SIGTERM (or Ctrl-C) actix stops accepting, lets requests in flight finish within
+        // the grace period, and then the process exits.
         let server = HttpServer::new(move || app(state.clone()))
+            .max_connections(config.max_connections)
+            .shutdown_timeout(config.shutdown_grace_seconds)
             .listen(listener)
             .map_err(|source| StartError::Bind {
                 bind: config.bind.clone(),
