@@ -870,3 +870,35 @@ async fn wrong_secrets_past_a_handful_are_held_back_while_the_right_one_keeps_wo
     assert_eq!(statements.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(statements.headers().contains_key("retry-after"));
 }
+
+#[tokio::test]
+async fn an_integration_clients_quota_is_its_own_over_tokens_and_basic() {
+    let app = TestApp::spawn_with(|config| config.rate_limits.client = 2).await;
+    let (id, secret) = app.client(&["xapi:read", "learners:sync"]).await;
+    let token = app.token_of(&id, &secret).await;
+    for _ in 0..2 {
+        let listed = app
+            .request(Method::GET, "/scim/v2/Users", Some(&token))
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(listed.status(), StatusCode::OK);
+        assert_eq!(listed.headers()["ratelimit-policy"], "\"client\";q=2;w=60");
+    }
+    let refused = app
+        .request(Method::GET, "/scim/v2/Users", Some(&token))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The same client over HTTP Basic draws on the same quota.
+    let statements = app
+        .request(Method::GET, "/xapi/statements", None)
+        .basic_auth(&id, Some(&secret))
+        .header("x-experience-api-version", "1.0.3")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(statements.status(), StatusCode::TOO_MANY_REQUESTS);
+    problem(statements, StatusCode::TOO_MANY_REQUESTS).await;
+}

@@ -446,3 +446,48 @@ async fn on_sigterm_the_server_stops_taking_connections_and_finishes_what_it_has
         .expect("json");
     assert_eq!(learners["items"].as_array().map(Vec::len), Some(1));
 }
+
+#[tokio::test]
+async fn each_caller_is_told_its_quota_and_refused_past_it() {
+    let app = TestApp::spawn_with(|config| {
+        config.rate_limits = pathway_http::rate_limit::Quotas {
+            person: 3,
+            client: 2,
+        };
+    })
+    .await;
+    for remaining in [2, 1, 0] {
+        let read = app.get("/v1/courses", &app.admin).await;
+        assert_eq!(read.status(), StatusCode::OK);
+        assert_eq!(read.headers()["ratelimit-policy"], "\"person\";q=3;w=60");
+        let standing = read.headers()["ratelimit"]
+            .to_str()
+            .expect("text")
+            .to_owned();
+        assert!(
+            standing.starts_with(&format!("\"person\";r={remaining};t=")),
+            "{standing}"
+        );
+    }
+    let refused = app.get("/v1/courses", &app.admin).await;
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(
+        refused.headers()["ratelimit"]
+            .to_str()
+            .expect("text")
+            .contains(";r=0;")
+    );
+    let problem = problem(refused, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(problem["type"], "/problems/rate-limited");
+    // Someone else has a quota of their own.
+    let other = token("00000000-0000-7000-8000-00000000b0b0", &["admin"]);
+    assert_eq!(
+        app.get("/v1/courses", &other).await.status(),
+        StatusCode::OK
+    );
+}

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use pathway_persistence::{DatabaseConnection, StoreError, api_client};
 
 use crate::error::ApiError;
+use crate::rate_limit::{self, Kind};
 use crate::request_id::RequestId;
 
 /// The people-facing roles of the design: the L&D team and Members Services are `admin`.
@@ -427,18 +428,24 @@ impl Caller {
             .expect("token keys are configured at start");
         let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
         Ok(match keys.verify(bearer(req)?)? {
-            Bearer::Person { subject, roles } => Caller {
-                subject,
-                roles,
-                scopes: Vec::new(),
-                request_id,
-            },
-            Bearer::Client { client_id, scopes } => Caller {
-                subject: format!("{CLIENT_SUBJECT_PREFIX}{client_id}"),
-                roles: Vec::new(),
-                scopes,
-                request_id,
-            },
+            Bearer::Person { subject, roles } => {
+                rate_limit::count(req, Kind::Person, &subject)?;
+                Caller {
+                    subject,
+                    roles,
+                    scopes: Vec::new(),
+                    request_id,
+                }
+            }
+            Bearer::Client { client_id, scopes } => {
+                rate_limit::count(req, Kind::Client, &client_id.to_string())?;
+                Caller {
+                    subject: format!("{CLIENT_SUBJECT_PREFIX}{client_id}"),
+                    roles: Vec::new(),
+                    scopes,
+                    request_id,
+                }
+            }
         })
     }
 }

@@ -62,6 +62,8 @@ pub enum ApiError {
     BodyTimeout(u64),
     #[error("too many failed attempts; try again in {0} seconds")]
     TooManyRequests(u64),
+    #[error("your quota of requests for this minute is used; try again in {0} seconds")]
+    RateLimited(u64),
     #[error("the server is busy checking other credentials; try again shortly")]
     Busy,
     #[error("the database is unavailable; try again shortly")]
@@ -104,6 +106,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => ("payload-too-large", "The request body is too large"),
             Self::BodyTimeout(_) => ("body-timeout", "The request body took too long"),
             Self::TooManyRequests(_) => ("too-many-requests", "Too many requests"),
+            Self::RateLimited(_) => ("rate-limited", "Too many requests"),
             Self::Busy => ("busy", "Service busy"),
             Self::Unavailable => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal error"),
@@ -155,7 +158,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests(_) | Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -174,7 +177,7 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed(allow) => {
                 response.insert_header((header::ALLOW, *allow));
             }
-            Self::TooManyRequests(seconds) => {
+            Self::TooManyRequests(seconds) | Self::RateLimited(seconds) => {
                 response.insert_header((header::RETRY_AFTER, seconds.to_string()));
             }
             Self::Busy => {

@@ -31,6 +31,7 @@ pub mod page;
 pub mod panel;
 pub mod precondition;
 pub mod programme;
+pub mod rate_limit;
 pub mod report;
 pub mod request_id;
 pub mod requirement;
@@ -80,6 +81,8 @@ pub struct AppState {
     pub guards: Data<Guards>,
     /// One per server, shared by its workers: it bounds the argon2 checks they run.
     pub credentials: Data<credentials::CredentialGuard>,
+    /// One per server, shared by its workers: each caller's requests this minute.
+    pub rate_limiter: Data<rate_limit::RateLimiter>,
 }
 
 /// What the server guards against beyond each endpoint's own checks.
@@ -89,6 +92,8 @@ pub struct Guards {
     pub body_deadline: std::time::Duration,
     /// The bearer token `/metrics` asks for; open to anyone who can reach it when `None`.
     pub metrics_token: Option<String>,
+    /// Requests a person, and an integration client, may make a minute.
+    pub quotas: rate_limit::Quotas,
 }
 
 /// The council's configurable numbers.
@@ -120,6 +125,7 @@ impl AppState {
             rules: Data::new(rules),
             callback_secrets: Data::new(callback_secrets),
             lrs: Data::new(lrs),
+            rate_limiter: Data::new(rate_limit::RateLimiter::new(guards.quotas)),
             guards: Data::new(guards),
             credentials: Data::new(credentials::CredentialGuard::default()),
         }
@@ -147,6 +153,7 @@ pub fn app(
         .app_data(state.lrs)
         .app_data(state.guards)
         .app_data(state.credentials)
+        .app_data(state.rate_limiter)
         .app_data(
             web::JsonConfig::default()
                 .limit(BODY_LIMIT)
@@ -161,6 +168,7 @@ pub fn app(
         .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(routes::no_route))
+        .wrap(from_fn(rate_limit::headers))
         .wrap(from_fn(intake::refuse))
         .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
         .wrap(from_fn(request_id::echo))

@@ -49,6 +49,7 @@ use crate::{error, feedback, idempotency, merge_patch, page, precondition, respo
             responses::TooManyRequests,
             responses::Unavailable,
             scim::ScimUnauthorized,
+            scim::ScimTooManyRequests,
             scim::ScimForbidden,
         )
     ),
@@ -139,14 +140,29 @@ pub fn document() -> Value {
 
 /// Every operation needs a person's token unless it says otherwise: an integration's
 /// operations name their scopes, the public ones an empty requirement (`security(())`). Any
-/// operation that needs credentials can answer 401.
+/// operation that needs credentials can answer 401, and 429 once its caller's quota is used
+/// (in SCIM's format on SCIM's operations).
 fn signed_in_unless_public(spec: &mut Value) {
     for operation in operations(spec) {
         if operation.get("security").is_none() {
             operation["security"] = json!([{"bearer": []}]);
         }
-        if operation["security"] != json!([{}]) && operation["responses"]["401"].is_null() {
+        if operation["security"] == json!([{}]) {
+            continue;
+        }
+        if operation["responses"]["401"].is_null() {
             operation["responses"]["401"] = json!({"$ref": "#/components/responses/Unauthorized"});
+        }
+        if operation["responses"]["429"].is_null() {
+            let scim =
+                operation["responses"]["401"]["$ref"] == "#/components/responses/ScimUnauthorized";
+            let response = if scim {
+                "ScimTooManyRequests"
+            } else {
+                "TooManyRequests"
+            };
+            operation["responses"]["429"] =
+                json!({"$ref": format!("#/components/responses/{response}")});
         }
     }
 }

@@ -64,8 +64,9 @@ problem_response! {
     PreconditionRequired = "428"
 }
 problem_response! {
-    /// Too many wrong secrets lately from this client id or address: `Retry-After` says how
-    /// many seconds to wait.
+    /// The caller's quota of requests for the minute is used (see the `RateLimit` header), or,
+    /// with a client's id and secret, too many were wrong lately: `Retry-After` says how many
+    /// seconds to wait.
     TooManyRequests = "429"
 }
 problem_response! {

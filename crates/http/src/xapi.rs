@@ -27,6 +27,7 @@ use crate::error::{ApiError, Problem};
 use crate::headers::{IdempotencyKey, XapiVersion};
 use crate::oauth::Unaccepted;
 use crate::page::{PageQuery, PageView};
+use crate::rate_limit::{self, Kind};
 use crate::responses::{BadRequest, Forbidden, TooManyRequests, Unprocessable};
 use crate::{idempotency, oauth};
 
@@ -80,6 +81,7 @@ async fn authenticate(req: &HttpRequest, db: &DatabaseConnection) -> Result<Call
             })?;
     // A revoked client is refused here as at the token endpoint.
     let scopes = client.grant(None).map_err(|_| REFUSED)?;
+    rate_limit::count(req, Kind::Client, &client.id.to_string())?;
     Ok(Caller::of_client(req, client.id, &scopes))
 }
 

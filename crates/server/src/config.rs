@@ -54,6 +54,8 @@ pub struct Config {
     pub max_connections: usize,
     /// How long, after SIGTERM, requests in flight have to finish.
     pub shutdown_grace_seconds: u64,
+    /// Requests a person, and an integration client, may make a minute (per process).
+    pub rate_limits: pathway_http::rate_limit::Quotas,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +167,20 @@ impl Config {
             },
             xapi_account_home_page: var("PATHWAY_XAPI_ACCOUNT_HOMEPAGE"),
             metrics_token: var("PATHWAY_METRICS_TOKEN").map(SecretString::from),
+            rate_limits: pathway_http::rate_limit::Quotas {
+                person: match var("PATHWAY_RATE_LIMIT_PERSON") {
+                    None => 600,
+                    Some(raw) => raw
+                        .parse()
+                        .map_err(|_| ConfigError::Number("PATHWAY_RATE_LIMIT_PERSON", raw))?,
+                },
+                client: match var("PATHWAY_RATE_LIMIT_CLIENT") {
+                    None => 6000,
+                    Some(raw) => raw
+                        .parse()
+                        .map_err(|_| ConfigError::Number("PATHWAY_RATE_LIMIT_CLIENT", raw))?,
+                },
+            },
             max_connections: match var("PATHWAY_MAX_CONNECTIONS") {
                 None => 1024,
                 Some(raw) => raw

@@ -62,6 +62,7 @@ impl Server {
                     .metrics_token
                     .as_ref()
                     .map(|token| token.expose_secret().to_owned()),
+                quotas: config.rate_limits,
             },
         );
         let listener = TcpListener::bind(&config.bind).map_err(|source| StartError::Bind {

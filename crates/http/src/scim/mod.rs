@@ -51,6 +51,12 @@ pub(crate) const MAX_COUNT: u64 = 1000;
 #[response(content_type = "application/scim+json")]
 pub struct ScimUnauthorized(pub ScimError);
 
+/// The caller's quota of requests for the minute is used: `Retry-After` says how many seconds to
+/// wait.
+#[derive(ToResponse)]
+#[response(content_type = "application/scim+json")]
+pub struct ScimTooManyRequests(pub ScimError);
+
 /// The token lacks the `learners:sync` scope (and is not an admin's).
 #[derive(ToResponse)]
 #[response(content_type = "application/scim+json")]
