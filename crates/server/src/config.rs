@@ -81,6 +81,18 @@ pub enum ConfigError {
     YearStart(pathway_domain::DomainError),
 }
 
+/// The whole number `name` holds, or `default` when it is unset.
+fn number<T: std::str::FromStr>(
+    var: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => raw.parse().map_err(|_| ConfigError::Number(name, raw)),
+    }
+}
+
 /// Reads `learnpool=whsec_...,skillgate=whsec_...`.
 fn callback_secrets(raw: &str) -> Result<Vec<(String, SecretString)>, ConfigError> {
     raw.split(',')
@@ -136,12 +148,11 @@ impl Config {
                 public_key_file: var("PATHWAY_JWT_PUBLIC_KEY_FILE"),
                 issuer: var("PATHWAY_JWT_ISSUER"),
                 audience: var("PATHWAY_JWT_AUDIENCE"),
-                max_lifetime_seconds: match var("PATHWAY_JWT_MAX_LIFETIME_SECONDS") {
-                    None => pathway_http::auth::DEFAULT_MAX_LIFETIME_SECONDS,
-                    Some(raw) => raw.parse().map_err(|_| {
-                        ConfigError::Number("PATHWAY_JWT_MAX_LIFETIME_SECONDS", raw)
-                    })?,
-                },
+                max_lifetime_seconds: number(
+                    &var,
+                    "PATHWAY_JWT_MAX_LIFETIME_SECONDS",
+                    pathway_http::auth::DEFAULT_MAX_LIFETIME_SECONDS,
+                )?,
             },
             cors_origins: var("PATHWAY_CORS_ORIGINS")
                 .map(|v| {
@@ -151,12 +162,7 @@ impl Config {
                         .collect()
                 })
                 .unwrap_or_default(),
-            supporters_for_panel: match var("PATHWAY_PANEL_SUPPORTERS") {
-                None => 3,
-                Some(raw) => raw
-                    .parse()
-                    .map_err(|_| ConfigError::Number("PATHWAY_PANEL_SUPPORTERS", raw))?,
-            },
+            supporters_for_panel: number(&var, "PATHWAY_PANEL_SUPPORTERS", 3)?,
             municipal_year_start: match var("PATHWAY_MUNICIPAL_YEAR_START") {
                 None => YearStart::default(),
                 Some(raw) => YearStart::parse(&raw).map_err(ConfigError::YearStart)?,
@@ -168,43 +174,17 @@ impl Config {
             xapi_account_home_page: var("PATHWAY_XAPI_ACCOUNT_HOMEPAGE"),
             metrics_token: var("PATHWAY_METRICS_TOKEN").map(SecretString::from),
             rate_limits: pathway_http::rate_limit::Quotas {
-                person: match var("PATHWAY_RATE_LIMIT_PERSON") {
-                    None => 600,
-                    Some(raw) => raw
-                        .parse()
-                        .map_err(|_| ConfigError::Number("PATHWAY_RATE_LIMIT_PERSON", raw))?,
-                },
-                client: match var("PATHWAY_RATE_LIMIT_CLIENT") {
-                    None => 6000,
-                    Some(raw) => raw
-                        .parse()
-                        .map_err(|_| ConfigError::Number("PATHWAY_RATE_LIMIT_CLIENT", raw))?,
-                },
+                person: number(&var, "PATHWAY_RATE_LIMIT_PERSON", 600)?,
+                client: number(&var, "PATHWAY_RATE_LIMIT_CLIENT", 6000)?,
             },
-            max_connections: match var("PATHWAY_MAX_CONNECTIONS") {
-                None => 1024,
-                Some(raw) => raw
-                    .parse()
-                    .map_err(|_| ConfigError::Number("PATHWAY_MAX_CONNECTIONS", raw))?,
-            },
-            shutdown_grace_seconds: match var("PATHWAY_SHUTDOWN_GRACE_SECONDS") {
-                None => 30,
-                Some(raw) => raw
-                    .parse()
-                    .map_err(|_| ConfigError::Number("PATHWAY_SHUTDOWN_GRACE_SECONDS", raw))?,
-            },
-            body_timeout_seconds: match var("PATHWAY_BODY_TIMEOUT_SECONDS") {
-                None => pathway_http::DEFAULT_BODY_DEADLINE.as_secs(),
-                Some(raw) => raw
-                    .parse()
-                    .map_err(|_| ConfigError::Number("PATHWAY_BODY_TIMEOUT_SECONDS", raw))?,
-            },
-            panel_minimum_meetings: match var("PATHWAY_PANEL_MINIMUM_MEETINGS") {
-                None => 2,
-                Some(raw) => raw
-                    .parse()
-                    .map_err(|_| ConfigError::Number("PATHWAY_PANEL_MINIMUM_MEETINGS", raw))?,
-            },
+            max_connections: number(&var, "PATHWAY_MAX_CONNECTIONS", 1024)?,
+            shutdown_grace_seconds: number(&var, "PATHWAY_SHUTDOWN_GRACE_SECONDS", 30)?,
+            body_timeout_seconds: number(
+                &var,
+                "PATHWAY_BODY_TIMEOUT_SECONDS",
+                pathway_http::DEFAULT_BODY_DEADLINE.as_secs(),
+            )?,
+            panel_minimum_meetings: number(&var, "PATHWAY_PANEL_MINIMUM_MEETINGS", 2)?,
         };
         if environment == Environment::Production
             && config.jwt.secret.is_none()
