@@ -3,7 +3,7 @@
 //! connections of wrong guesses held both cores and 32 took the process to 5 GiB. So:
 //!
 //! - at most a few verifications run at once (one per core), and a few more requests may wait
-//!   up to two seconds for one; beyond that a request is answered 503 with `Retry-After` at
+//!   up to ten seconds for one; beyond that a request is answered 503 with `Retry-After` at
 //!   once, never queued without bound;
 //! - failed attempts are counted per client id and per source address, and past a handful each
 //!   further attempt is refused (429, `Retry-After`) for a time that doubles, up to five minutes;
@@ -37,8 +37,9 @@ const LONGEST_HOLD: Duration = Duration::from_secs(300);
 const FORGET_AFTER: Duration = Duration::from_secs(900);
 /// How long a verified secret is recognised without argon2.
 const RECOGNISED_FOR: Duration = Duration::from_secs(60);
-/// How long a request may wait for a verification slot.
-const LONGEST_WAIT: Duration = Duration::from_secs(2);
+/// How long a request may wait for a verification slot: long enough for an LRS client's burst
+/// of batches to queue behind its first check, which then recognises the secret for the rest.
+const LONGEST_WAIT: Duration = Duration::from_secs(10);
 /// Entries each table may hold; past it, the stalest go first, so memory stays bounded
 /// whatever an attacker sends.
 const MOST_ENTRIES: usize = 10_000;
