@@ -4,6 +4,19 @@ use serde_json::{Value, json};
 use crate::helpers::{ALLOWED_ORIGIN, SECRET, TestApp, now, problem, token};
 use pathway_http::auth::{Claims, sign};
 
+impl TestApp {
+    /// What `/metrics` shows anyone who asks, as Prometheus text.
+    async fn metrics(&self) -> String {
+        self.request(Method::GET, "/metrics", None)
+            .send()
+            .await
+            .expect("answered")
+            .text()
+            .await
+            .expect("text")
+    }
+}
+
 fn claims(exp: u64) -> Claims {
     Claims {
         sub: "x".into(),
@@ -165,14 +178,7 @@ async fn metrics_count_requests_by_route_and_status() {
         .send()
         .await
         .expect("answered");
-    let metrics = app
-        .request(Method::GET, "/metrics", None)
-        .send()
-        .await
-        .expect("answered")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(
             "pathway_http_requests_total{endpoint=\"/v1/courses\",method=\"GET\",status=\"200\"} 1"
@@ -353,14 +359,7 @@ async fn unknown_methods_are_counted_under_one_label() {
             .expect("answered");
         assert_eq!(answered.status(), StatusCode::METHOD_NOT_ALLOWED);
     }
-    let metrics = app
-        .request(Method::GET, "/metrics", None)
-        .send()
-        .await
-        .expect("answered")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     assert!(!metrics.contains("PROBE"), "{metrics}");
     assert!(
         metrics.contains(

@@ -6,8 +6,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::rt::time::timeout;
-use actix_web::web::Data;
-use actix_web::web::{Bytes, BytesMut};
+use actix_web::web::{Bytes, BytesMut, Data};
 use actix_web::{Error, HttpMessage, ResponseError};
 use futures_util::StreamExt;
 use std::time::Duration;
@@ -31,9 +30,9 @@ fn body_limit(path: &str) -> usize {
     }
 }
 
-/// Refuses a request whose body is over its endpoint's limit (413) or is not sent within the
-/// deadline (408).
-pub async fn refuse(
+/// Reads a request's body before its handler does, refusing it when it is over its endpoint's
+/// limit (413) or is not sent within the deadline (408).
+pub async fn read_body(
     mut request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {

@@ -169,7 +169,7 @@ pub fn app(
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(routes::no_route))
         .wrap(from_fn(rate_limit::headers))
-        .wrap(from_fn(intake::refuse))
+        .wrap(from_fn(intake::read_body))
         .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
         .wrap(from_fn(request_id::echo))
         .wrap(from_fn(security_headers::add))
