@@ -17,7 +17,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::error::{ApiError, Problem};
-use crate::responses::{BadRequest, Unprocessable};
+use crate::responses::{BadRequest, Unavailable, Unprocessable};
 
 /// Each provider's `whsec_` secret, from `PATHWAY_CALLBACK_SECRETS`.
 #[derive(Debug, Clone, Default)]
@@ -73,7 +73,7 @@ pub struct DeliveryView {
     ),
     request_body = CallbackPayload,
     responses((status = 200, description = "Applied, or acknowledged as a duplicate", body = DeliveryView),
-        BadRequest, Unprocessable,
+        BadRequest, Unprocessable, Unavailable,
         (status = 401, description = "Unknown provider, missing or bad signature, or a stale timestamp; nothing stored", body = Problem, content_type = "application/problem+json"),
     ),
     security(()))]

@@ -9,7 +9,6 @@ use pathway_domain::calendar::london_date;
 use pathway_domain::completion::{Completion, CompletionSource, Evidence, EvidenceInput};
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::completion::{self as store, CompletionFilter};
-use pathway_persistence::effects::write;
 use pathway_persistence::learner;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -90,13 +89,10 @@ pub async fn record_completion(
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     caller.may(Scope::CompletionsWrite)?;
-    idempotency::once(&req, &db, &caller, &body, || async {
+    idempotency::once(&req, &db, &caller, &body, async |change| {
         let input: EvidenceInput = json_body(&req, &body)?;
         let evidence = Evidence::parse(input, london_date(Utc::now()))?;
-        let completion = write(&db, &caller.actor(), async |change| {
-            store::record_evidence(change, evidence).await
-        })
-        .await?;
+        let completion = store::record_evidence(change, evidence).await?;
         Ok(HttpResponse::Created()
             .insert_header(("Location", format!("/v1/completions/{}", completion.id)))
             .json(CompletionView::from(completion)))

@@ -183,6 +183,9 @@ impl ResponseError for ApiError {
             Self::Busy => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
+            Self::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, "5"));
+            }
             _ => {}
         }
         response.json(self.problem())

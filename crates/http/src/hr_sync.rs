@@ -10,7 +10,6 @@ use pathway_domain::api_client::Scope;
 use pathway_domain::calendar::london_date;
 use pathway_domain::hr_sync::{CSV_COLUMNS, Counts, HrRecord, MAX_ROWS, RowError, SyncMode};
 use pathway_persistence::DatabaseConnection;
-use pathway_persistence::effects::write;
 use pathway_persistence::hr_sync::{self as store, Outcome, Run};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -198,7 +197,7 @@ impl From<Run> for RunView {
     )),
     responses((status = 200, description = "Applied; the rows not applied are listed", body = SyncResultView),
         BadRequest, Forbidden, NotFound, Unprocessable,
-        (status = 409, description = "The run is closed, or a request with this Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The run is closed", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 16 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Send application/json or text/csv", body = Problem, content_type = "application/problem+json"),
     ),
@@ -223,12 +222,10 @@ pub async fn sync_learners(
         (mode, None) => mode.unwrap_or(SyncMode::Delta),
     };
     let run_id = query.run_id;
-    idempotency::once(&req, &db, &caller, &body, || async {
+    idempotency::once(&req, &db, &caller, &body, async |change| {
         let records = read(&req, &body)?;
-        let Outcome { counts, errors } = write(&db, &caller.actor(), async |change| {
-            store::sync(change, records, mode, run_id, london_date(Utc::now())).await
-        })
-        .await?;
+        let Outcome { counts, errors } =
+            store::sync(change, records, mode, run_id, london_date(Utc::now())).await?;
         Ok(HttpResponse::Ok().json(SyncResultView {
             run_id,
             counts: counts.into(),
@@ -315,7 +312,6 @@ fn csv_rows(body: &[u8]) -> Result<Vec<HrRecord>, ApiError> {
     params(IdempotencyKey),
     responses((status = 201, description = "Opened", body = RunView, headers(("Location" = String, description = "Where the run is"))),
         BadRequest, Forbidden,
-        (status = 409, description = "A request with this Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
@@ -326,8 +322,8 @@ pub async fn open_run(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     caller.may(Scope::LearnersSync)?;
-    idempotency::once(&req, &db, &caller, &[], || async {
-        let run = store::open(&db, &caller.actor()).await?;
+    idempotency::once(&req, &db, &caller, &[], async |change| {
+        let run = store::open(change).await?;
         Ok(HttpResponse::Created()
             .insert_header((
                 header::LOCATION,
@@ -366,7 +362,7 @@ pub async fn get_run(
     params(("id" = Uuid, Path, description = "The run's id"), IdempotencyKey),
     responses((status = 200, description = "Closed; `left` counts those marked as left", body = RunView),
         BadRequest, Forbidden, NotFound,
-        (status = 409, description = "Already closed, it named nobody, or a request with this Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already closed, or it named nobody", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
@@ -379,11 +375,8 @@ pub async fn close_run(
 ) -> Result<HttpResponse, ApiError> {
     caller.may(Scope::LearnersSync)?;
     let id = id.into_inner();
-    idempotency::once(&req, &db, &caller, &[], || async {
-        let run = write(&db, &caller.actor(), async |change| {
-            store::close(change, id, london_date(Utc::now())).await
-        })
-        .await?;
+    idempotency::once(&req, &db, &caller, &[], async |change| {
+        let run = store::close(change, id, london_date(Utc::now())).await?;
         Ok(HttpResponse::Ok().json(RunView::from(run)))
     })
     .await

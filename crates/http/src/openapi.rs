@@ -50,6 +50,7 @@ use crate::{error, feedback, idempotency, merge_patch, page, precondition, respo
             responses::Unavailable,
             scim::ScimUnauthorized,
             scim::ScimTooManyRequests,
+            scim::ScimUnavailable,
             scim::ScimForbidden,
         )
     ),
@@ -140,8 +141,8 @@ pub fn document() -> Value {
 
 /// Every operation needs a person's token unless it says otherwise: an integration's
 /// operations name their scopes, the public ones an empty requirement (`security(())`). Any
-/// operation that needs credentials can answer 401, and 429 once its caller's quota is used
-/// (in SCIM's format on SCIM's operations).
+/// operation that needs credentials can answer 401, 429 once its caller's quota is used, and
+/// 503 while the database does not answer (in SCIM's format on SCIM's operations).
 fn signed_in_unless_public(spec: &mut Value) {
     for operation in operations(spec) {
         if operation.get("security").is_none() {
@@ -153,16 +154,18 @@ fn signed_in_unless_public(spec: &mut Value) {
         if operation["responses"]["401"].is_null() {
             operation["responses"]["401"] = json!({"$ref": "#/components/responses/Unauthorized"});
         }
-        if operation["responses"]["429"].is_null() {
-            let scim =
-                operation["responses"]["401"]["$ref"] == "#/components/responses/ScimUnauthorized";
-            let response = if scim {
-                "ScimTooManyRequests"
-            } else {
-                "TooManyRequests"
-            };
-            operation["responses"]["429"] =
-                json!({"$ref": format!("#/components/responses/{response}")});
+        let scim =
+            operation["responses"]["401"]["$ref"] == "#/components/responses/ScimUnauthorized";
+        for (status, response) in [("429", "TooManyRequests"), ("503", "Unavailable")] {
+            if operation["responses"][status].is_null() {
+                let response = if scim {
+                    format!("Scim{response}")
+                } else {
+                    response.to_owned()
+                };
+                operation["responses"][status] =
+                    json!({"$ref": format!("#/components/responses/{response}")});
+            }
         }
     }
 }

@@ -70,7 +70,8 @@ problem_response! {
     TooManyRequests = "429"
 }
 problem_response! {
-    /// The database does not answer; try again shortly.
+    /// The database does not answer, or, with a client's secret, too many secret checks are under
+    /// way: `Retry-After` says how many seconds to wait.
     Unavailable = "503"
 }
 

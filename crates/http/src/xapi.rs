@@ -270,7 +270,7 @@ pub async fn about() -> Json<About> {
     request_body(content = Vec<StatementDoc>, description = "A statement, or a list of them"),
     responses((status = 200, description = "Stored; their ids", body = StatementIds),
         BadRequest, Forbidden, Unprocessable, TooManyRequests,
-        (status = 409, description = "A statement's id is stored with a different statement, or a request with this Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A statement's id is stored with a different statement", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 4 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Send application/json", body = Problem, content_type = "application/problem+json"),
     ),
@@ -283,21 +283,18 @@ pub async fn post_statements(
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let caller = lrs_caller(&req, &db, Scope::XapiWrite).await?;
-    idempotency::once(&req, &db, &caller, &body, || async {
+    idempotency::once(&req, &db, &caller, &body, async |change| {
         let values = match statements_in(&req, &body)? {
             Value::Array(values) => values,
             one => vec![one],
         };
         let statements = parse_all(values)?;
-        let ids = write(&db, &caller.actor(), async |change| {
-            store::store(
-                change,
-                statements,
-                authority(&req, &caller),
-                lrs.council_home_page.as_deref(),
-            )
-            .await
-        })
+        let ids = store::store(
+            change,
+            statements,
+            authority(&req, &caller),
+            lrs.council_home_page.as_deref(),
+        )
         .await?;
         Ok(HttpResponse::Ok().json(StatementIds(ids)))
     })

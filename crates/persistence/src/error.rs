@@ -28,10 +28,49 @@ pub enum StoreError {
 
 impl From<DbErr> for StoreError {
     fn from(error: DbErr) -> Self {
-        match error {
-            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => Self::Unavailable(error),
-            _ => Self::Internal(error),
+        if unavailable(&error) {
+            Self::Unavailable(error)
+        } else {
+            Self::Internal(error)
         }
+    }
+}
+
+/// Whether the database failed as a service rather than refused a statement: it cannot be
+/// reached, it dropped the connection or is shutting down (PostgreSQL's SQLSTATE classes 08 and
+/// 57P), it is out of resources (class 53; SQLite's FULL and IOERR), or a writer held its lock
+/// past the busy timeout (SQLite's BUSY; sqlx reports SQLite's extended codes, whose low byte is
+/// the primary one). Each passes when the database comes back, so the client is told to try
+/// again (503); the transaction it cut short was rolled back whole.
+fn unavailable(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error;
+    use sea_orm::sqlx::sqlite::SqliteError;
+    let (DbErr::Conn(cause) | DbErr::Exec(cause) | DbErr::Query(cause)) = error else {
+        return matches!(error, DbErr::ConnectionAcquire(_));
+    };
+    let RuntimeErr::SqlxError(cause) = cause else {
+        return false;
+    };
+    match cause.as_ref() {
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed => true,
+        Error::Database(database) => {
+            let code = database.code().unwrap_or_default();
+            if database.try_downcast_ref::<SqliteError>().is_some() {
+                code.parse::<u32>()
+                    .is_ok_and(|code| matches!(code & 0xff, 5 | 10 | 13 | 14))
+            } else {
+                ["08", "53", "57P"]
+                    .iter()
+                    .any(|class| code.starts_with(class))
+            }
+        }
+        _ => false,
     }
 }
 

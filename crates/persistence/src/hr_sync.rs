@@ -4,7 +4,6 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use pathway_domain::audit::Actor;
 use pathway_domain::hr_sync::{Counts, Employee, HrRecord, RowError, SyncMode, managers_first};
 use pathway_domain::learner::{Learner, LearnerKind, LearnerProfile};
 use pathway_domain::{DomainError, FieldError};
@@ -80,13 +79,11 @@ pub async fn sync(
 }
 
 /// Opens a full run for calls to join.
-pub async fn open(db: &DatabaseConnection, actor: &Actor) -> Result<Run, StoreError> {
-    let tx = begin_write(db).await?;
-    let id = create_run(&tx, &actor.subject).await?;
-    audit::record(&tx, actor, "hr_sync.run_opened", RUN, id).await?;
-    let run = find_run(&tx, id, &actor.subject).await?;
-    tx.commit().await?;
-    Ok(run)
+pub async fn open(change: &Change) -> Result<Run, StoreError> {
+    let (tx, actor) = (change.tx(), change.actor());
+    let id = create_run(tx, &actor.subject).await?;
+    audit::record(tx, actor, "hr_sync.run_opened", RUN, id).await?;
+    find_run(tx, id, &actor.subject).await
 }
 
 pub async fn run(db: &DatabaseConnection, id: Uuid, caller: &str) -> Result<Run, StoreError> {

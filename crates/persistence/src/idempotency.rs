@@ -2,11 +2,13 @@
 //! work twice, whichever server process it reaches.
 
 use pathway_domain::DomainError;
+use sea_orm::ActiveValue::{Set, Unchanged};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, SqlErr};
+use sea_orm::{ConnectionTrait, TryInsertResult};
 use sha2::{Digest, Sha256};
 
 use crate::StoreError;
+use crate::change::Change;
 use crate::db::now;
 use crate::entity::idempotency_keys as keys;
 
@@ -21,7 +23,7 @@ pub struct Answer {
 /// What to do with a request that carries a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// First use: do the work, then [`finish`] (or [`release`] if it failed).
+    /// First use: do the work in the same transaction, then [`finish`] before it commits.
     Fresh,
     /// Used before for this same request: send this answer again.
     Replay(Answer),
@@ -36,32 +38,23 @@ pub fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
     format!("{:x}", hash.finalize())
 }
 
-/// Claims `key` for `caller`'s request. The key's row is inserted before any work, so of two
-/// retries racing through two processes only one does the work; the other is told to wait.
+/// Claims `key` for `caller`'s request inside the transaction that does the request's work,
+/// so claim, work and answer commit together or not at all: a process killed mid-request, or
+/// a database lost mid-request, leaves no claim behind, and the retry does the work. A
+/// concurrent retry waits for the first request's transaction (PostgreSQL holds it at the key's
+/// unique index, SQLite at its write lock) and then replays its answer.
 pub async fn claim(
-    db: &DatabaseConnection,
+    change: &Change,
     caller: &str,
     key: &str,
     request_hash: &str,
 ) -> Result<Claim, StoreError> {
-    let inserted = keys::ActiveModel {
-        caller: Set(caller.to_owned()),
-        key: Set(key.to_owned()),
-        request_hash: Set(request_hash.to_owned()),
-        status: Set(None),
-        content_type: Set(None),
-        body: Set(None),
-        created_at: Set(now()),
-    }
-    .insert(db)
-    .await;
-    match inserted {
-        Ok(_) => return Ok(Claim::Fresh),
-        Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
-        Err(error) => return Err(error.into()),
+    let tx = change.tx();
+    if insert(tx, caller, key, request_hash, None).await? {
+        return Ok(Claim::Fresh);
     }
     let earlier = keys::Entity::find_by_id((caller.to_owned(), key.to_owned()))
-        .one(db)
+        .one(tx)
         .await?
         .ok_or(StoreError::Corrupt("idempotency key", "vanished".into()))?;
     if earlier.request_hash != request_hash {
@@ -77,37 +70,69 @@ pub async fn claim(
             content_type: earlier.content_type,
             body,
         })),
-        _ => Err(DomainError::Conflict(
-            "a request with this Idempotency-Key is still being processed; retry shortly".into(),
-        )
-        .into()),
+        // Committed without an answer by a version that claimed keys apart from the work: its
+        // request may have died, so this one does the work.
+        _ => Ok(Claim::Fresh),
     }
 }
 
-/// Keeps the answer for replays.
+/// Keeps the answer for replays, in the claim's transaction.
 pub async fn finish(
-    db: &DatabaseConnection,
+    change: &Change,
     caller: &str,
     key: &str,
     answer: Answer,
 ) -> Result<(), StoreError> {
     keys::ActiveModel {
-        caller: sea_orm::ActiveValue::Unchanged(caller.to_owned()),
-        key: sea_orm::ActiveValue::Unchanged(key.to_owned()),
+        caller: Unchanged(caller.to_owned()),
+        key: Unchanged(key.to_owned()),
         status: Set(Some(i32::from(answer.status))),
         content_type: Set(answer.content_type),
         body: Set(Some(answer.body)),
         ..Default::default()
     }
-    .update(db)
+    .update(change.tx())
     .await?;
     Ok(())
 }
 
-/// Gives the key up after a failure the client may retry (a 5xx), so the retry does the work.
-pub async fn release(db: &DatabaseConnection, caller: &str, key: &str) -> Result<(), StoreError> {
-    keys::Entity::delete_by_id((caller.to_owned(), key.to_owned()))
-        .exec(db)
-        .await?;
+/// Keeps a refusal for replays: the work's transaction rolled back with its claim, so the
+/// answer is stored on its own, unless another request holds the key by now.
+pub async fn remember(
+    db: &DatabaseConnection,
+    caller: &str,
+    key: &str,
+    request_hash: &str,
+    answer: Answer,
+) -> Result<(), StoreError> {
+    insert(db, caller, key, request_hash, Some(answer)).await?;
     Ok(())
+}
+
+/// Inserts the key's row unless it is there; says whether it inserted it.
+async fn insert(
+    db: &impl ConnectionTrait,
+    caller: &str,
+    key: &str,
+    request_hash: &str,
+    answer: Option<Answer>,
+) -> Result<bool, StoreError> {
+    let (status, content_type, body) = match answer {
+        Some(a) => (Some(i32::from(a.status)), a.content_type, Some(a.body)),
+        None => (None, None, None),
+    };
+    let row = keys::ActiveModel {
+        caller: Set(caller.to_owned()),
+        key: Set(key.to_owned()),
+        request_hash: Set(request_hash.to_owned()),
+        status: Set(status),
+        content_type: Set(content_type),
+        body: Set(body),
+        created_at: Set(now()),
+    };
+    let inserted = keys::Entity::insert(row)
+        .on_conflict_do_nothing()
+        .exec_without_returning(db)
+        .await?;
+    Ok(matches!(inserted, TryInsertResult::Inserted(rows) if rows > 0))
 }

@@ -57,6 +57,11 @@ pub struct ScimUnauthorized(pub ScimError);
 #[response(content_type = "application/scim+json")]
 pub struct ScimTooManyRequests(pub ScimError);
 
+/// The database does not answer: `Retry-After` says how many seconds to wait.
+#[derive(ToResponse)]
+#[response(content_type = "application/scim+json")]
+pub struct ScimUnavailable(pub ScimError);
+
 /// The token lacks the `learners:sync` scope (and is not an admin's).
 #[derive(ToResponse)]
 #[response(content_type = "application/scim+json")]
@@ -346,7 +351,7 @@ pub async fn get_user(
         (status = 400, description = "A missing or invalid attribute, or an Idempotency-Key used before with another body (`invalidValue`: SCIM has no 422), or bad JSON (`invalidSyntax`)", body = ScimError, content_type = "application/scim+json"),
         (status = 401, response = ScimUnauthorized),
         (status = 403, response = ScimForbidden),
-        (status = 409, description = "The userName, email address or employeeNumber is taken (`uniqueness`), or a request with this Idempotency-Key is still being processed", body = ScimError, content_type = "application/scim+json"),
+        (status = 409, description = "The userName, email address or employeeNumber is taken (`uniqueness`)", body = ScimError, content_type = "application/scim+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
 #[post("/Users")]
@@ -356,13 +361,10 @@ pub async fn create_user(
     req: HttpRequest,
     body: Bytes,
 ) -> Result<HttpResponse, ScimError> {
-    let create = || async {
+    idempotency::once(&req, &db, &caller, &body, async |change| {
         let document = read_json(&body)?;
         let (profile, identity) = user::read(&document, None, today())?;
-        let user = write(&db, &caller.actor(), async |change| {
-            store::create(change, profile, identity).await
-        })
-        .await?;
+        let user = store::create(change, profile, identity).await?;
         let mut response = answer(
             StatusCode::CREATED,
             &user,
@@ -373,17 +375,9 @@ pub async fn create_user(
         if let Ok(value) = header::HeaderValue::from_str(&location) {
             response.headers_mut().insert(header::LOCATION, value);
         }
-        Ok::<_, ScimError>(response)
-    };
-    // The answer is kept whatever it is, SCIM error or user; only the key's own refusals
-    // (malformed, in progress, another body) come from the idempotency layer.
-    idempotency::once(&req, &db, &caller, &body, || async {
-        Ok(create()
-            .await
-            .unwrap_or_else(|error| error.error_response()))
+        Ok(response)
     })
     .await
-    .map_err(ScimError::from)
 }
 
 /// Replace a user's attributes.
