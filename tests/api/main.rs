@@ -7,6 +7,7 @@ mod cohorts;
 mod completions;
 mod compliance;
 mod contract;
+mod control_characters;
 mod courses;
 mod demo;
 mod feedback;

@@ -22,7 +22,9 @@ use crate::{error, feedback, idempotency, merge_patch, page, precondition, respo
             the course catalogue and its training matrix, and who changed what.\n\n\
             Errors are RFC 9457 `application/problem+json`. Lists take `limit` (1-500, default 50) and an \
             opaque `cursor`, and return `{\"items\", \"next_cursor\"}`. Single resources carry an `ETag`; \
-            `PATCH` takes a JSON merge patch and requires `If-Match` (428 without it, 412 when stale).\n\n\
+            `PATCH` takes a JSON merge patch and requires `If-Match` (428 without it, 412 when stale). \
+            Text in a query string or a body may hold tab, line feed and carriage return but no other \
+            control character (NUL, the C0 controls, DEL): 422 (400 on SCIM's and xAPI's paths).\n\n\
             Authenticate with `Authorization: Bearer <JWT>`; roles are `admin`, `manager`, `learner` and \
             `panel_member`, and a person's `sub` is their learner id.",
         license(name = "MIT", identifier = "MIT"),
@@ -135,6 +137,7 @@ pub fn document() -> Value {
     signed_in_unless_public(&mut spec);
     merge_patch::document(&mut spec);
     conventions(&mut spec);
+    text_is_refused_with_controls(&mut spec);
     pages_refer_to_their_items(&mut spec);
     spec
 }
@@ -195,6 +198,42 @@ fn pages_refer_to_their_items(spec: &mut Value) {
         if schemas[&page]["properties"]["items"]["items"] == schemas[&item] {
             schemas[&page]["properties"]["items"]["items"] =
                 json!({"$ref": format!("#/components/schemas/{item}")});
+        }
+    }
+}
+
+/// Every operation that reads a query string or a body can refuse text in it that carries a
+/// control character ([`crate::intake`]): 422, or 400 on SCIM's and xAPI's paths.
+fn text_is_refused_with_controls(spec: &mut Value) {
+    let Some(paths) = spec["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let status = if path.starts_with("/scim/") || path.starts_with("/xapi/") {
+            "400"
+        } else {
+            "422"
+        };
+        let response = if path.starts_with("/scim/") {
+            json!({"description": "A value SCIM refuses (`invalidValue`), such as text with a control character",
+                "content": {"application/scim+json": {"schema": {"$ref": "#/components/schemas/ScimError"}}}})
+        } else if status == "400" {
+            json!({"$ref": "#/components/responses/BadRequest"})
+        } else {
+            json!({"$ref": "#/components/responses/Unprocessable"})
+        };
+        let operations = item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|item| item.values_mut());
+        for operation in operations {
+            let queried = operation["parameters"]
+                .as_array()
+                .is_some_and(|parameters| parameters.iter().any(|p| p["in"] == "query"));
+            let reads_text = queried || operation.get("requestBody").is_some();
+            if reads_text && operation["responses"][status].is_null() {
+                operation["responses"][status] = response.clone();
+            }
         }
     }
 }
