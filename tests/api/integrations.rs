@@ -893,6 +893,11 @@ async fn an_integration_clients_quota_is_its_own_over_tokens_and_basic() {
         .await
         .expect("answered");
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()["content-type"], "application/scim+json");
+    assert!(
+        refused.headers().contains_key("retry-after"),
+        "SCIM's own errors say when to retry too"
+    );
     // The same client over HTTP Basic draws on the same quota.
     let statements = app
         .request(Method::GET, "/xapi/statements", None)

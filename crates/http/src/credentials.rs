@@ -2,7 +2,10 @@
 //! server. Each argon2 verification costs about 33 ms of CPU and 19 MiB; unbounded, eight
 //! connections of wrong guesses held both cores and 32 took the process to 5 GiB. So:
 //!
-//! - at most a few verifications run at once (one per core), and a few more requests may wait
+//! - at most a few verifications run at once (one per core, each on a thread of its own kept
+//!   for the purpose, so no more than that many threads' allocators ever hold argon2's 19 MiB:
+//!   on the blocking pool's many threads, twelve wrong guesses left 270 MiB resident), and a
+//!   few more requests may wait
 //!   up to ten seconds for one; beyond that a request is answered 503 with `Retry-After` at
 //!   once, never queued without bound;
 //! - failed attempts are counted per client id and per source address, and past a handful each
@@ -23,7 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 use tokio::time::timeout;
 
 use crate::error::ApiError;
@@ -56,6 +59,8 @@ pub enum Held {
 /// The per-process state of credential checks; one per server, shared by its workers.
 pub struct CredentialGuard {
     slots: Semaphore,
+    /// The threads verifications run on, one per slot.
+    checkers: rayon::ThreadPool,
     /// Requests waiting for a slot, and how many may.
     waiting: AtomicUsize,
     most_waiting: usize,
@@ -104,8 +109,14 @@ impl Default for CredentialGuard {
 
 impl CredentialGuard {
     pub fn with_slots(slots: usize) -> Self {
+        let checkers = rayon::ThreadPoolBuilder::new()
+            .num_threads(slots)
+            .thread_name(|n| format!("credential-check-{n}"))
+            .build()
+            .expect("the credential checking threads start");
         Self {
             slots: Semaphore::new(slots),
+            checkers,
             waiting: AtomicUsize::new(0),
             most_waiting: 4 * slots,
             failures: Mutex::new(HashMap::new()),
@@ -142,7 +153,12 @@ impl CredentialGuard {
             if fingerprint.is_some_and(|f| self.is_recognised(&f, Instant::now())) {
                 return Ok(true);
             }
-            actix_web::web::block(verify).await.unwrap_or(false)
+            let (answer, answered) = oneshot::channel();
+            self.checkers.spawn(move || {
+                // The request may have gone; its answer then goes nowhere.
+                let _ = answer.send(verify());
+            });
+            answered.await.unwrap_or(false)
         };
         if matches {
             self.forget_failures(&sources);

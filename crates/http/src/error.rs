@@ -81,6 +81,16 @@ fn summary(errors: &[FieldError]) -> String {
 }
 
 impl ApiError {
+    /// How many seconds to wait before trying again, for the refusals that pass by themselves.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests(seconds) | Self::RateLimited(seconds) => Some(*seconds),
+            Self::Busy => Some(1),
+            Self::Unavailable => Some(5),
+            _ => None,
+        }
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldError {
             field: field.to_owned(),
@@ -177,16 +187,10 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed(allow) => {
                 response.insert_header((header::ALLOW, *allow));
             }
-            Self::TooManyRequests(seconds) | Self::RateLimited(seconds) => {
-                response.insert_header((header::RETRY_AFTER, seconds.to_string()));
-            }
-            Self::Busy => {
-                response.insert_header((header::RETRY_AFTER, "1"));
-            }
-            Self::Unavailable => {
-                response.insert_header((header::RETRY_AFTER, "5"));
-            }
             _ => {}
+        }
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         response.json(self.problem())
     }

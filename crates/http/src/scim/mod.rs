@@ -81,6 +81,10 @@ pub struct ScimError {
     #[serde(rename = "scimType", skip_serializing_if = "Option::is_none")]
     pub scim_type: Option<&'static str>,
     pub detail: String,
+    /// Sent as `Retry-After` on a 429 or 503.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub retry_after: Option<u64>,
 }
 
 impl ScimError {
@@ -94,6 +98,7 @@ impl ScimError {
             status: status.as_u16().to_string(),
             scim_type,
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -124,6 +129,9 @@ impl ResponseError for ScimError {
         response.content_type(MEDIA_TYPE);
         if self.status == "401" {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         response.json(self)
     }
@@ -156,7 +164,10 @@ impl From<ApiError> for ScimError {
             }
             other => other.to_string(),
         };
-        Self::new(status, scim_type, detail)
+        Self {
+            retry_after: error.retry_after(),
+            ..Self::new(status, scim_type, detail)
+        }
     }
 }
 
