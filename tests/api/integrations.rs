@@ -761,7 +761,11 @@ async fn a_client_with_completions_write_records_evidence_once_per_key() {
         retry.json::<Value>().await.expect("json")["id"],
         first["id"]
     );
-    problem(post(platform, "k2").await, StatusCode::CONFLICT).await;
+    problem(post(platform.clone(), "k2").await, StatusCode::CONFLICT).await;
+    // A refusal is kept for the key too, though its work rolled back with the claim.
+    let refused_again = post(platform, "k2").await;
+    assert_eq!(refused_again.headers()["idempotent-replayed"], "true");
+    problem(refused_again, StatusCode::CONFLICT).await;
     assert_eq!(app.completions_of(&learner).await.len(), 1);
 }
 
