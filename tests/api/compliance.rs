@@ -790,9 +790,14 @@ async fn figures_stay_right_when_completions_and_a_new_requirement_race_across_p
     );
 }
 
-#[tokio::test]
-async fn requirements_can_be_removed_while_completions_refresh_the_same_learners() {
-    let app = TestApp::spawn().await;
+/// Four rules for one course, each written by `write` on one of two other processes while
+/// those processes record completions of that course for the same twelve learners. Returns
+/// the answers to the rule writes, after checking every completion was recorded, and one
+/// learner's compliance as it stands after.
+async fn rules_written_while_completions_refresh(
+    app: &TestApp,
+    write: impl Fn(&reqwest::Client, String) -> reqwest::RequestBuilder,
+) -> (Vec<StatusCode>, Value) {
     let course = app.published_course(refresher("SAFE", 12)).await;
     let staff = app.housing_staff(12).await;
     let mut rules = Vec::new();
@@ -806,39 +811,60 @@ async fn requirements_can_be_removed_while_completions_refresh_the_same_learners
         );
     }
     let servers = [app.another_process().await, app.another_process().await];
-    let app = &app;
-    let removals = rules.iter().enumerate().map(|(n, rule)| {
+    let writes = rules.iter().enumerate().map(|(n, rule)| {
         let url = format!("{}/v1/requirements/{}", servers[n % 2].address, id(rule));
-        async move {
-            app.client
-                .delete(url)
-                .bearer_auth(&app.admin)
-                .send()
-                .await
-                .expect("answered")
-                .status()
-        }
+        let request = write(&app.client, url).bearer_auth(&app.admin);
+        async move { request.send().await.expect("answered").status() }
     });
     let completions = staff.iter().enumerate().map(|(n, learner)| {
         app.completed_today_at(&servers[(n + 1) % 2].address, learner, &course)
     });
-    let (removed, recorded) = tokio::join!(
-        futures_util::future::join_all(removals),
+    let (written, recorded) = tokio::join!(
+        futures_util::future::join_all(writes),
         futures_util::future::join_all(completions)
-    );
-    assert!(
-        removed.iter().all(|s| *s == StatusCode::NO_CONTENT),
-        "{removed:?}"
     );
     assert!(
         recorded.iter().all(|s| *s == StatusCode::CREATED),
         "{recorded:?}"
     );
-    let items = app.compliance(&staff[0], "").await;
+    (written, app.compliance(&staff[0], "").await)
+}
+
+#[tokio::test]
+async fn requirements_can_be_removed_while_completions_refresh_the_same_learners() {
+    let app = TestApp::spawn().await;
+    let (removed, standing) =
+        rules_written_while_completions_refresh(&app, |client, url| client.delete(url)).await;
+    assert!(
+        removed.iter().all(|s| *s == StatusCode::NO_CONTENT),
+        "{removed:?}"
+    );
     assert_eq!(
-        items["items"],
+        standing["items"],
         json!([]),
         "no duty is left behind by a removed requirement"
+    );
+}
+
+/// A changed rule holds its row while its own refresh waits for the compliance turn; a
+/// refresh already holding the turn must still be able to insert items that refer to it.
+#[tokio::test]
+async fn requirements_can_be_changed_while_completions_refresh_the_same_learners() {
+    let app = TestApp::spawn().await;
+    let (changed, standing) = rules_written_while_completions_refresh(&app, |client, url| {
+        client
+            .patch(url)
+            .header("content-type", "application/merge-patch+json")
+            .header("if-match", "\"1\"")
+            .body(json!({"due_within_days": 30}).to_string())
+    })
+    .await;
+    assert!(changed.iter().all(|s| *s == StatusCode::OK), "{changed:?}");
+    let items = standing["items"].as_array().expect("items");
+    assert_eq!(items.len(), 4, "one duty per rule: {standing}");
+    assert!(
+        items.iter().all(|item| item["status"] == "compliant"),
+        "each duty is met by the completion: {standing}"
     );
 }
 

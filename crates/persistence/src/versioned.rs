@@ -17,16 +17,20 @@ pub(crate) trait Versioned: EntityTrait {
     const VERSION: Self::Column;
     const UPDATED_AT: Self::Column;
     /// How a writer holds the row: `FOR UPDATE` unless rows that refer to it must stay free.
-    const LOCK: LockType = LockType::Update;
+    const LOCK: LockType;
 
     fn version(row: &Self::Model) -> i32;
 }
 
 macro_rules! versioned {
-    ($($table:ident),+ $(,)?) => {$(
+    ($($table:ident),+ $(,)?) => {
+        versioned!(Update: $($table),+);
+    };
+    ($lock:ident: $($table:ident),+ $(,)?) => {$(
         impl Versioned for entity::$table::Entity {
             const VERSION: Self::Column = entity::$table::Column::Version;
             const UPDATED_AT: Self::Column = entity::$table::Column::UpdatedAt;
+            const LOCK: LockType = LockType::$lock;
 
             fn version(row: &Self::Model) -> i32 {
                 row.version
@@ -42,22 +46,15 @@ versioned!(
     panel_meetings,
     panel_members,
     panels,
-    requirements,
     sessions,
 );
 
-/// `FOR NO KEY UPDATE`, not `FOR UPDATE`: writers of the same learner still queue, but rows
-/// that merely refer to the learner (a compliance refresh inserting their items, under its
-/// advisory lock) are not held up by it, which deadlocked a deprovisioning against a refresh.
-impl Versioned for entity::learners::Entity {
-    const VERSION: Self::Column = entity::learners::Column::Version;
-    const UPDATED_AT: Self::Column = entity::learners::Column::UpdatedAt;
-    const LOCK: LockType = LockType::NoKeyUpdate;
-
-    fn version(row: &Self::Model) -> i32 {
-        row.version
-    }
-}
+// `FOR NO KEY UPDATE`, not `FOR UPDATE`, for the rows compliance items refer to: writers of
+// the same learner or requirement still queue, but a compliance refresh holding its advisory
+// lock can still insert items that refer to the row (its foreign-key check takes `FOR KEY
+// SHARE`). Holding them `FOR UPDATE` deadlocked a deprovisioning, and a changed requirement,
+// against a refresh: the writer waited for the refresh's turn, the refresh for the row.
+versioned!(NoKeyUpdate: learners, requirements);
 
 /// Reads the row `query` finds for update, holding it until the transaction ends (PostgreSQL),
 /// and refuses when `expected` is not its stored version. `what` names it in the errors.
