@@ -53,18 +53,19 @@ pub struct SessionInput {
     pub facilitator: Option<String>,
 }
 
-/// A session's writable details, once every rule holds.
+/// A session's writable details, once every rule holds. Made only by [`SessionDetails::parse`],
+/// so a session without a place to meet or with no places at all cannot exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionDetails {
-    pub course_id: Uuid,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
+    course_id: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
     /// A room, for classroom and workshop runs.
-    pub location: Option<String>,
+    location: Option<String>,
     /// A joining link, for webinars.
-    pub online_url: Option<String>,
-    pub capacity: i32,
-    pub facilitator: Option<String>,
+    online_url: Option<String>,
+    capacity: i32,
+    facilitator: Option<String>,
 }
 
 impl SessionDetails {
@@ -116,6 +117,35 @@ impl SessionDetails {
             })
         })();
         errors.finish(details)
+    }
+
+    pub fn course_id(&self) -> Uuid {
+        self.course_id
+    }
+
+    pub fn starts_at(&self) -> DateTime<Utc> {
+        self.starts_at
+    }
+
+    pub fn ends_at(&self) -> DateTime<Utc> {
+        self.ends_at
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+
+    pub fn online_url(&self) -> Option<&str> {
+        self.online_url.as_deref()
+    }
+
+    /// How many learners the session seats, from 1 to [`MAX_CAPACITY`].
+    pub fn capacity(&self) -> i32 {
+        self.capacity
+    }
+
+    pub fn facilitator(&self) -> Option<&str> {
+        self.facilitator.as_deref()
     }
 
     pub fn to_input(&self) -> SessionInput {

@@ -51,7 +51,7 @@ pub struct SessionView {
 
 impl From<Session> for SessionView {
     fn from(s: Session) -> Self {
-        let d = s.details;
+        let d = s.details.to_input();
         Self {
             id: s.id,
             course_id: d.course_id,

@@ -152,7 +152,7 @@ pub async fn summary(
             (Some(session_id), _) => match course_of_session.get(&session_id) {
                 Some(id) => *id,
                 None => {
-                    let id = session::get(db, session_id).await?.details.course_id;
+                    let id = session::get(db, session_id).await?.details.course_id();
                     *course_of_session.entry(session_id).or_insert(id)
                 }
             },

@@ -7,7 +7,8 @@ use pathway_domain::calendar::{london_date, london_day_start};
 use pathway_domain::completion::{CompletionSource, attendance_key};
 use pathway_domain::delivery::{CourseDelivery, tally};
 use pathway_domain::session::{
-    Attendance, Booking, BookingStatus, Session, SessionDetails, SessionStatus, check_schedulable,
+    Attendance, Booking, BookingStatus, Session, SessionDetails, SessionInput, SessionStatus,
+    check_schedulable,
 };
 use sea_orm::entity::prelude::*;
 use sea_orm::{
@@ -46,7 +47,7 @@ pub async fn create(
     actor: &Actor,
 ) -> Result<Session, StoreError> {
     let tx = begin_write(db).await?;
-    let course = course::get(&tx, details.course_id)
+    let course = course::get(&tx, details.course_id())
         .await
         .map_err(StoreError::missing_as_invalid("course_id"))?;
     check_schedulable(&course)?;
@@ -63,7 +64,7 @@ pub async fn create(
     .await?;
     audit::record(&tx, actor, "session.created", RESOURCE, row.id).await?;
     tx.commit().await?;
-    Ok(to_session(row))
+    to_session(row)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Session, StoreError> {
@@ -71,7 +72,7 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Session, StoreEr
         .one(db)
         .await?
         .ok_or(StoreError::NotFound(RESOURCE))
-        .map(to_session)
+        .and_then(to_session)
 }
 
 pub async fn list(
@@ -93,10 +94,9 @@ pub async fn list(
     if let Some(to) = filter.to {
         query = query.filter(Column::StartsAt.lt(to));
     }
-    Ok(page
-        .fetch(db, query, sessions::Column::Id, |row| row.id)
+    page.fetch(db, query, sessions::Column::Id, |row| row.id)
         .await?
-        .map(to_session))
+        .try_map(to_session)
 }
 
 /// Replaces a session's details. More seats promote waitlisted learners at once.
@@ -110,14 +110,14 @@ pub async fn update(
 ) -> Result<Session, StoreError> {
     let tx = begin_write(db).await?;
     let current = lock(&tx, id, expected_version).await?;
-    let session = to_session(current.clone());
+    let session = to_session(current.clone())?;
     let taken = seats_taken(&tx, id).await?;
     let details = session.revise(details, taken)?;
     let saved = versioned::bump(&tx, &current, write_details(&details)).await?;
     audit::record(&tx, actor, "session.updated", RESOURCE, id).await?;
-    promote(&tx, id, i64::from(details.capacity) - taken, actor).await?;
+    promote(&tx, id, i64::from(details.capacity()) - taken, actor).await?;
     tx.commit().await?;
-    Ok(to_session(saved))
+    to_session(saved)
 }
 
 /// Cancels a session and every live booking on it, each with its audit event.
@@ -130,7 +130,7 @@ pub async fn cancel(
 ) -> Result<Session, StoreError> {
     let tx = begin_write(db).await?;
     let current = lock(&tx, id, expected_version).await?;
-    let status = to_session(current.clone()).cancel()?;
+    let status = to_session(current.clone())?.cancel()?;
     let live = bookings::Entity::find()
         .filter(bookings::Column::SessionId.eq(id))
         .filter(bookings::Column::Status.ne(BookingStatus::Cancelled))
@@ -147,7 +147,7 @@ pub async fn cancel(
     let saved = versioned::bump(&tx, &current, changes).await?;
     audit::record(&tx, actor, "session.cancelled", RESOURCE, id).await?;
     tx.commit().await?;
-    Ok(to_session(saved))
+    to_session(saved)
 }
 
 /// Books a learner onto a session, or puts them on its waitlist when it is full.
@@ -162,8 +162,8 @@ pub async fn book(
     actor: &Actor,
 ) -> Result<Booking, StoreError> {
     let tx = begin_write(db).await?;
-    let session = to_session(lock(&tx, session_id, None).await?);
-    let course = course::get(&tx, session.details.course_id).await?;
+    let session = to_session(lock(&tx, session_id, None).await?)?;
+    let course = course::get(&tx, session.details.course_id()).await?;
     let learner = learner::get(&tx, learner_id)
         .await
         .map_err(StoreError::missing_as_invalid("learner_id"))?;
@@ -269,9 +269,9 @@ pub async fn record_attendance(
 ) -> Result<Vec<Booking>, StoreError> {
     let (tx, actor) = (change.tx(), change.actor());
     let current = lock(tx, session_id, None).await?;
-    let session = to_session(current.clone());
+    let session = to_session(current.clone())?;
     session.check_attendance(now())?;
-    let course = course::get(tx, session.details.course_id).await?;
+    let course = course::get(tx, session.details.course_id()).await?;
     let positions = HashMap::new();
     let mut marked = Vec::with_capacity(marks.len());
     for (learner_id, attendance) in marks {
@@ -302,7 +302,7 @@ pub async fn record_attendance(
                 let new = NewCompletion {
                     learner_id,
                     course: &course,
-                    completed_on: london_date(session.details.starts_at),
+                    completed_on: london_date(session.details.starts_at()),
                     source: CompletionSource::Session,
                     source_key: key,
                     score: None,
@@ -524,34 +524,38 @@ async fn waitlist_positions(
 
 fn write_details(details: &SessionDetails) -> sessions::ActiveModel {
     sessions::ActiveModel {
-        course_id: Set(details.course_id),
-        starts_at: Set(details.starts_at),
-        ends_at: Set(details.ends_at),
-        location: Set(details.location.clone()),
-        online_url: Set(details.online_url.clone()),
-        capacity: Set(details.capacity),
-        facilitator: Set(details.facilitator.clone()),
+        course_id: Set(details.course_id()),
+        starts_at: Set(details.starts_at()),
+        ends_at: Set(details.ends_at()),
+        location: Set(details.location().map(str::to_owned)),
+        online_url: Set(details.online_url().map(str::to_owned)),
+        capacity: Set(details.capacity()),
+        facilitator: Set(details.facilitator().map(str::to_owned)),
         ..Default::default()
     }
 }
 
-fn to_session(row: sessions::Model) -> Session {
-    Session {
+/// Stored details go through the same parse as a client's, so a row edited outside Pathway
+/// into something no client could have sent is reported as corrupt, not served.
+fn to_session(row: sessions::Model) -> Result<Session, StoreError> {
+    let details = SessionDetails::parse(SessionInput {
+        course_id: row.course_id,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        location: row.location,
+        online_url: row.online_url,
+        capacity: row.capacity,
+        facilitator: row.facilitator,
+    })
+    .map_err(StoreError::corrupt(RESOURCE))?;
+    Ok(Session {
         id: row.id,
-        details: SessionDetails {
-            course_id: row.course_id,
-            starts_at: row.starts_at,
-            ends_at: row.ends_at,
-            location: row.location,
-            online_url: row.online_url,
-            capacity: row.capacity,
-            facilitator: row.facilitator,
-        },
+        details,
         status: row.status,
         created_at: row.created_at,
         updated_at: row.updated_at,
         version: row.version,
-    }
+    })
 }
 
 fn to_booking(row: bookings::Model, positions: &HashMap<Uuid, i64>) -> Booking {

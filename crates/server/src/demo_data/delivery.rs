@@ -12,7 +12,7 @@ use pathway_domain::course::{Course, CourseCode};
 use pathway_domain::feedback::{FeedbackDetails, Subject};
 use pathway_domain::learner::{Learner, LearnerDraft, LearnerKind, LearnerProfile};
 use pathway_domain::mentoring::PartnershipKind;
-use pathway_domain::session::{Attendance, SessionDetails};
+use pathway_domain::session::{Attendance, SessionDetails, SessionInput};
 use pathway_domain::text::Email;
 use pathway_persistence::effects::write;
 use pathway_persistence::{
@@ -208,7 +208,7 @@ fn run_of(
     starts_at: chrono::DateTime<Utc>,
     capacity: i32,
 ) -> Result<SessionDetails, DomainError> {
-    Ok(SessionDetails {
+    SessionDetails::parse(SessionInput {
         course_id: course.id,
         starts_at,
         ends_at: starts_at + Duration::hours(6),
