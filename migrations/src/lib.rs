@@ -11,6 +11,7 @@ mod m20261122_000006_requirements_seat_history;
 mod m20261123_000007_governance;
 mod m20261123_000008_integrations;
 mod m20261123_000009_scim_xapi;
+mod m20261203_000010_provisioning_tokens;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_governance::Migration),
             Box::new(m20261123_000008_integrations::Migration),
             Box::new(m20261123_000009_scim_xapi::Migration),
+            Box::new(m20261203_000010_provisioning_tokens::Migration),
         ]
     }
 }

@@ -187,5 +187,17 @@ async fn beside_an_identity_provider_the_development_secret_signs_nothing() {
         .await
         .expect("answered");
     assert_eq!(issued.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // Nor a provisioning token, which is hashed under that secret.
+    let provisioning = app
+        .post(
+            &format!(
+                "/v1/api-clients/{}/provisioning-tokens",
+                client["client_id"].as_str().expect("an id")
+            ),
+            &admin,
+            &json!({"name": "Entra ID", "expires_on": "2099-01-01"}),
+        )
+        .await;
+    problem(provisioning, StatusCode::SERVICE_UNAVAILABLE).await;
     let _ = std::fs::remove_dir_all(dir);
 }

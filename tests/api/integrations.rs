@@ -22,6 +22,19 @@ impl TestApp {
         )
     }
 
+    /// Revokes the client `id` as an admin; returns the client as it now reads.
+    pub(crate) async fn revoke_client(&self, id: &str) -> Value {
+        let revoked = self
+            .post(
+                &format!("/v1/api-clients/{id}/revoke"),
+                &self.admin,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(revoked.status(), StatusCode::OK);
+        revoked.json().await.expect("json")
+    }
+
     async fn token_request(&self, basic: Option<(&str, &str)>, form: &str) -> Response {
         let mut request = self
             .request(Method::POST, "/oauth/token", None)
@@ -228,15 +241,7 @@ async fn clients_get_tokens_for_their_scopes_and_revoked_ones_get_none() {
     )
     .await;
 
-    let revoked = app
-        .post(
-            &format!("/v1/api-clients/{id}/revoke"),
-            &app.admin,
-            &json!({}),
-        )
-        .await;
-    assert_eq!(revoked.status(), StatusCode::OK);
-    let revoked: Value = revoked.json().await.expect("json");
+    let revoked = app.revoke_client(&id).await;
     assert!(revoked["revoked_at"].is_string());
     oauth_error(
         app.token_request(Some((&id, &secret)), "grant_type=client_credentials")

@@ -19,6 +19,7 @@ mod integrations;
 mod learners;
 mod mentoring;
 mod platform;
+mod provisioning_tokens;
 mod routes;
 mod scim;
 mod sessions;

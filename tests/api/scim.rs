@@ -6,7 +6,13 @@ use crate::helpers::{TestApp, token, urlencode};
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 impl TestApp {
-    async fn scim(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Response {
+    pub(crate) async fn scim(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Response {
         let mut request = self.request(method, &format!("/scim/v2{path}"), Some(token));
         if let Some(body) = body {
             request = request

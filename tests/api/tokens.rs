@@ -156,14 +156,7 @@ async fn a_revoked_clients_token_stops_working_at_once() {
         .expect("answered");
     assert_eq!(listed.status(), StatusCode::OK);
 
-    let revoked = app
-        .post(
-            &format!("/v1/api-clients/{client_id}/revoke"),
-            &app.admin,
-            &json!({}),
-        )
-        .await;
-    assert_eq!(revoked.status(), StatusCode::OK);
+    app.revoke_client(&client_id).await;
     let after = app
         .request(Method::GET, "/scim/v2/Users", Some(&client_token))
         .send()

@@ -445,14 +445,7 @@ async fn the_lrs_refuses_bad_statements_and_callers_and_keeps_nothing_of_them() 
     problem(anonymous, StatusCode::UNAUTHORIZED).await;
 
     // Revoking a client stops its Basic credentials at once.
-    let revoked = app
-        .post(
-            &format!("/v1/api-clients/{}/revoke", lrs.id),
-            &app.admin,
-            &json!({}),
-        )
-        .await;
-    assert_eq!(revoked.status(), StatusCode::OK);
+    app.revoke_client(&lrs.id).await;
     problem(lrs.post(&good).await, StatusCode::UNAUTHORIZED).await;
 }
 

@@ -108,6 +108,11 @@ pub fn scope_claim(scopes: &[Scope]) -> String {
         .join(" ")
 }
 
+/// Scopes as [`scope_claim`] wrote them.
+pub fn parse_scope_claim(claim: &str) -> Result<Vec<Scope>, DomainError> {
+    claim.split_whitespace().map(str::parse).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

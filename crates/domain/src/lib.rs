@@ -21,6 +21,7 @@ pub mod learner;
 pub mod mentoring;
 pub mod needs_assessment;
 pub mod panel;
+pub mod provisioning_token;
 pub mod session;
 pub mod signed_callback;
 pub mod text;

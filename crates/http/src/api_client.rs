@@ -128,9 +128,9 @@ pub async fn get_client(
 
 /// Revoke a client: from now on it gets no tokens. Revoking again changes nothing.
 ///
-/// Admins only. The client's secret stops working at the token endpoint and for HTTP Basic at
-/// once; a token it already holds lasts until it expires (at most 15 minutes). The client's
-/// record and audit trail stay.
+/// Admins only. The client's secret, the tokens it already holds and its provisioning tokens
+/// all stop working at once, in every server process. The client's record and audit trail
+/// stay.
 #[utoipa::path(operation_id = "revoke_api_client", tag = "integrations",
     params(("id" = Uuid, Path, description = "The client's id")),
     responses((status = 200, description = "Revoked", body = ClientView),

@@ -11,10 +11,13 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use pathway_domain::api_client::Scope;
 use pathway_domain::audit::Actor;
 use pathway_domain::learner::Learner;
+use pathway_domain::provisioning_token::{self, TokenHasher};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use pathway_persistence::{DatabaseConnection, StoreError, api_client};
+use pathway_persistence::{
+    DatabaseConnection, StoreError, api_client, provisioning_token as tokens,
+};
 
 use crate::error::ApiError;
 use crate::rate_limit::{self, Kind};
@@ -122,6 +125,7 @@ struct Issuing {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    provisioning: TokenHasher,
 }
 
 /// The `iss` and `aud` of the tokens Pathway gives integration clients.
@@ -212,8 +216,15 @@ impl TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            provisioning: TokenHasher::new(secret),
         });
         self
+    }
+
+    /// What is stored for a provisioning token; `None` when no signing secret is configured,
+    /// since provisioning tokens are hashed under a key derived from it.
+    pub fn provisioning_hash(&self, token: &str) -> Option<String> {
+        Some(self.issuing.as_ref()?.provisioning.hash(token))
     }
 
     /// Signs a token for an integration client; `None` when no signing secret is configured.
@@ -427,7 +438,11 @@ impl Caller {
             .app_data::<Data<TokenKeys>>()
             .expect("token keys are configured at start");
         let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
-        Ok(match keys.verify(bearer(req)?)? {
+        let token = bearer(req)?;
+        if token.starts_with(provisioning_token::PREFIX) {
+            return Err(ApiError::Forbidden(CLIENTS_ONLY));
+        }
+        Ok(match keys.verify(token)? {
             Bearer::Person { subject, roles } => {
                 rate_limit::count(req, Kind::Person, &subject)?;
                 Caller {
@@ -458,9 +473,7 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Caller::from_token(req).and_then(|caller| {
             if caller.is_client() {
-                Err(ApiError::Forbidden(
-                    "an integration client's token opens only the integration endpoints",
-                ))
+                Err(ApiError::Forbidden(CLIENTS_ONLY))
             } else {
                 Ok(caller)
             }
@@ -468,20 +481,47 @@ impl FromRequest for Caller {
     }
 }
 
+const CLIENTS_ONLY: &str = "an integration client's token opens only the integration endpoints";
+
 /// Whoever calls an integration endpoint: an integration client, or a person (an admin doing
 /// the same by hand). The endpoint still checks the scope with [`Caller::may`].
 #[derive(Debug, Clone)]
 pub struct Integration(pub Caller);
 
 /// A client's token stops working the moment the client is revoked: one read by primary key
-/// per request, in the database every server process shares.
+/// per request, in the database every server process shares. A provisioning token is looked up
+/// by its hash, and stops the moment it or its client is revoked, or its last day ends.
 impl FromRequest for Integration {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let caller = Caller::from_token(req);
         let db = req.app_data::<Data<DatabaseConnection>>().cloned();
+        let provisioning = bearer(req)
+            .ok()
+            .filter(|token| token.starts_with(provisioning_token::PREFIX))
+            .map(|token| {
+                req.app_data::<Data<TokenKeys>>()
+                    .and_then(|keys| keys.provisioning_hash(token))
+            });
+        if let Some(hash) = provisioning {
+            let req = req.clone();
+            return Box::pin(async move {
+                let (Some(hash), Some(db)) = (hash, db) else {
+                    return Err(ApiError::Unauthenticated(UNKNOWN_PROVISIONING_TOKEN));
+                };
+                let token = tokens::presented(db.get_ref(), &hash, chrono::Utc::now())
+                    .await?
+                    .ok_or(ApiError::Unauthenticated(UNKNOWN_PROVISIONING_TOKEN))?;
+                rate_limit::count(&req, Kind::Client, &token.client_id.to_string())?;
+                Ok(Integration(Caller::of_client(
+                    &req,
+                    token.client_id,
+                    &token.details.scopes,
+                )))
+            });
+        }
+        let caller = Caller::from_token(req);
         Box::pin(async move {
             let caller = caller?;
             if let (Some(client_id), Some(db)) = (caller.client_id(), db) {
@@ -500,6 +540,7 @@ impl FromRequest for Integration {
     }
 }
 
+const UNKNOWN_PROVISIONING_TOKEN: &str = "the provisioning token is unknown, revoked or expired";
 const REVOKED: &str = "the integration client is revoked";
 
 fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {

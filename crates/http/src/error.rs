@@ -68,6 +68,9 @@ pub enum ApiError {
     Busy,
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
+    /// What this server was not set up to do; trying again will not help.
+    #[error("{0}")]
+    Unconfigured(&'static str),
     #[error("internal error")]
     Internal(String),
 }
@@ -119,6 +122,7 @@ impl ApiError {
             Self::RateLimited(_) => ("rate-limited", "Too many requests"),
             Self::Busy => ("busy", "Service busy"),
             Self::Unavailable => ("unavailable", "Service unavailable"),
+            Self::Unconfigured(_) => ("unconfigured", "Not configured on this server"),
             Self::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -169,7 +173,9 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests(_) | Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Busy | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::Unavailable | Self::Unconfigured(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -31,6 +31,7 @@ pub mod page;
 pub mod panel;
 pub mod precondition;
 pub mod programme;
+pub mod provisioning_token;
 pub mod rate_limit;
 pub mod report;
 pub mod request_id;
@@ -202,6 +203,7 @@ pub fn operations(cfg: &mut ServiceConfig) {
         .configure(completion::routes)
         .configure(audit::routes)
         .configure(api_client::routes)
+        .configure(provisioning_token::routes)
         .configure(oauth::routes)
         .configure(callback::routes)
         .configure(hr_sync::routes)

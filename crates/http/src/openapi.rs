@@ -113,6 +113,15 @@ impl Modify for BearerToken {
             ),
         );
         components.add_security_scheme(
+            "provisioning_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A long-lived token (`pathway_pt_…`) an admin issues to an API client at /v1/api-clients/{id}/provisioning-tokens, for identity providers that take one token pasted into their set-up; it carries the scopes it was issued with and opens only the operations that name client scopes."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "client_credentials",
             SecurityScheme::OAuth2(OAuth2::with_description(
                 [Flow::ClientCredentials(ClientCredentials::new(
@@ -135,6 +144,7 @@ pub fn document() -> Value {
         .split_for_parts();
     let mut spec = serde_json::to_value(collected).expect("the generated spec serialises");
     signed_in_unless_public(&mut spec);
+    provisioning_tokens_open_client_operations(&mut spec);
     merge_patch::document(&mut spec);
     conventions(&mut spec);
     text_is_refused_with_controls(&mut spec);
@@ -169,6 +179,22 @@ fn signed_in_unless_public(spec: &mut Value) {
                 operation["responses"][status] =
                     json!({"$ref": format!("#/components/responses/{response}")});
             }
+        }
+    }
+}
+
+/// A provisioning token stands for its client wherever a client's token from `/oauth/token`
+/// does, so it is offered beside each of those requirements rather than in each annotation.
+fn provisioning_tokens_open_client_operations(spec: &mut Value) {
+    for operation in operations(spec) {
+        let Some(security) = operation.get_mut("security").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        if security
+            .iter()
+            .any(|requirement| requirement.get("client_credentials").is_some())
+        {
+            security.push(json!({"provisioning_token": []}));
         }
     }
 }

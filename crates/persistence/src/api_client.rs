@@ -1,6 +1,6 @@
 //! Registered integration clients and the hashes of their secrets.
 
-use pathway_domain::api_client::{ApiClient, ClientDetails, Scope, scope_claim};
+use pathway_domain::api_client::{ApiClient, ClientDetails, parse_scope_claim, scope_claim};
 use pathway_domain::audit::Actor;
 use sea_orm::entity::prelude::*;
 use sea_orm::{
@@ -68,8 +68,8 @@ pub async fn list(
         .try_map(to_client)
 }
 
-/// Stops the client getting tokens from now on; its tokens already issued run out by
-/// themselves. Revoking twice changes nothing.
+/// Stops the client from now on: the integration endpoints read its row on every request, so
+/// the tokens it already holds stop too. Revoking twice changes nothing.
 #[tracing::instrument(skip(db, actor))]
 pub async fn revoke(
     db: &DatabaseConnection,
@@ -99,12 +99,7 @@ pub async fn revoke(
 }
 
 fn to_client(row: clients::Model) -> Result<ApiClient, StoreError> {
-    let scopes = row
-        .scopes
-        .split_whitespace()
-        .map(str::parse::<Scope>)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(StoreError::corrupt(RESOURCE))?;
+    let scopes = parse_scope_claim(&row.scopes).map_err(StoreError::corrupt(RESOURCE))?;
     Ok(ApiClient {
         id: row.id,
         details: ClientDetails {

@@ -26,6 +26,7 @@ pub mod needs_assessment;
 pub mod page;
 pub mod panel;
 pub mod programme;
+pub mod provisioning_token;
 pub mod requirement;
 pub mod scim;
 pub mod secret;

@@ -25,6 +25,7 @@ pub(crate) mod panel_members;
 pub(crate) mod panels;
 pub(crate) mod programme_modules;
 pub(crate) mod programmes;
+pub(crate) mod provisioning_tokens;
 pub(crate) mod request_supporters;
 pub(crate) mod request_transitions;
 pub(crate) mod requirements;
