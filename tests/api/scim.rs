@@ -85,8 +85,8 @@ async fn scim_users_are_learners_one_record_two_views() {
     assert_eq!(user["meta"]["location"], location);
     assert_eq!(
         user["emails"],
-        json!([{"value": "amira.khan@council.gov.uk"}]),
-        "the primary address is kept"
+        json!([{"value": "amira.khan@council.gov.uk", "type": "work", "primary": true}]),
+        "the primary address is kept, with its type"
     );
     assert_eq!(user[ENTERPRISE]["manager"]["value"], boss_id);
     assert!(
@@ -555,4 +555,169 @@ async fn patches_of_different_attributes_at_once_both_hold() {
             "round {round}: {now}"
         );
     }
+}
+
+/// The ids of the users `filter` finds, in order, checked against the total.
+async fn found(app: &TestApp, idp: &str, filter: &str) -> Vec<String> {
+    let page = app
+        .scim_ok(
+            Method::GET,
+            &format!("/Users?filter={}", urlencode(filter)),
+            idp,
+            None,
+        )
+        .await;
+    let mut ids: Vec<String> = page["Resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|u| u["id"].as_str().expect("an id").to_owned())
+        .collect();
+    assert_eq!(page["totalResults"], ids.len(), "{filter}");
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn identity_providers_find_users_by_typed_address_prefix_and_time_of_change() {
+    let app = TestApp::spawn().await;
+    let idp = app.client_token(&["learners:sync"]).await;
+    let grace = app.employee("Grace", "grace.jones@council.gov.uk").await;
+    let since: Value = app
+        .scim_ok(
+            Method::GET,
+            &format!("/Users/{}", grace["id"].as_str().expect("an id")),
+            &idp,
+            None,
+        )
+        .await;
+    let since = since["meta"]["lastModified"]
+        .as_str()
+        .expect("a time")
+        .to_owned();
+    let amira = app
+        .scim_ok(Method::POST, "/Users", &idp, Some(amira(None)))
+        .await;
+    let mut bob = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bob_smith",
+        "name": {"givenName": "Bob", "familyName": "Smith"},
+        "emails": [{"value": "bob@home.example", "type": "Home", "primary": "False"}]
+    });
+    let bob = app
+        .scim_ok(Method::POST, "/Users", &idp, Some(bob.take()))
+        .await;
+    assert_eq!(
+        bob["emails"],
+        json!([{"value": "bob@home.example", "type": "home", "primary": false}]),
+        "the address is shown as the provider gave it"
+    );
+    assert_eq!(
+        app.scim_ok(
+            Method::GET,
+            &format!("/Users/{}", grace["id"].as_str().expect("an id")),
+            &idp,
+            None
+        )
+        .await["emails"],
+        json!([{"value": "grace.jones@council.gov.uk", "type": "work", "primary": true}]),
+        "a learner no provider typed has a work address"
+    );
+
+    let ids = |users: &[&Value]| {
+        let mut ids: Vec<String> = users
+            .iter()
+            .map(|u| u["id"].as_str().expect("an id").to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    for (filter, expected) in [
+        (
+            r#"emails[type eq "work"].value eq "amira.khan@council.gov.uk""#,
+            ids(&[&amira]),
+        ),
+        (
+            r#"emails[type eq "home"].value eq "amira.khan@council.gov.uk""#,
+            vec![],
+        ),
+        (
+            r#"emails[type eq "work"].value eq "grace.jones@council.gov.uk""#,
+            ids(&[&grace]),
+        ),
+        (
+            r#"emails[type eq "HOME" and value eq "Bob@home.example"]"#,
+            ids(&[&bob]),
+        ),
+        (r#"userName sw "AMIRA""#, ids(&[&amira])),
+        (r#"userName sw "bob_""#, ids(&[&bob])),
+        (r#"userName sw "bob%""#, vec![]),
+        (
+            r#"userName sw "g" and emails.value eq "grace.jones@council.gov.uk""#,
+            ids(&[&grace]),
+        ),
+        (r#"userName sw "amira" and userName sw "bob""#, vec![]),
+    ] {
+        assert_eq!(found(&app, &idp, filter).await, expected, "{filter}");
+    }
+    let changed_after = format!(r#"meta.lastModified gt "{since}""#);
+    let changed_since = format!(r#"meta.lastModified ge "{since}""#);
+    let changed_before = format!(r#"meta.lastModified lt "{since}""#);
+    for (filter, expected) in [
+        (changed_after, ids(&[&amira, &bob])),
+        (changed_since, ids(&[&amira, &bob, &grace])),
+        (changed_before, vec![]),
+    ] {
+        assert_eq!(found(&app, &idp, &filter).await, expected, "{filter}");
+    }
+
+    // Entra's PATCH of the work address: afterwards its own filter finds the user, so it has
+    // nothing to send again.
+    let patched = app
+        .scim_ok(
+            Method::PATCH,
+            &format!("/Users/{}", amira["id"].as_str().expect("an id")),
+            &idp,
+            Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+                {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "amy.khan@council.gov.uk"}
+            ]})),
+        )
+        .await;
+    assert_eq!(
+        patched["emails"],
+        json!([{"value": "amy.khan@council.gov.uk", "type": "work", "primary": true}])
+    );
+    assert_eq!(
+        found(
+            &app,
+            &idp,
+            r#"emails[type eq "work"].value eq "amy.khan@council.gov.uk""#
+        )
+        .await,
+        ids(&[&amira])
+    );
+
+    // Discovery says what is enforced: addresses are unique, and typed.
+    let schema = app
+        .scim_ok(
+            Method::GET,
+            "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+            &idp,
+            None,
+        )
+        .await;
+    let emails = schema["attributes"]
+        .as_array()
+        .expect("attributes")
+        .iter()
+        .find(|a| a["name"] == "emails")
+        .expect("emails");
+    assert_eq!(emails["uniqueness"], "server");
+    let subs: Vec<&str> = emails["subAttributes"]
+        .as_array()
+        .expect("sub-attributes")
+        .iter()
+        .map(|s| s["name"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(subs, ["value", "type", "primary"]);
+    assert_eq!(emails["subAttributes"][0]["uniqueness"], "server");
 }

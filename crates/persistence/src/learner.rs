@@ -706,7 +706,7 @@ fn to_learner(row: learners::Model, held: &[memberships::Model]) -> Result<Learn
 }
 
 /// Makes `%` and `_` in a search match themselves.
-fn escape_like(raw: &str) -> String {
+pub(crate) fn escape_like(raw: &str) -> String {
     raw.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")

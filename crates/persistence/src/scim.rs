@@ -2,11 +2,12 @@
 //! `userName` and an `externalId` of the provider's own, and deletion that hides a learner
 //! from SCIM while Pathway keeps their training record.
 
+use chrono::{DateTime, Utc};
 use pathway_domain::DomainError;
 use pathway_domain::calendar::london_date;
 use pathway_domain::learner::{Learner, LearnerProfile, LearnerStatus};
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::LockType;
+use sea_orm::sea_query::{Expr, LikeExpr, LockType};
 use sea_orm::{
     ActiveValue::Set, Condition, DatabaseTransaction, PaginatorTrait, QueryOrder, QuerySelect,
 };
@@ -14,7 +15,7 @@ use sea_orm::{
 use crate::change::{Change, Fact};
 use crate::db::now;
 use crate::entity::learners;
-use crate::learner;
+use crate::learner::{self, escape_like};
 use crate::{StoreError, audit, hr_sync};
 
 const RESOURCE: &str = "user";
@@ -26,6 +27,10 @@ pub struct ScimUser {
     /// The provider's name for them; their email address until it gives one.
     pub user_name: String,
     pub external_id: Option<String>,
+    /// The `type` the provider gave their email address, in lower case; "work" when none did.
+    pub email_type: String,
+    /// Whether the provider marked the address primary; true when it did not say.
+    pub email_primary: bool,
 }
 
 /// What a provider writes beside the learner's profile.
@@ -33,16 +38,41 @@ pub struct ScimUser {
 pub struct ScimIdentity {
     pub user_name: String,
     pub external_id: Option<String>,
+    /// The `type` of the email address kept, when the provider gave one.
+    pub email_type: Option<String>,
+    /// Its `primary`, when the provider gave one.
+    pub email_primary: Option<bool>,
     /// False: the learner has left. True brings a leaver back.
     pub active: bool,
 }
 
-/// The one-attribute equality filters providers send to find a user before creating one.
+/// What a council's email address is unless a provider says otherwise.
+const WORK: &str = "work";
+
+/// One condition of a filter (RFC 7644 s3.4.2.2); a user must meet every one given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScimFilter {
+    /// userName equals this, in any case.
     UserName(String),
+    /// userName starts with this, in any case.
+    UserNameStartsWith(String),
     ExternalId(String),
-    Email(String),
+    /// The email address, and the `type` it must have when one is named (in any case).
+    Email {
+        value: String,
+        kind: Option<String>,
+    },
+    /// When the user last changed (`meta.lastModified`), against an instant.
+    LastModified(Comparison, DateTime<Utc>),
+}
+
+/// How `meta.lastModified` is compared: SCIM's gt, ge, lt and le.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    After,
+    AtOrAfter,
+    Before,
+    AtOrBefore,
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<ScimUser, StoreError> {
@@ -57,21 +87,15 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<ScimUser, StoreE
 /// One page of users, `offset` from the start in creation order, and how many match in all.
 pub async fn list(
     db: &DatabaseConnection,
-    filter: Option<ScimFilter>,
+    filter: &[ScimFilter],
     offset: u64,
     limit: u64,
 ) -> Result<(u64, Vec<ScimUser>), StoreError> {
     use learners::Column;
-    let mut query = learners::Entity::find().filter(Column::ScimRemovedAt.is_null());
-    query = match filter {
-        None => query,
-        Some(ScimFilter::UserName(name)) => query.filter(user_name_is(&name)),
-        Some(ScimFilter::ExternalId(id)) => query.filter(Column::ScimExternalId.eq(id)),
-        // Email addresses are kept in lower case.
-        Some(ScimFilter::Email(email)) => {
-            query.filter(Column::Email.eq(email.trim().to_lowercase()))
-        }
-    };
+    let query = filter.iter().fold(
+        learners::Entity::find().filter(Column::ScimRemovedAt.is_null()),
+        |query, condition| query.filter(matches(condition)),
+    );
     let total = query.clone().count(db).await?;
     let rows = query
         .order_by_asc(Column::CreatedAt)
@@ -118,6 +142,8 @@ pub async fn create(
         scim_user_name: Set(Some(identity.user_name.clone())),
         scim_user_key: Set(Some(identity.user_name.to_lowercase())),
         scim_external_id: Set(identity.external_id.clone()),
+        scim_email_type: Set(identity.email_type.clone()),
+        scim_email_primary: Set(identity.email_primary),
         scim_removed_at: Set(None),
         ..learner::write_profile(&profile)
     }
@@ -168,6 +194,8 @@ async fn rewrite(
         scim_user_name: Set(Some(identity.user_name.clone())),
         scim_user_key: Set(Some(identity.user_name.to_lowercase())),
         scim_external_id: Set(identity.external_id.clone()),
+        scim_email_type: Set(identity.email_type.clone()),
+        scim_email_primary: Set(identity.email_primary),
         ..learner::write_profile(&profile)
     };
     let saved = learner::bump(tx, &current, changes).await?;
@@ -242,18 +270,57 @@ async fn locked(tx: &DatabaseTransaction, id: Uuid) -> Result<learners::Model, S
     Ok(row)
 }
 
+fn matches(condition: &ScimFilter) -> Condition {
+    use learners::Column;
+    match condition {
+        ScimFilter::UserName(name) => user_name_is(name),
+        ScimFilter::UserNameStartsWith(prefix) => {
+            let pattern = format!("{}%", escape_like(&prefix.trim().to_lowercase()));
+            user_name_where(|column| column.like(LikeExpr::new(pattern.as_str()).escape('\\')))
+        }
+        ScimFilter::ExternalId(id) => Condition::all().add(Column::ScimExternalId.eq(id)),
+        // Email addresses and their types are kept in lower case.
+        ScimFilter::Email { value, kind } => {
+            let mut condition = Condition::all().add(Column::Email.eq(value.trim().to_lowercase()));
+            if let Some(kind) = kind.as_ref().map(|k| k.trim().to_lowercase()) {
+                let typed = Column::ScimEmailType.eq(kind.as_str());
+                condition = condition.add(if kind == WORK {
+                    Condition::any()
+                        .add(typed)
+                        .add(Column::ScimEmailType.is_null())
+                } else {
+                    Condition::all().add(typed)
+                });
+            }
+            condition
+        }
+        ScimFilter::LastModified(comparison, at) => {
+            let at = *at;
+            Condition::all().add(match comparison {
+                Comparison::After => Column::UpdatedAt.gt(at),
+                Comparison::AtOrAfter => Column::UpdatedAt.gte(at),
+                Comparison::Before => Column::UpdatedAt.lt(at),
+                Comparison::AtOrBefore => Column::UpdatedAt.lte(at),
+            })
+        }
+    }
+}
+
 /// userName in any case; a learner the provider never named goes by their email address
 /// (kept in lower case). Both lookups use an index.
 fn user_name_is(name: &str) -> Condition {
-    use learners::Column;
     let key = name.trim().to_lowercase();
-    Condition::any()
-        .add(Column::ScimUserKey.eq(key.clone()))
-        .add(
-            Condition::all()
-                .add(Column::ScimUserKey.is_null())
-                .add(Column::Email.eq(key)),
-        )
+    user_name_where(|column| column.eq(key.as_str()))
+}
+
+/// `test` on the userName in lower case: the provider's, or else the email address.
+fn user_name_where(test: impl Fn(learners::Column) -> Expr) -> Condition {
+    use learners::Column;
+    Condition::any().add(test(Column::ScimUserKey)).add(
+        Condition::all()
+            .add(Column::ScimUserKey.is_null())
+            .add(test(Column::Email)),
+    )
 }
 
 /// userName is unique among the users SCIM shows, in any case (RFC 7643 s4.1.1).
@@ -278,18 +345,29 @@ async fn users(
     db: &impl ConnectionTrait,
     rows: Vec<learners::Model>,
 ) -> Result<Vec<ScimUser>, StoreError> {
-    let identities: Vec<(Option<String>, Option<String>)> = rows
+    let identities: Vec<_> = rows
         .iter()
-        .map(|r| (r.scim_user_name.clone(), r.scim_external_id.clone()))
+        .map(|r| {
+            (
+                r.scim_user_name.clone(),
+                r.scim_external_id.clone(),
+                r.scim_email_type.clone(),
+                r.scim_email_primary,
+            )
+        })
         .collect();
     let learners = learner::hydrate(db, rows).await?;
     Ok(learners
         .into_iter()
         .zip(identities)
-        .map(|(learner, (user_name, external_id))| ScimUser {
-            user_name: user_name.unwrap_or_else(|| learner.profile.email.as_str().to_owned()),
-            external_id,
-            learner,
-        })
+        .map(
+            |(learner, (user_name, external_id, email_type, email_primary))| ScimUser {
+                user_name: user_name.unwrap_or_else(|| learner.profile.email.as_str().to_owned()),
+                external_id,
+                email_type: email_type.unwrap_or_else(|| WORK.to_owned()),
+                email_primary: email_primary.unwrap_or(true),
+                learner,
+            },
+        )
         .collect())
 }

@@ -120,6 +120,8 @@ pub struct ScimAttribute {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reference_types: Vec<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub canonical_values: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sub_attributes: Vec<ScimSubAttribute>,
 }
 
@@ -139,6 +141,8 @@ pub struct ScimSubAttribute {
     pub uniqueness: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reference_types: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub canonical_values: Vec<&'static str>,
 }
 
 /// A schema (RFC 7643 s7): the attributes of a User Pathway keeps, or of the enterprise
@@ -390,6 +394,7 @@ fn string(name: &'static str, description: &'static str) -> ScimAttribute {
         returned: "default",
         uniqueness: "none",
         reference_types: Vec::new(),
+        canonical_values: Vec::new(),
         sub_attributes: Vec::new(),
     }
 }
@@ -406,6 +411,7 @@ fn sub(attribute: ScimAttribute) -> ScimSubAttribute {
         returned: attribute.returned,
         uniqueness: attribute.uniqueness,
         reference_types: attribute.reference_types,
+        canonical_values: attribute.canonical_values,
     }
 }
 
@@ -455,12 +461,30 @@ fn user_schema(base: &str) -> ScimSchema {
                 ..string("displayName", "Given and family name")
             },
             string("title", "Job title"),
+            // Email addresses are unique among learners: a second user with one is refused.
             ScimAttribute {
                 multi_valued: true,
+                uniqueness: "server",
                 ..required(complex(
                     "emails",
                     "The learner's one email address: the primary one given, or the first",
-                    vec![required(string("value", "The address"))],
+                    vec![
+                        ScimAttribute {
+                            uniqueness: "server",
+                            ..required(string("value", "The address, unique among users"))
+                        },
+                        ScimAttribute {
+                            canonical_values: vec!["work", "home", "other"],
+                            ..string(
+                                "type",
+                                "As the provider gave it, in lower case; work when none did",
+                            )
+                        },
+                        ScimAttribute {
+                            kind: "boolean",
+                            ..string("primary", "As the provider gave it; true when none did")
+                        },
+                    ],
                 ))
             },
             ScimAttribute {

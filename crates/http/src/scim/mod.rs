@@ -226,7 +226,9 @@ pub(crate) fn base_url(req: &HttpRequest) -> String {
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
-    /// `userName eq "..."`, `externalId eq "..."` or `emails.value eq "..."` (RFC 7644 s3.4.2.2).
+    /// RFC 7644 s3.4.2.2, as far as Pathway answers it exactly: `userName eq` or `sw`,
+    /// `externalId eq`, `emails.value eq`, `emails[type eq "work"].value eq`,
+    /// `meta.lastModified gt`, `ge`, `lt` or `le`, and these joined by `and`.
     pub filter: Option<String>,
     /// The 1-based index of the first result; 1 when absent.
     pub start_index: Option<i64>,
@@ -273,7 +275,7 @@ pub struct ScimListResponse {
     pub resources: Vec<Value>,
 }
 
-/// List users, or find one by `userName`, `externalId` or email address.
+/// List users, or find them by `userName`, `externalId`, email address or time of change.
 ///
 /// Every learner is a SCIM user, including those entered by hand or by the bulk HR sync (their
 /// `userName` is their email address until a provider gives them one); users the provider
@@ -292,7 +294,12 @@ pub async fn list_users(
     query: Query<ListQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ScimError> {
-    let filter = query.filter.as_deref().map(filter::parse).transpose()?;
+    let filter = query
+        .filter
+        .as_deref()
+        .map(filter::parse)
+        .transpose()?
+        .unwrap_or_default();
     let start_index = u64::try_from(query.start_index.unwrap_or(1).max(1)).unwrap_or(1);
     let count = u64::try_from(query.count.unwrap_or(DEFAULT_COUNT as i64).max(0))
         .unwrap_or(0)
@@ -301,7 +308,7 @@ pub async fn list_users(
         query.attributes.as_deref(),
         query.excluded_attributes.as_deref(),
     );
-    let (total, users) = store::list(&db, filter, start_index - 1, count).await?;
+    let (total, users) = store::list(&db, &filter, start_index - 1, count).await?;
     let base = base_url(&req);
     let resources: Vec<Value> = users
         .iter()

@@ -4,9 +4,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::ENTERPRISE_SCHEMA;
-use super::ScimError;
 use super::user::{children, resolve};
+use super::{ENTERPRISE_SCHEMA, ScimError, filter};
 
 /// A SCIM PatchOp.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -42,6 +41,10 @@ pub(crate) fn apply(document: &mut Value, request: &Value) -> Result<(), ScimErr
         return Err(ScimError::invalid_syntax("the user is not an object"));
     };
     for (i, operation) in request.operations.into_iter().enumerate() {
+        let kind = operation
+            .path
+            .as_deref()
+            .and_then(filter::email_type_in_path);
         let path = operation.path.as_deref().map(without_filter);
         match (
             operation.op.to_ascii_lowercase().as_str(),
@@ -59,10 +62,10 @@ pub(crate) fn apply(document: &mut Value, request: &Value) -> Result<(), ScimErr
             | ("add" | "replace", Some(path), None | Some(Value::Null)) => {
                 remove(doc, &path);
             }
-            ("add" | "replace", Some(path), Some(value)) => set(doc, &path, value),
+            ("add" | "replace", Some(path), Some(value)) => set(doc, &path, value, kind.as_deref()),
             ("add" | "replace", None, Some(Value::Object(attributes))) => {
                 for (key, value) in attributes {
-                    set(doc, &key, value);
+                    set(doc, &key, value, None);
                 }
             }
             ("add" | "replace", None, _) => {
@@ -80,7 +83,8 @@ pub(crate) fn apply(document: &mut Value, request: &Value) -> Result<(), ScimErr
     Ok(())
 }
 
-/// `emails[type eq "work"].value` names the one address Pathway keeps: `emails.value`.
+/// `emails[type eq "work"].value` names the one address Pathway keeps: `emails.value`, of the
+/// type the filter names.
 fn without_filter(path: &str) -> String {
     match (path.find('['), path.find(']')) {
         (Some(open), Some(close)) if open < close => {
@@ -90,7 +94,7 @@ fn without_filter(path: &str) -> String {
     }
 }
 
-fn set(doc: &mut Map<String, Value>, path: &str, value: Value) {
+fn set(doc: &mut Map<String, Value>, path: &str, value: Value, kind: Option<&str>) {
     if value.is_null() {
         return remove(doc, path);
     }
@@ -98,8 +102,21 @@ fn set(doc: &mut Map<String, Value>, path: &str, value: Value) {
         return;
     };
     match (top, sub) {
-        ("emails", _) => {
-            if let Some(address) = email(&value) {
+        ("emails", sub) => {
+            // `emails.value` changes the address and keeps its type; `emails` replaces it all.
+            let mut kept: Map<String, Value> = match sub {
+                Some(_) => doc
+                    .get("emails")
+                    .and_then(|emails| emails.get(0))
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default(),
+                None => Map::new(),
+            };
+            if let Some(kind) = kind {
+                kept.insert("type".into(), Value::String(kind.to_owned()));
+            }
+            if let Some(address) = email(&value, &kept) {
                 doc.insert("emails".into(), Value::Array(vec![address]));
             }
         }
@@ -162,33 +179,44 @@ fn remove(doc: &mut Map<String, Value>, path: &str) {
 }
 
 /// The one address an `emails` value gives: the primary of a list, or its first; an address
-/// object; or the address itself.
-fn email(value: &Value) -> Option<Value> {
-    let address = |v: &Value| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(o) => o
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("value"))
-            .and_then(|(_, v)| v.as_str().map(str::to_owned)),
-        _ => None,
+/// object; or the address itself. Its `type` and `primary` are the ones it gives, or else
+/// those of `kept`: what a change of `emails.value` alone leaves of the address it replaces.
+fn email(value: &Value, kept: &Map<String, Value>) -> Option<Value> {
+    let field = |o: &Map<String, Value>, name: &str| {
+        o.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
     };
     let chosen = match value {
         Value::Array(items) => items
             .iter()
             .find(|i| {
-                i.as_object().is_some_and(|o| {
-                    o.iter().any(|(k, v)| {
-                        k.eq_ignore_ascii_case("primary")
-                            && (v == &Value::Bool(true)
-                                || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true")))
+                i.as_object()
+                    .and_then(|o| field(o, "primary"))
+                    .is_some_and(|v| {
+                        v == Value::Bool(true)
+                            || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"))
                     })
-                })
             })
-            .or_else(|| items.first())
-            .and_then(address),
-        other => address(other),
-    }?;
-    Some(serde_json::json!({ "value": chosen }))
+            .or_else(|| items.first())?,
+        other => other,
+    };
+    let mut address = kept.clone();
+    match chosen {
+        Value::String(s) => {
+            address.insert("value".into(), Value::String(s.clone()));
+        }
+        Value::Object(o) => {
+            address.insert("value".into(), field(o, "value")?);
+            for name in ["type", "primary"] {
+                if let Some(given) = field(o, name) {
+                    address.insert(name.into(), given);
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(Value::Object(address))
 }
 
 #[cfg(test)]
@@ -223,8 +251,28 @@ mod tests {
         assert_eq!(
             d,
             json!({"userName": "amira", "name": {"givenName": "Amy", "familyName": "Khan"},
-                "emails": [{"value": "amy.khan@council.gov.uk"}], "active": false,
+                "emails": [{"value": "amy.khan@council.gov.uk", "type": "work"}], "active": false,
                 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": "E1", "department": "Housing"}})
+        );
+    }
+
+    #[test]
+    fn an_address_keeps_its_type_unless_the_change_names_another() {
+        let d = patched(json!([
+            {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "a@council.gov.uk"},
+            {"op": "replace", "path": "emails.value", "value": "b@council.gov.uk"}
+        ]));
+        assert_eq!(
+            d["emails"],
+            json!([{"value": "b@council.gov.uk", "type": "work"}])
+        );
+        let d = patched(json!([
+            {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "a@council.gov.uk"},
+            {"op": "replace", "path": "emails", "value": [{"value": "c@home.example", "type": "home", "primary": true}]}
+        ]));
+        assert_eq!(
+            d["emails"],
+            json!([{"value": "c@home.example", "type": "home", "primary": true}])
         );
     }
 
@@ -236,7 +284,10 @@ mod tests {
             "emails": [{"value": "a@council.gov.uk"}, {"value": "b@council.gov.uk", "primary": true}]
         }}]));
         assert_eq!(d["title"], "Director");
-        assert_eq!(d["emails"], json!([{"value": "b@council.gov.uk"}]));
+        assert_eq!(
+            d["emails"],
+            json!([{"value": "b@council.gov.uk", "primary": true}])
+        );
         assert_eq!(
             d["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["manager"],
             json!({"value": "019a8f40-0000-7000-8000-0000000000a0"})

@@ -20,7 +20,7 @@ const ATTRIBUTES: &[(&str, &[&str])] = &[
     ("name", &["givenName", "familyName"]),
     ("displayName", &[]),
     ("title", &[]),
-    ("emails", &["value", "primary"]),
+    ("emails", &["value", "type", "primary"]),
     ("active", &[]),
     ("meta", &[]),
     (
@@ -30,6 +30,9 @@ const ATTRIBUTES: &[(&str, &[&str])] = &[
 ];
 const MANAGER: &[&str] = &["value", "$ref"];
 
+/// RFC 7643 names `work`, `home` and `other`; a provider may send its own, within reason.
+const EMAIL_TYPE_LONGEST: usize = 64;
+
 /// A user, as SCIM shows a learner.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -37,8 +40,8 @@ const MANAGER: &[&str] = &["value", "$ref"];
     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
     "id": "019a8f40-0000-7000-8000-0000000000a1", "externalId": "8f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b",
     "userName": "amira.khan@council.gov.uk", "name": {"givenName": "Amira", "familyName": "Khan"},
-    "displayName": "Amira Khan", "title": "Head of Service", "emails": [{"value": "amira.khan@council.gov.uk"}],
-    "active": true,
+    "displayName": "Amira Khan", "title": "Head of Service",
+    "emails": [{"value": "amira.khan@council.gov.uk", "type": "work", "primary": true}], "active": true,
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
         "employeeNumber": "E10442", "department": "Adult Social Care",
         "manager": {"value": "019a8f40-0000-7000-8000-0000000000a0"}
@@ -83,6 +86,11 @@ pub struct ScimName {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ScimEmail {
     pub value: String,
+    /// As the provider gave it, in lower case; `work` when none did.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// As the provider gave it; true when none did.
+    pub primary: bool,
 }
 
 /// RFC 7643 s4.3, as far as Pathway keeps it.
@@ -158,7 +166,10 @@ pub struct ScimNameInput {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ScimEmailInput {
     pub value: Option<String>,
-    /// The primary address is the one kept; otherwise the first.
+    /// `work`, `home`, `other` or the provider's own; kept with the address.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// The primary address is the one kept; otherwise the first. Kept with the address.
     pub primary: Option<ScimBoolean>,
 }
 
@@ -246,6 +257,8 @@ pub(crate) fn to_json(user: &ScimUser, base: &str) -> Value {
         title: p.job_title.clone(),
         emails: vec![ScimEmail {
             value: p.email.as_str().to_owned(),
+            kind: user.email_type.clone(),
+            primary: user.email_primary,
         }],
         active: learner.status == LearnerStatus::Active,
         enterprise,
@@ -298,10 +311,8 @@ pub(crate) fn read(
     let user_name = present(&input.user_name)
         .ok_or_else(|| ScimError::invalid_value("userName is required"))?;
     let (given_name, family_name) = names(&input)?;
-    let email = input
-        .emails
-        .as_deref()
-        .unwrap_or_default()
+    let addresses = input.emails.as_deref().unwrap_or_default();
+    let chosen = addresses
         .iter()
         .filter(|e| present(&e.value).is_some())
         .find(|e| {
@@ -310,17 +321,26 @@ pub(crate) fn read(
                 Some(Ok(true))
             )
         })
-        .or_else(|| {
-            input
-                .emails
-                .as_deref()
-                .unwrap_or_default()
-                .iter()
-                .find(|e| present(&e.value).is_some())
-        })
+        .or_else(|| addresses.iter().find(|e| present(&e.value).is_some()));
+    let email = chosen
         .and_then(|e| present(&e.value))
         .or_else(|| user_name.contains('@').then(|| user_name.clone()))
         .ok_or_else(|| ScimError::invalid_value("an email address is required (emails)"))?;
+    let email_primary = chosen
+        .and_then(|e| e.primary.as_ref())
+        .map(|p| p.value("emails.primary"))
+        .transpose()?;
+    let email_type = chosen
+        .and_then(|e| present(&e.kind))
+        .map(|kind| kind.to_lowercase());
+    if email_type
+        .as_ref()
+        .is_some_and(|kind| kind.chars().count() > EMAIL_TYPE_LONGEST)
+    {
+        return Err(ScimError::invalid_value(format!(
+            "emails.type is at most {EMAIL_TYPE_LONGEST} characters"
+        )));
+    }
     let active = match &input.active {
         Some(flag) => flag.value("active")?,
         None => true,
@@ -350,6 +370,8 @@ pub(crate) fn read(
         ScimIdentity {
             user_name,
             external_id: present(&input.external_id),
+            email_type,
+            email_primary,
             active,
         },
     ))

@@ -27,6 +27,8 @@ pub struct Model {
     pub scim_user_key: Option<String>,
     pub scim_external_id: Option<String>,
     pub scim_removed_at: Option<DateTimeUtc>,
+    pub scim_email_type: Option<String>,
+    pub scim_email_primary: Option<bool>,
 }
 
 super::unrelated!();
