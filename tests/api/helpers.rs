@@ -102,6 +102,7 @@ pub fn config(database_url: &str) -> Config {
         supporters_for_panel: 3,
         municipal_year_start: Default::default(),
         panel_minimum_meetings: 2,
+        hr_sync_max_left_percent: pathway_domain::hr_sync::DEFAULT_MAX_LEFT_PERCENT,
         callback_secrets: vec![(CALLBACK_PROVIDER.into(), CALLBACK_SECRET.into())],
         xapi_account_home_page: Some(COUNCIL_HOME_PAGE.into()),
         body_timeout_seconds: pathway_http::DEFAULT_BODY_DEADLINE.as_secs(),

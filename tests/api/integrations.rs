@@ -439,7 +439,8 @@ async fn a_retry_with_the_same_idempotency_key_applies_nothing_twice() {
 
 #[tokio::test]
 async fn a_full_run_marks_as_left_those_hr_no_longer_has() {
-    let app = TestApp::spawn().await;
+    // A third and a half of this small council leave here: the guard has a test of its own.
+    let app = TestApp::spawn_with(|config| config.hr_sync_max_left_percent = 50).await;
     let hr = app.client_token(&["learners:sync"]).await;
     let other = app.client_token(&["learners:sync"]).await;
     let by_hand = app.employee("Hand", "hand@council.gov.uk").await;
@@ -539,6 +540,184 @@ async fn a_full_run_marks_as_left_those_hr_no_longer_has() {
         .await;
     assert_eq!(counts(&whole), [0, 0, 1, 1, 0]);
     assert_eq!(app.by_name("Bob").await["status"], "left");
+}
+
+/// Ten employees, E1 to E10, synced by `hr`.
+async fn ten_employees(app: &TestApp, hr: &str) {
+    let rows: Vec<Value> = (1..=10)
+        .map(|n| row(&format!("E{n}"), &format!("Staff{n}"), None))
+        .collect();
+    app.sync(hr, "", &json!({ "learners": rows })).await;
+}
+
+fn first_four() -> Value {
+    json!({"learners": (1..=4).map(|n| row(&format!("E{n}"), &format!("Staff{n}"), None)).collect::<Vec<_>>()})
+}
+
+/// The sync runs `token` may list.
+async fn runs_listed(app: &TestApp, token: &str) -> Vec<Value> {
+    let page: Value = app
+        .get("/v1/integrations/hr/sync-runs", token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    page["items"].as_array().expect("items").clone()
+}
+
+async fn still_here(app: &TestApp) -> usize {
+    let page: Value = app
+        .get("/v1/learners?status=active&limit=100", &app.admin)
+        .await
+        .json()
+        .await
+        .expect("json");
+    page["items"].as_array().expect("items").len()
+}
+
+#[tokio::test]
+async fn a_full_sync_that_would_mark_most_as_left_needs_the_number_confirmed() {
+    let app = TestApp::spawn().await;
+    let hr = app.client_token(&["learners:sync"]).await;
+    ten_employees(&app, &hr).await;
+    let full = "/v1/integrations/hr/learners/sync?mode=full";
+
+    // An export that lost six rows in ten: refused, rehearsed or not, and nothing changes.
+    for query in ["", "&dry_run=true", "&expected_leavers=5"] {
+        let refused = problem(
+            app.post(&format!("{full}{query}"), &hr, &first_four())
+                .await,
+            StatusCode::CONFLICT,
+        )
+        .await;
+        assert!(
+            refused["detail"].as_str().is_some_and(|d| d.contains("6")),
+            "{query}: {refused}"
+        );
+    }
+    assert_eq!(still_here(&app).await, 10);
+    let rehearsed = app
+        .sync(
+            &hr,
+            "?mode=full&dry_run=true&expected_leavers=6",
+            &first_four(),
+        )
+        .await;
+    assert_eq!(rehearsed["dry_run"], true);
+    assert_eq!(counts(&rehearsed), [0, 0, 4, 6, 0], "{rehearsed}");
+    assert_eq!(still_here(&app).await, 10, "a dry run changes nothing");
+    assert!(
+        runs_listed(&app, &hr).await.is_empty(),
+        "neither kept a run"
+    );
+
+    // A dry run of a delta call shows the new employee without creating them.
+    let newcomer = app
+        .sync(
+            &hr,
+            "?dry_run=true",
+            &json!({"learners": [row("E11", "Newcomer", None)]}),
+        )
+        .await;
+    assert_eq!(counts(&newcomer), [1, 0, 0, 0, 0]);
+    assert_eq!(still_here(&app).await, 10);
+
+    // Confirmed, it goes ahead, and the run it made is listed with what it did.
+    let confirmed = app
+        .sync(&hr, "?mode=full&expected_leavers=6", &first_four())
+        .await;
+    assert_eq!(confirmed["dry_run"], false);
+    assert_eq!(counts(&confirmed), [0, 0, 4, 6, 0]);
+    assert_eq!(still_here(&app).await, 4);
+    let runs = runs_listed(&app, &hr).await;
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["left"], 6);
+    assert!(runs[0]["closed_at"].is_string());
+}
+
+#[tokio::test]
+async fn closing_a_run_is_rehearsed_and_refused_beyond_the_share_until_confirmed() {
+    let app = TestApp::spawn().await;
+    let hr = app.client_token(&["learners:sync"]).await;
+    let other = app.client_token(&["learners:sync"]).await;
+    ten_employees(&app, &hr).await;
+    let run: Value = app
+        .post("/v1/integrations/hr/sync-runs", &hr, &json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let run_id = run["id"].as_str().expect("id");
+    app.sync(&hr, &format!("?run_id={run_id}"), &first_four())
+        .await;
+    // A rehearsed call does not join the run: E5 is still absent from it.
+    let rehearsed = app
+        .sync(
+            &hr,
+            &format!("?run_id={run_id}&dry_run=true"),
+            &json!({"learners": [row("E5", "Staff5", None)]}),
+        )
+        .await;
+    assert_eq!(counts(&rehearsed), [0, 0, 1, 0, 0]);
+
+    let close = format!("/v1/integrations/hr/sync-runs/{run_id}/close");
+    for query in ["", "?dry_run=true", "?expected_leavers=7"] {
+        problem(
+            app.post(&format!("{close}{query}"), &hr, &json!({})).await,
+            StatusCode::CONFLICT,
+        )
+        .await;
+    }
+    let preview: Value = app
+        .post(
+            &format!("{close}?dry_run=true&expected_leavers=6"),
+            &hr,
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (preview["dry_run"].clone(), preview["left"].clone()),
+        (json!(true), json!(6))
+    );
+    assert!(
+        preview["closed_at"].is_string(),
+        "as it would be: {preview}"
+    );
+    let open: Value = app
+        .get(&format!("/v1/integrations/hr/sync-runs/{run_id}"), &hr)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(open["closed_at"], Value::Null, "still open: {open}");
+    assert_eq!(still_here(&app).await, 10);
+
+    let closed: Value = app
+        .post(&format!("{close}?expected_leavers=6"), &hr, &json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (closed["dry_run"].clone(), closed["left"].clone()),
+        (json!(false), json!(6))
+    );
+    assert_eq!(still_here(&app).await, 4);
+
+    // Each client lists its own runs; an admin lists everyone's.
+    let listed = async |token: &str| {
+        runs_listed(&app, token)
+            .await
+            .iter()
+            .map(|r| r["id"].as_str().expect("an id").to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(listed(&hr).await, [run_id]);
+    assert!(listed(&other).await.is_empty());
+    assert_eq!(listed(&app.admin).await, [run_id]);
 }
 
 /// Signs as a Standard Webhooks sender does.

@@ -149,6 +149,44 @@ pub struct Counts {
     pub failed: u64,
 }
 
+/// The share of active employees a full sync may mark as left unless told how many to expect:
+/// an HR export that lost half its rows must not make half the council leavers.
+pub const DEFAULT_MAX_LEFT_PERCENT: u8 = 10;
+
+/// What stops a full sync marking too many employees as left by mistake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaverGuard {
+    /// Leavers beyond this share of active employees need `expected`.
+    pub max_percent: u8,
+    /// How many leavers the caller expects, confirmed after a dry run or a refusal.
+    pub expected: Option<u64>,
+}
+
+impl LeaverGuard {
+    /// Whether marking `leaving` of `active` employees as left may go ahead: when it is the
+    /// number expected, or, with none expected, within the share allowed.
+    pub fn check(&self, leaving: u64, active: u64) -> Result<(), DomainError> {
+        match self.expected {
+            Some(expected) if expected == leaving => Ok(()),
+            Some(expected) => Err(DomainError::Conflict(format!(
+                "this would mark {leaving} employees as left, not the {expected} expected; \
+                 nothing was changed"
+            ))),
+            None if u128::from(leaving) * 100
+                > u128::from(active) * u128::from(self.max_percent) =>
+            {
+                Err(DomainError::Conflict(format!(
+                    "this would mark {leaving} of {active} active employees as left, more than \
+                     the {}% allowed unconfirmed; nothing was changed. If that is right, send \
+                     expected_leavers={leaving}",
+                    self.max_percent
+                )))
+            }
+            None => Ok(()),
+        }
+    }
+}
+
 /// Orders new employees so each comes after a manager who is new in the same batch; rows
 /// whose managers form a loop are returned apart, as they can never be written.
 pub fn managers_first<'a>(new: &[(&'a str, Option<&'a str>)]) -> (Vec<&'a str>, Vec<&'a str>) {
@@ -231,5 +269,35 @@ mod tests {
         let (placed, looped) = managers_first(&rows);
         assert_eq!(placed, ["E1", "E5", "E2", "E3"]);
         assert_eq!(looped, ["E9", "E8"]);
+    }
+
+    #[test]
+    fn leavers_beyond_the_share_need_the_number_expected() {
+        let guard = |expected| LeaverGuard {
+            max_percent: 10,
+            expected,
+        };
+        assert!(guard(None).check(10, 100).is_ok(), "at the share");
+        assert!(guard(None).check(0, 0).is_ok(), "nobody to lose");
+        assert!(matches!(
+            guard(None).check(11, 100),
+            Err(DomainError::Conflict(_))
+        ));
+        assert!(guard(None).check(60, 100).is_err());
+        assert!(guard(Some(60)).check(60, 100).is_ok(), "confirmed");
+        assert!(guard(Some(59)).check(60, 100).is_err(), "not as expected");
+        assert!(
+            guard(Some(3)).check(2, 100).is_err(),
+            "fewer than expected too"
+        );
+        assert!(
+            LeaverGuard {
+                max_percent: 100,
+                expected: None
+            }
+            .check(u64::MAX, u64::MAX)
+            .is_ok(),
+            "no overflow"
+        );
     }
 }

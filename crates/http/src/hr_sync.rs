@@ -8,8 +8,12 @@ use actix_web::{get, post};
 use chrono::{DateTime, Utc};
 use pathway_domain::api_client::Scope;
 use pathway_domain::calendar::london_date;
-use pathway_domain::hr_sync::{CSV_COLUMNS, Counts, HrRecord, MAX_ROWS, RowError, SyncMode};
+use pathway_domain::hr_sync::{
+    CSV_COLUMNS, Counts, HrRecord, LeaverGuard, MAX_ROWS, RowError, SyncMode,
+};
 use pathway_persistence::DatabaseConnection;
+use pathway_persistence::change::Change;
+use pathway_persistence::effects::rehearse;
 use pathway_persistence::hr_sync::{self as store, Outcome, Run};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -17,10 +21,12 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::Integration;
+use crate::Rules;
+use crate::auth::{Caller, Integration, Role};
 use crate::error::{ApiError, FieldProblem, Problem, json_body};
 use crate::headers::IdempotencyKey;
 use crate::idempotency;
+use crate::page::{PageQuery, PageView};
 use crate::responses::{BadRequest, Forbidden, NotFound, Unprocessable};
 
 /// The largest sync body: 10,000 rows of a few hundred bytes each, with room to spare.
@@ -93,6 +99,44 @@ pub struct SyncQuery {
     pub run_id: Option<Uuid>,
 }
 
+/// What a call that may mark employees as left is to do about it.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LeaversQuery {
+    /// `true`: answer exactly what the call would do (created, updated, left, row errors, or
+    /// the refusal) and change nothing. No `Idempotency-Key` is needed, and none is used up.
+    pub dry_run: Option<bool>,
+    /// How many employees you expect this to mark as left, as a dry run or a refusal said.
+    /// Needed when that is more than the server's share of active employees (10% unless
+    /// configured); when given, any other number is refused (409) and nothing is changed.
+    pub expected_leavers: Option<u64>,
+}
+
+impl LeaversQuery {
+    fn guard(&self, rules: &Rules) -> LeaverGuard {
+        LeaverGuard {
+            max_percent: rules.hr_sync_max_left_percent,
+            expected: self.expected_leavers,
+        }
+    }
+
+    /// Runs `work` once per `Idempotency-Key`, or, in a dry run, rolls it back.
+    async fn apply(
+        &self,
+        req: &HttpRequest,
+        db: &DatabaseConnection,
+        caller: &Caller,
+        body: &[u8],
+        work: impl AsyncFnOnce(&Change) -> Result<HttpResponse, ApiError>,
+    ) -> Result<HttpResponse, ApiError> {
+        if self.dry_run.unwrap_or(false) {
+            rehearse(db, &caller.actor(), work).await
+        } else {
+            idempotency::once(req, db, caller, body, work).await
+        }
+    }
+}
+
 /// What a sync did.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CountsView {
@@ -144,12 +188,14 @@ impl From<RowError> for RowErrorView {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "run_id": null, "created": 9998, "updated": 0, "unchanged": 0, "left": 0, "failed": 2,
+    "run_id": null, "dry_run": false, "created": 9998, "updated": 0, "unchanged": 0, "left": 0, "failed": 2,
     "errors": [{"row": 17, "external_ref": "E10460", "errors": [{"field": "email", "message": "must be an email address like name@council.gov.uk"}]}]
 }))]
 pub struct SyncResultView {
     /// The run the call joined, if any.
     pub run_id: Option<Uuid>,
+    /// True when this is what the call would have done: nothing was changed.
+    pub dry_run: bool,
     #[serde(flatten)]
     pub counts: CountsView,
     /// The rows not applied; every other row was.
@@ -158,26 +204,39 @@ pub struct SyncResultView {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "id": "019a8f40-0000-7000-8000-0000000000d7", "opened_at": "2026-11-23T02:00:00Z", "closed_at": null,
+    "id": "019a8f40-0000-7000-8000-0000000000d7", "caller": "client:019a8f40-0000-7000-8000-0000000000a7",
+    "opened_at": "2026-11-23T02:00:00Z", "closed_at": null, "dry_run": false,
     "created": 20000, "updated": 12, "unchanged": 29980, "left": 0, "failed": 8
 }))]
 pub struct RunView {
     pub id: Uuid,
+    /// Who opened it: `client:<client id>`, or a person's learner id.
+    pub caller: String,
     pub opened_at: DateTime<Utc>,
     /// When it was closed and its absentees marked as left; null while open.
     pub closed_at: Option<DateTime<Utc>>,
+    /// True when this is what closing would have done: nothing was changed.
+    pub dry_run: bool,
     #[serde(flatten)]
     pub counts: CountsView,
 }
 
-impl From<Run> for RunView {
-    fn from(run: Run) -> Self {
+impl RunView {
+    fn of(run: Run, dry_run: bool) -> Self {
         Self {
             id: run.id,
+            caller: run.caller,
             opened_at: run.opened_at,
             closed_at: run.closed_at,
+            dry_run,
             counts: run.counts.into(),
         }
+    }
+}
+
+impl From<Run> for RunView {
+    fn from(run: Run) -> Self {
+        Self::of(run, false)
     }
 }
 
@@ -187,17 +246,20 @@ impl From<Run> for RunView {
 /// `external_ref,given_name,family_name,email,department,job_title,manager_ref,started_on,left_on`
 /// (the columns after `email` may be left out). Invalid rows are reported and the rest applied.
 /// With `mode=full` employees not in the call (or, with `run_id`, in any call of the run, once
-/// it is closed) are marked as left; their records stay. Send an `Idempotency-Key` so a retry
-/// applies nothing twice. Needs the `learners:sync` scope (or an admin).
+/// it is closed) are marked as left; their records stay. A full call that would mark more than
+/// the allowed share of active employees as left is refused unless it says how many it
+/// expects (`expected_leavers`); `dry_run=true` shows what a call would do. Send an
+/// `Idempotency-Key` so a retry applies nothing twice. Needs the `learners:sync` scope (or an
+/// admin).
 #[utoipa::path(tag = "integrations",
-    params(SyncQuery, IdempotencyKey),
+    params(SyncQuery, LeaversQuery, IdempotencyKey),
     request_body(content(
         (SyncBody = "application/json"),
         (String = "text/csv", example = "external_ref,given_name,family_name,email,department,job_title,manager_ref,started_on,left_on\nE10442,Amira,Khan,amira.khan@council.gov.uk,Adult Social Care,Head of Service,E10001,2019-09-02,\n"),
     )),
     responses((status = 200, description = "Applied; the rows not applied are listed", body = SyncResultView),
         BadRequest, Forbidden, NotFound, Unprocessable,
-        (status = 409, description = "The run is closed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The run is closed, or a full call would mark more as left than allowed or other than expected", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 16 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Send application/json or text/csv", body = Problem, content_type = "application/problem+json"),
     ),
@@ -206,7 +268,9 @@ impl From<Run> for RunView {
 pub async fn sync_learners(
     Integration(caller): Integration,
     db: Data<DatabaseConnection>,
+    rules: Data<Rules>,
     query: Query<SyncQuery>,
+    leavers: Query<LeaversQuery>,
     req: HttpRequest,
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
@@ -222,17 +286,21 @@ pub async fn sync_learners(
         (mode, None) => mode.unwrap_or(SyncMode::Delta),
     };
     let run_id = query.run_id;
-    idempotency::once(&req, &db, &caller, &body, async |change| {
+    let guard = leavers.guard(&rules);
+    let dry_run = leavers.dry_run.unwrap_or(false);
+    let work = async |change: &Change| {
         let records = read(&req, &body)?;
+        let today = london_date(Utc::now());
         let Outcome { counts, errors } =
-            store::sync(change, records, mode, run_id, london_date(Utc::now())).await?;
+            store::sync(change, records, mode, run_id, today, &guard).await?;
         Ok(HttpResponse::Ok().json(SyncResultView {
             run_id,
+            dry_run,
             counts: counts.into(),
             errors: errors.into_iter().map(RowErrorView::from).collect(),
         }))
-    })
-    .await
+    };
+    leavers.apply(&req, &db, &caller, &body, work).await
 }
 
 /// The rows of a JSON or CSV body.
@@ -357,12 +425,15 @@ pub async fn get_run(
 /// Close a run: employees that none of its calls named are marked as left.
 ///
 /// Integration clients with `learners:sync`, for runs they opened. Employees the run did not
-/// name are marked as left; their records stay.
+/// name are marked as left; their records stay. Closing is refused, and the run stays open,
+/// when it would mark more than the allowed share of active employees as left and the close
+/// does not say how many it expects (`expected_leavers`); `dry_run=true` shows what closing
+/// would do.
 #[utoipa::path(operation_id = "close_sync_run", tag = "integrations",
-    params(("id" = Uuid, Path, description = "The run's id"), IdempotencyKey),
-    responses((status = 200, description = "Closed; `left` counts those marked as left", body = RunView),
+    params(("id" = Uuid, Path, description = "The run's id"), LeaversQuery, IdempotencyKey),
+    responses((status = 200, description = "Closed (or, in a dry run, what closing would do); `left` counts those marked as left", body = RunView),
         BadRequest, Forbidden, NotFound,
-        (status = 409, description = "Already closed, or it named nobody", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already closed, it named nobody, or it would mark more as left than allowed or other than expected", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
@@ -370,16 +441,43 @@ pub async fn get_run(
 pub async fn close_run(
     Integration(caller): Integration,
     db: Data<DatabaseConnection>,
+    rules: Data<Rules>,
     id: Path<Uuid>,
+    query: Query<LeaversQuery>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     caller.may(Scope::LearnersSync)?;
     let id = id.into_inner();
-    idempotency::once(&req, &db, &caller, &[], async |change| {
-        let run = store::close(change, id, london_date(Utc::now())).await?;
-        Ok(HttpResponse::Ok().json(RunView::from(run)))
-    })
-    .await
+    let guard = query.guard(&rules);
+    let dry_run = query.dry_run.unwrap_or(false);
+    let work = async |change: &Change| {
+        let run = store::close(change, id, london_date(Utc::now()), &guard).await?;
+        Ok(HttpResponse::Ok().json(RunView::of(run, dry_run)))
+    };
+    query.apply(&req, &db, &caller, &[], work).await
+}
+
+/// List sync runs, oldest first, each with what it did.
+///
+/// Integration clients with `learners:sync` see the runs they opened, including each full
+/// call (a run of one call); admins see every caller's. A run still open after a refused close
+/// is listed with `closed_at` null.
+#[utoipa::path(operation_id = "list_sync_runs", tag = "integrations",
+    params(PageQuery),
+    responses((status = 200, description = "A page of runs", body = PageView<RunView>),
+        BadRequest, Forbidden, Unprocessable),
+    security(("bearer" = []), ("client_credentials" = ["learners:sync"])))]
+#[get("/v1/integrations/hr/sync-runs")]
+pub async fn list_runs(
+    Integration(caller): Integration,
+    db: Data<DatabaseConnection>,
+    page: Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.may(Scope::LearnersSync)?;
+    let page = page.request()?;
+    let own = (!caller.has(Role::Admin)).then_some(caller.subject.as_str());
+    let runs = store::runs(&db, own, page).await?;
+    Ok(HttpResponse::Ok().json(PageView::from_page(runs, RunView::from)))
 }
 
 /// This feature's operations, for the server and the contract alike. The bulk sync reads bodies
@@ -390,6 +488,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
             .service(sync_learners),
     )
+    .service(list_runs)
     .service(open_run)
     .service(get_run)
     .service(close_run);

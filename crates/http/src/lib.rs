@@ -106,6 +106,8 @@ pub struct Rules {
     pub municipal_year_start: YearStart,
     /// How many times a municipal year the advisory panel must meet.
     pub panel_minimum_meetings: u32,
+    /// The share of active employees a full HR sync may mark as left unconfirmed.
+    pub hr_sync_max_left_percent: u8,
 }
 
 impl AppState {

@@ -33,6 +33,23 @@ pub async fn write<T, E: From<StoreError>>(
     Ok(done)
 }
 
+/// Runs `work` as [`write`] would and rolls it back: what it would do, with nothing done. The
+/// follow-up is left out, since it changes other records, never what `work` answers.
+pub async fn rehearse<T, E: From<StoreError>>(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    work: impl AsyncFnOnce(&Change) -> Result<T, E>,
+) -> Result<T, E> {
+    let change = Change::new(begin_write(db).await?, actor.clone());
+    let done = work(&change).await?;
+    change
+        .into_transaction()
+        .rollback()
+        .await
+        .map_err(StoreError::from)?;
+    Ok(done)
+}
+
 async fn follow_up(change: &Change) -> Result<(), StoreError> {
     let (tx, actor) = (change.tx(), change.actor());
     let facts = change.take_facts();

@@ -4,7 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use pathway_domain::hr_sync::{Counts, Employee, HrRecord, RowError, SyncMode, managers_first};
+use pathway_domain::hr_sync::{
+    Counts, Employee, HrRecord, LeaverGuard, RowError, SyncMode, managers_first,
+};
 use pathway_domain::learner::{Learner, LearnerKind, LearnerProfile};
 use pathway_domain::{DomainError, FieldError};
 use sea_orm::entity::prelude::*;
@@ -18,8 +20,9 @@ use crate::change::{Change, Fact};
 use crate::db::{begin_write, now};
 use crate::entity::sync_run_refs as run_refs;
 use crate::entity::sync_runs as runs;
+use crate::page::PageRequest;
 use crate::sql::{IN_LIST, Sql, insert};
-use crate::{StoreError, audit, learner};
+use crate::{Page, StoreError, audit, learner};
 
 const RUN: &str = "sync run";
 
@@ -34,13 +37,16 @@ pub struct Outcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Run {
     pub id: Uuid,
+    /// Who opened it: `client:<id>`, or a person's id.
+    pub caller: String,
     pub opened_at: DateTimeUtc,
     pub closed_at: Option<DateTimeUtc>,
     pub counts: Counts,
 }
 
 /// Applies one call's rows. With `run`, the rows join that open run; otherwise a `full` call
-/// is a whole run in itself, and employees it does not name have left.
+/// is a whole run in itself, and employees it does not name have left, as far as `guard`
+/// allows.
 #[tracing::instrument(skip(change, records), fields(rows = records.len()))]
 pub async fn sync(
     change: &Change,
@@ -48,6 +54,7 @@ pub async fn sync(
     mode: SyncMode,
     run: Option<Uuid>,
     today: NaiveDate,
+    guard: &LeaverGuard,
 ) -> Result<Outcome, StoreError> {
     let (tx, actor) = (change.tx(), change.actor());
     serialise(tx).await?;
@@ -70,7 +77,7 @@ pub async fn sync(
             // The call is the whole set: a run of one call, closed at once.
             let id = create_run(tx, &actor.subject).await?;
             remember(tx, id, &seen).await?;
-            let left = close_inside(change, id, today).await?;
+            let left = close_inside(change, id, today, guard).await?;
             outcome.counts.left += left.left;
         }
         None => {}
@@ -86,6 +93,22 @@ pub async fn open(change: &Change) -> Result<Run, StoreError> {
     find_run(tx, id, &actor.subject).await
 }
 
+/// Runs oldest first: every caller's, or with `caller` only theirs.
+pub async fn runs(
+    db: &DatabaseConnection,
+    caller: Option<&str>,
+    page: PageRequest,
+) -> Result<Page<Run>, StoreError> {
+    let mut query = runs::Entity::find();
+    if let Some(caller) = caller {
+        query = query.filter(runs::Column::Caller.eq(caller));
+    }
+    Ok(page
+        .fetch(db, query, runs::Column::Id, |row| row.id)
+        .await?
+        .map(to_run))
+}
+
 pub async fn run(db: &DatabaseConnection, id: Uuid, caller: &str) -> Result<Run, StoreError> {
     let tx = begin_write(db).await?;
     let run = find_run(&tx, id, caller).await?;
@@ -94,9 +117,15 @@ pub async fn run(db: &DatabaseConnection, id: Uuid, caller: &str) -> Result<Run,
 }
 
 /// Closes a run: every employee with an HR reference that none of its calls named has left.
-/// A run that named nobody is refused rather than marking everyone as left.
+/// A run that named nobody is refused rather than marking everyone as left, and so is one that
+/// would mark more than `guard` allows.
 #[tracing::instrument(skip(change))]
-pub async fn close(change: &Change, id: Uuid, today: NaiveDate) -> Result<Run, StoreError> {
+pub async fn close(
+    change: &Change,
+    id: Uuid,
+    today: NaiveDate,
+    guard: &LeaverGuard,
+) -> Result<Run, StoreError> {
     let (tx, actor) = (change.tx(), change.actor());
     serialise(tx).await?;
     open_run(tx, id, &actor.subject).await?;
@@ -110,7 +139,7 @@ pub async fn close(change: &Change, id: Uuid, today: NaiveDate) -> Result<Run, S
         )
         .into());
     }
-    close_inside(change, id, today).await?;
+    close_inside(change, id, today, guard).await?;
     audit::record(tx, actor, "hr_sync.run_closed", RUN, id).await?;
     let run = find_run(tx, id, &actor.subject).await?;
     Ok(run)
@@ -170,9 +199,14 @@ async fn find_run(tx: &DatabaseTransaction, id: Uuid, caller: &str) -> Result<Ru
         .one(tx)
         .await?
         .ok_or(StoreError::NotFound(RUN))?;
+    Ok(to_run(run))
+}
+
+fn to_run(run: runs::Model) -> Run {
     let count = |n: i64| u64::try_from(n).unwrap_or(0);
-    Ok(Run {
+    Run {
         id: run.id,
+        caller: run.caller,
         opened_at: run.opened_at,
         closed_at: run.closed_at,
         counts: Counts {
@@ -182,7 +216,7 @@ async fn find_run(tx: &DatabaseTransaction, id: Uuid, caller: &str) -> Result<Ru
             left: count(run.left),
             failed: count(run.failed),
         },
-    })
+    }
 }
 
 async fn remember(tx: &DatabaseTransaction, run_id: Uuid, refs: &[&str]) -> Result<(), StoreError> {
@@ -222,14 +256,19 @@ async fn add_counts(
     Ok(())
 }
 
-async fn close_inside(change: &Change, id: Uuid, today: NaiveDate) -> Result<Counts, StoreError> {
+async fn close_inside(
+    change: &Change,
+    id: Uuid,
+    today: NaiveDate,
+    guard: &LeaverGuard,
+) -> Result<Counts, StoreError> {
     let tx = change.tx();
     let seen = Query::select()
         .column(run_refs::Column::ExternalRef)
         .from(run_refs::Entity)
         .and_where(run_refs::Column::RunId.eq(id))
         .to_owned();
-    let leavers = learner::depart_absent(change, seen, today).await?;
+    let leavers = learner::depart_absent(change, seen, today, guard).await?;
     let left = Counts {
         left: u64::try_from(leavers.len()).unwrap_or(u64::MAX),
         ..Counts::default()

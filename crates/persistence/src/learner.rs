@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use pathway_domain::DomainError;
 use pathway_domain::calendar::london_date;
 use pathway_domain::compliance::{Seat, SeatKind};
+use pathway_domain::hr_sync::LeaverGuard;
 use pathway_domain::learner::{Learner, LearnerKind, LearnerProfile, LearnerStatus};
 use pathway_domain::text::Email;
 use sea_orm::entity::prelude::*;
@@ -379,20 +380,21 @@ pub(crate) async fn resync(
 }
 
 /// Records as left every employee with an HR reference who is still here but not among
-/// `seen` (a query of references): in a full sync, those HR no longer has. Returns their ids.
+/// `seen` (a query of references): in a full sync, those HR no longer has. Returns their ids;
+/// refused, with nothing written, when `guard` does not allow so many.
 pub(crate) async fn depart_absent(
     change: &Change,
     seen: sea_orm::sea_query::SelectStatement,
     left_on: NaiveDate,
+    guard: &LeaverGuard,
 ) -> Result<Vec<Uuid>, StoreError> {
     let tx = change.tx();
-    let leavers = learners::Entity::find()
-        .filter(learners::Column::Kind.eq(LearnerKind::Employee))
-        .filter(learners::Column::Status.eq(LearnerStatus::Active))
-        .filter(learners::Column::ExternalRef.is_not_null())
+    let leavers = hr_employees()
         .filter(learners::Column::ExternalRef.not_in_subquery(seen))
         .all(tx)
         .await?;
+    let active = hr_employees().count(tx).await?;
+    guard.check(u64::try_from(leavers.len()).unwrap_or(u64::MAX), active)?;
     let mut ids = Vec::with_capacity(leavers.len());
     for row in leavers {
         // A starter HR withdrew before their first day leaves on it.
@@ -401,6 +403,14 @@ pub(crate) async fn depart_absent(
         ids.push(row.id);
     }
     Ok(ids)
+}
+
+/// Employees still here whom HR knows by a reference: what a full sync speaks for.
+fn hr_employees() -> Select<learners::Entity> {
+    learners::Entity::find()
+        .filter(learners::Column::Kind.eq(LearnerKind::Employee))
+        .filter(learners::Column::Status.eq(LearnerStatus::Active))
+        .filter(learners::Column::ExternalRef.is_not_null())
 }
 
 /// Reads a learner for update (see [`versioned::Versioned`] for how the row is held), and refuses when

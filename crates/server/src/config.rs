@@ -42,6 +42,9 @@ pub struct Config {
     pub municipal_year_start: YearStart,
     /// Meetings the advisory panel must hold each municipal year, default 2.
     pub panel_minimum_meetings: u32,
+    /// The share of active employees (0 to 100%) a full HR sync may mark as left without
+    /// being told how many to expect, default 10.
+    pub hr_sync_max_left_percent: u8,
     /// Each e-learning provider's `whsec_` secret for signed callbacks.
     pub callback_secrets: Vec<(String, SecretString)>,
     /// The `homePage` of xAPI accounts that name learners by their HR reference.
@@ -75,6 +78,8 @@ pub enum ConfigError {
     Key(#[from] pathway_http::auth::KeyError),
     #[error("{0} must be a whole number, not {1:?}")]
     Number(&'static str, String),
+    #[error("{0} is a percentage, from 0 to 100, not {1}")]
+    Percent(&'static str, u8),
     #[error("PATHWAY_CALLBACK_SECRETS must be provider=whsec_... pairs separated by commas: {0}")]
     CallbackSecrets(String),
     #[error("PATHWAY_MUNICIPAL_YEAR_START {0}")]
@@ -91,6 +96,18 @@ fn number<T: std::str::FromStr>(
         None => Ok(default),
         Some(raw) => raw.parse().map_err(|_| ConfigError::Number(name, raw)),
     }
+}
+
+fn percent(
+    var: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u8,
+) -> Result<u8, ConfigError> {
+    let value = number(var, name, default)?;
+    if value > 100 {
+        return Err(ConfigError::Percent(name, value));
+    }
+    Ok(value)
 }
 
 /// Reads `learnpool=whsec_...,skillgate=whsec_...`.
@@ -185,6 +202,11 @@ impl Config {
                 pathway_http::DEFAULT_BODY_DEADLINE.as_secs(),
             )?,
             panel_minimum_meetings: number(&var, "PATHWAY_PANEL_MINIMUM_MEETINGS", 2)?,
+            hr_sync_max_left_percent: percent(
+                &var,
+                "PATHWAY_HR_SYNC_MAX_LEFT_PERCENT",
+                pathway_domain::hr_sync::DEFAULT_MAX_LEFT_PERCENT,
+            )?,
         };
         if environment == Environment::Production
             && config.jwt.secret.is_none()
@@ -299,6 +321,15 @@ mod tests {
             config(&[("PATHWAY_PANEL_SUPPORTERS", "many")]),
             Err(ConfigError::Number(..))
         ));
+    }
+
+    #[test]
+    fn a_full_sync_marks_up_to_a_tenth_as_left_unconfirmed_unless_configured_otherwise() {
+        assert_eq!(config(&[]).expect("defaults").hr_sync_max_left_percent, 10);
+        let set = |raw| config(&[("PATHWAY_HR_SYNC_MAX_LEFT_PERCENT", raw)]);
+        assert_eq!(set("25").expect("valid").hr_sync_max_left_percent, 25);
+        assert!(matches!(set("101"), Err(ConfigError::Percent(..))));
+        assert!(matches!(set("-1"), Err(ConfigError::Number(..))));
     }
 
     #[test]

@@ -40,6 +40,7 @@ impl Server {
             supporters_for_panel: config.supporters_for_panel,
             municipal_year_start: config.municipal_year_start,
             panel_minimum_meetings: config.panel_minimum_meetings,
+            hr_sync_max_left_percent: config.hr_sync_max_left_percent,
         };
         let state = AppState::new(
             db,

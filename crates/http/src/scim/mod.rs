@@ -257,7 +257,7 @@ pub struct ProjectionQuery {
     "itemsPerPage": 1, "Resources": [{
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "019a8f40-0000-7000-8000-0000000000a1",
         "userName": "amira.khan@council.gov.uk", "name": {"givenName": "Amira", "familyName": "Khan"},
-        "displayName": "Amira Khan", "emails": [{"value": "amira.khan@council.gov.uk"}], "active": true,
+        "displayName": "Amira Khan", "emails": [{"value": "amira.khan@council.gov.uk", "type": "work", "primary": true}], "active": true,
         "meta": {"resourceType": "User", "created": "2026-11-01T09:00:00Z", "lastModified": "2026-11-01T09:00:00Z",
             "location": "https://pathway.council.gov.uk/scim/v2/Users/019a8f40-0000-7000-8000-0000000000a1", "version": "W/\"1\""}
     }]
