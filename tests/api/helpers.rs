@@ -105,6 +105,8 @@ pub fn config(database_url: &str) -> Config {
         hr_sync_max_left_percent: pathway_domain::hr_sync::DEFAULT_MAX_LEFT_PERCENT,
         callback_secrets: vec![(CALLBACK_PROVIDER.into(), CALLBACK_SECRET.into())],
         xapi_account_home_page: Some(COUNCIL_HOME_PAGE.into()),
+        // Off, so no test meets a write it did not make; the re-match has a test of its own.
+        xapi_rematch_seconds: 0,
         body_timeout_seconds: pathway_http::DEFAULT_BODY_DEADLINE.as_secs(),
         metrics_token: None,
         max_connections: 1024,

@@ -1,4 +1,5 @@
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::{COUNCIL_HOME_PAGE, TestApp, course_body, etag, problem, urlencode};
@@ -348,6 +349,47 @@ async fn unmatched_statements_wait_for_their_learner_and_course() {
         .expect("json")["items"][0]
         .clone();
     assert_eq!(completions_of(&app, &owen).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_statement_left_waiting_beside_its_learner_is_applied_by_the_periodic_rematch() {
+    let app = TestApp::spawn_with(|config| config.xapi_rematch_seconds = 1).await;
+    let lrs = Lrs::of(&app, &["xapi:write"]).await;
+    let reader = app.client_token(&["xapi:read"]).await;
+    xapi_course(&app, "GDPR-RM", Some(GDPR)).await;
+    let nia = app.employee("Nia", "nia.before@council.gov.uk").await;
+    let batch = json!([statement(
+        COMPLETED,
+        mbox("nia.after@council.gov.uk"),
+        GDPR,
+        Some(0.9)
+    )]);
+    assert_eq!(lrs.post(&batch).await.status(), StatusCode::OK);
+    assert_eq!(waiting(&app, &reader).await.len(), 1);
+
+    // Her address becomes the statement's with no follow-up to see it: what a learner created
+    // in the same instant as the batch naming them leaves behind.
+    let db = app.db().await;
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        "UPDATE learners SET email = 'nia.after@council.gov.uk' \
+         WHERE email = 'nia.before@council.gov.uk'",
+    ))
+    .await
+    .expect("updated");
+    assert!(completions_of(&app, &nia).await.is_empty());
+
+    let mut recorded = Vec::new();
+    for _ in 0..50 {
+        recorded = completions_of(&app, &nia).await;
+        if !recorded.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(recorded.len(), 1, "re-matched within ten seconds");
+    assert_eq!(recorded[0]["score"], 90);
+    assert!(waiting(&app, &reader).await.is_empty());
 }
 
 #[tokio::test]

@@ -376,36 +376,39 @@ pub(crate) async fn refresh(db: &impl ConnectionTrait, what: Refresh) -> Result<
         db.execute_raw(clear.statement()).await?;
     }
 
-    let rows = people.iter().flat_map(|(learner, seats)| {
-        let subject = subject(learner, seats);
-        let done = done.get(&learner.id).map_or(&[][..], Vec::as_slice);
-        required.iter().filter_map(move |r| {
-            let rule = &r.requirement.rule;
-            let applies_from = rule.applies_from_as_they_stand(&subject, r.go_live_on)?;
-            let of_course = done.iter().filter(|(course, _)| *course == rule.course_id);
-            // Every completion is dated today or earlier, so this is the one that counts on
-            // any day from today on.
-            let counted = counting(of_course.map(|(_, a)| *a), NaiveDate::MAX);
-            let best_until = counted.map(|c| c.expires_on.unwrap_or_else(forever));
-            let profile = &learner.profile;
-            let row: Vec<Value> = vec![
-                learner.id.into(),
-                rule.course_id.into(),
-                r.requirement.id.into(),
-                r.course_title.clone().into(),
-                rule.effective_until.into(),
-                rule.due_on(applies_from).into(),
-                counted.map(|c| c.completed_on).into(),
-                counted.and_then(|c| c.expires_on).into(),
-                best_until.into(),
-                profile.kind.into(),
-                profile.department.clone().into(),
-                profile.started_on.into(),
-                learner.left_on.into(),
-            ];
-            Some(row)
-        })
-    });
+    // Boxed, so that the future holding it is Send: rustc cannot yet prove that of these
+    // closures over borrowed rows, and the periodic re-match runs this on a spawned task.
+    let rows: Box<dyn Iterator<Item = Vec<Value>> + Send + '_> =
+        Box::new(people.iter().flat_map(|(learner, seats)| {
+            let subject = subject(learner, seats);
+            let done = done.get(&learner.id).map_or(&[][..], Vec::as_slice);
+            required.iter().filter_map(move |r| {
+                let rule = &r.requirement.rule;
+                let applies_from = rule.applies_from_as_they_stand(&subject, r.go_live_on)?;
+                let of_course = done.iter().filter(|(course, _)| *course == rule.course_id);
+                // Every completion is dated today or earlier, so this is the one that counts on
+                // any day from today on.
+                let counted = counting(of_course.map(|(_, a)| *a), NaiveDate::MAX);
+                let best_until = counted.map(|c| c.expires_on.unwrap_or_else(forever));
+                let profile = &learner.profile;
+                let row: Vec<Value> = vec![
+                    learner.id.into(),
+                    rule.course_id.into(),
+                    r.requirement.id.into(),
+                    r.course_title.clone().into(),
+                    rule.effective_until.into(),
+                    rule.due_on(applies_from).into(),
+                    counted.map(|c| c.completed_on).into(),
+                    counted.and_then(|c| c.expires_on).into(),
+                    best_until.into(),
+                    profile.kind.into(),
+                    profile.department.clone().into(),
+                    profile.started_on.into(),
+                    learner.left_on.into(),
+                ];
+                Some(row)
+            })
+        }));
     insert(
         db,
         "compliance_items",

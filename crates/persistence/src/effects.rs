@@ -50,6 +50,24 @@ pub async fn rehearse<T, E: From<StoreError>>(
     Ok(done)
 }
 
+/// How many waiting statements one re-match applies at most; the next takes the rest.
+const REMATCH_BATCH: u64 = 500;
+
+/// Applies completion statements left waiting although their learner and course are known
+/// (see [`Waiting::Matchable`]), as `actor`; returns how many learners gained completions.
+/// Meant to run every so often in each server process: processes at once take different
+/// statements.
+pub async fn rematch(db: &DatabaseConnection, actor: &Actor) -> Result<usize, StoreError> {
+    write(db, actor, async |change: &Change| {
+        let learners =
+            xapi::apply_waiting(change.tx(), Waiting::Matchable(REMATCH_BATCH), actor).await?;
+        let count = learners.len();
+        change.record(Fact::LearnersChanged(learners.into_iter().collect()));
+        Ok::<_, StoreError>(count)
+    })
+    .await
+}
+
 async fn follow_up(change: &Change) -> Result<(), StoreError> {
     let (tx, actor) = (change.tx(), change.actor());
     let facts = change.take_facts();

@@ -10,6 +10,7 @@ use pathway_domain::completion::CompletionSource;
 use pathway_domain::course::Course;
 use pathway_domain::xapi::Statement;
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{
     ActiveValue::Set, Condition, DatabaseTransaction, DbBackend, QueryOrder, QuerySelect, SqlErr,
 };
@@ -22,6 +23,7 @@ use crate::page::PageRequest;
 use crate::sql::{IN_LIST, Sql, insert};
 use crate::{Page, StoreError, course, json};
 
+use crate::entity::courses;
 use crate::entity::learners;
 use crate::entity::xapi_statements as statements;
 use statements::Column;
@@ -295,11 +297,15 @@ pub async fn unmatched(
     }))
 }
 
-/// Whose statements are waiting: learners just created or changed, or a course just given
-/// its activity id.
+/// Whose statements are waiting: learners just created or changed, a course just given its
+/// activity id, or any whose learner and course both exist now.
 pub(crate) enum Waiting<'a> {
     Learners(&'a [Uuid]),
     Course(&'a Course),
+    /// Up to this many statements that name a known learner and a known activity. A learner
+    /// created in the same instant as the batch naming them commits unseen by it, and it by
+    /// them; only a later look finds the pair.
+    Matchable(u64),
 }
 
 /// Applies the completion statements that were waiting for these learners or this course.
@@ -313,6 +319,33 @@ pub(crate) async fn apply_waiting(
         .filter(Column::Outcome.eq(UNMATCHED))
         .filter(Column::Voided.eq(false));
     let rows = match waiting {
+        Waiting::Matchable(most) => {
+            let known = |column: learners::Column| {
+                Query::select()
+                    .column(column)
+                    .from(learners::Entity)
+                    .and_where(Expr::col(column).is_not_null())
+                    .to_owned()
+            };
+            let activities = Query::select()
+                .column(courses::Column::XapiActivityId)
+                .from(courses::Entity)
+                .and_where(courses::Column::XapiActivityId.is_not_null())
+                .to_owned();
+            pending
+                .filter(
+                    Condition::any()
+                        .add(Column::ActorEmail.in_subquery(known(learners::Column::Email)))
+                        .add(Column::ActorRef.in_subquery(known(learners::Column::ExternalRef))),
+                )
+                .filter(Column::ActivityId.in_subquery(activities))
+                .order_by_asc(Column::Id)
+                .limit(most)
+                // Another process re-matching at once takes other rows, or none.
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .all(tx)
+                .await?
+        }
         Waiting::Course(course) => match &course.details.xapi_activity_id {
             Some(activity) => {
                 pending

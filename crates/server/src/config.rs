@@ -49,6 +49,9 @@ pub struct Config {
     pub callback_secrets: Vec<(String, SecretString)>,
     /// The `homePage` of xAPI accounts that name learners by their HR reference.
     pub xapi_account_home_page: Option<String>,
+    /// How often, in seconds, each process looks for xAPI statements left waiting although
+    /// their learner and course exist; 0 never does. Default 60.
+    pub xapi_rematch_seconds: u64,
     /// How long a client may take to send a request body, in seconds.
     pub body_timeout_seconds: u64,
     /// The bearer token `/metrics` asks for, when set.
@@ -189,6 +192,7 @@ impl Config {
                 Some(raw) => callback_secrets(&raw)?,
             },
             xapi_account_home_page: var("PATHWAY_XAPI_ACCOUNT_HOMEPAGE"),
+            xapi_rematch_seconds: number(&var, "PATHWAY_XAPI_REMATCH_SECONDS", 60)?,
             metrics_token: var("PATHWAY_METRICS_TOKEN").map(SecretString::from),
             rate_limits: pathway_http::rate_limit::Quotas {
                 person: number(&var, "PATHWAY_RATE_LIMIT_PERSON", 600)?,

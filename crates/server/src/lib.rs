@@ -4,5 +4,6 @@
 pub mod cli;
 pub mod config;
 pub mod demo_data;
+mod rematch;
 pub mod startup;
 pub mod telemetry;

@@ -10,6 +10,7 @@ use pathway_http::{AppState, Guards, Rules, app};
 use pathway_persistence::{connect, migrate};
 
 use crate::config::Config;
+use crate::rematch;
 
 /// A running server: where it listens, and the future that serves until stopped.
 pub struct Server {
@@ -36,6 +37,12 @@ impl Server {
     pub async fn start(config: &Config) -> Result<Self, StartError> {
         let db = connect(config.database_url.expose_secret()).await?;
         migrate(&db).await?;
+        if config.xapi_rematch_seconds > 0 {
+            tokio::spawn(rematch::every(
+                db.clone(),
+                Duration::from_secs(config.xapi_rematch_seconds),
+            ));
+        }
         let rules = Rules {
             supporters_for_panel: config.supporters_for_panel,
             municipal_year_start: config.municipal_year_start,
