@@ -393,6 +393,69 @@ async fn a_statement_left_waiting_beside_its_learner_is_applied_by_the_periodic_
 }
 
 #[tokio::test]
+async fn the_lrs_answers_heads_refusals_and_strays_as_conformance_asks() {
+    let app = TestApp::spawn().await;
+    let lrs = Lrs::of(&app, &["xapi:write", "xapi:read"]).await;
+    let consistent = |response: &Response| {
+        response
+            .headers()
+            .get("x-experience-api-consistent-through")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
+            .is_some()
+    };
+
+    let mut with_parent = statement(COMPLETED, mbox("a@council.gov.uk"), GDPR, None);
+    with_parent["context"] =
+        json!({"contextActivities": {"parent": {"id": "https://learnpool.example/courses"}}});
+    let stored = lrs.post(&with_parent).await;
+    assert_eq!(stored.status(), StatusCode::OK);
+    assert!(consistent(&stored), "a write says it too");
+    let ids: Vec<String> = stored.json().await.expect("json");
+    let read = lrs.get(&format!("?statementId={}", ids[0])).await;
+    assert!(consistent(&read));
+    let read: Value = read.json().await.expect("json");
+    assert_eq!(
+        read["context"]["contextActivities"]["parent"],
+        json!([{"id": "https://learnpool.example/courses"}])
+    );
+
+    let head = lrs
+        .request(Method::HEAD, "/xapi/statements")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(head.headers()["x-experience-api-version"], "1.0.3");
+    assert!(consistent(&head));
+    assert!(head.bytes().await.expect("a body").is_empty());
+
+    let missing = lrs
+        .get(&format!("?statementId={}", uuid::Uuid::new_v4()))
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(consistent(&missing), "a 404 says it too");
+    for query in [
+        "?Verb=http://adlnet.gov/expapi/verbs/completed",
+        "?colour=red",
+    ] {
+        let stray = lrs.get(query).await;
+        assert_eq!(stray.status(), StatusCode::BAD_REQUEST, "{query}");
+        assert!(consistent(&stray), "a 400 says it too");
+    }
+    let alternate = lrs
+        .request(Method::POST, "/xapi/statements?method=PUT")
+        .json(&with_parent)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(alternate.status(), StatusCode::BAD_REQUEST);
+    let mut loose = statement(COMPLETED, mbox("a@council.gov.uk"), GDPR, None);
+    loose["result"] = json!({"duration": "P4W1D"});
+    problem(lrs.post(&loose).await, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
 async fn the_lrs_refuses_bad_statements_and_callers_and_keeps_nothing_of_them() {
     let app = TestApp::spawn().await;
     let lrs = Lrs::of(&app, &["xapi:write", "xapi:read"]).await;

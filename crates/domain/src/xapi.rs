@@ -118,13 +118,18 @@ impl Statement {
         if let Some(context) = body.get("context") {
             self::context(context, "context", &object_type)?;
         }
+        as_lists(body.get_mut("context"));
         if let Some(timestamp) = body.get("timestamp") {
             instant(timestamp, "timestamp")?;
         }
         if let Some(version) = body.get("version")
-            && !version.as_str().is_some_and(|v| v.starts_with("1.0."))
+            && !version.as_str().is_some_and(speaks)
         {
-            return invalid("version", "must be 1.0.x");
+            return invalid("version", "must be 1.0 or 1.0.x");
+        }
+        if let Some(authority) = body.get("authority") {
+            // Replaced by the LRS's own when stored, but a malformed one is still refused.
+            actor_key(authority, "authority")?;
         }
         if let Some(attachments) = body.get("attachments") {
             for (i, a) in array(attachments, "attachments")?.iter().enumerate() {
@@ -266,6 +271,9 @@ fn actor_object<'a>(actor: &'a Value, at: &str) -> Result<&'a Map<String, Value>
             "member",
         ],
     )?;
+    if let Some(kind) = object.get("objectType") {
+        string(kind, &format!("{at}.objectType"))?;
+    }
     if object.get("objectType").and_then(Value::as_str) != Some("Group")
         && object.contains_key("member")
     {
@@ -460,6 +468,72 @@ fn activity_definition(definition: &Value, at: &str) -> Result<(), Invalid> {
     if let Some(v) = map.get("extensions") {
         extensions(v, &format!("{at}.extensions"))?;
     }
+    interaction(map, at)
+}
+
+/// The interaction an activity describes (xAPI 1.0.3 s2.4.4.1.1): its type one of xAPI's,
+/// its correct responses strings, and only the components its type has.
+fn interaction(definition: &Map<String, Value>, at: &str) -> Result<(), Invalid> {
+    let kind = match definition.get("interactionType") {
+        None => None,
+        Some(v) => Some(string(v, &format!("{at}.interactionType"))?),
+    };
+    let components: &[&str] = match kind {
+        None => &[],
+        Some("choice" | "sequencing") => &["choices"],
+        Some("likert") => &["scale"],
+        Some("matching") => &["source", "target"],
+        Some("performance") => &["steps"],
+        Some("true-false" | "fill-in" | "long-fill-in" | "numeric" | "other") => &[],
+        Some(other) => {
+            return invalid(
+                &format!("{at}.interactionType"),
+                format!("{other} is not one of xAPI's interaction types"),
+            );
+        }
+    };
+    if let Some(v) = definition.get("correctResponsesPattern") {
+        let at = format!("{at}.correctResponsesPattern");
+        if kind.is_none() {
+            return invalid(&at, "needs an interactionType");
+        }
+        for (i, pattern) in array(v, &at)?.iter().enumerate() {
+            string(pattern, &format!("{at}[{i}]"))?;
+        }
+    }
+    for key in ["choices", "scale", "source", "target", "steps"] {
+        let Some(list) = definition.get(key) else {
+            continue;
+        };
+        let at = format!("{at}.{key}");
+        if !components.contains(&key) {
+            return invalid(
+                &at,
+                format!(
+                    "is not a component of a{} interaction",
+                    kind.map_or_else(|| "n untyped".to_owned(), |k| format!(" {k}"))
+                ),
+            );
+        }
+        let mut ids = std::collections::HashSet::new();
+        for (i, component) in array(list, &at)?.iter().enumerate() {
+            let at = format!("{at}[{i}]");
+            let Value::Object(component) = component else {
+                return invalid(&at, "must be an object");
+            };
+            allowed(component, &at, &["id", "description"])?;
+            let id = component
+                .get("id")
+                .ok_or_else(|| Invalid(format!("{at}.id: is required")))
+                .and_then(|id| string(id, &format!("{at}.id")))?;
+            if !ids.insert(id) {
+                return invalid(&format!("{at}.id"), "is used twice in the list");
+            }
+            if let Some(description) = component.get("description") {
+                language_map(description, &format!("{at}.description"))?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -487,11 +561,13 @@ fn result(result: &Value, at: &str) -> Result<(), Invalid> {
     if let Some(v) = map.get("response") {
         string(v, &format!("{at}.response"))?;
     }
-    if let Some(v) = map.get("duration") {
-        let d = string(v, &format!("{at}.duration"))?;
-        if !d.starts_with('P') || d.len() < 3 {
-            return invalid(&format!("{at}.duration"), "must be an ISO 8601 duration");
-        }
+    if let Some(v) = map.get("duration")
+        && !is_duration(string(v, &format!("{at}.duration"))?)
+    {
+        return invalid(
+            &format!("{at}.duration"),
+            "must be an ISO 8601 duration, such as PT1H30M or P2W",
+        );
     }
     if let Some(v) = map.get("extensions") {
         extensions(v, &format!("{at}.extensions"))?;
@@ -577,7 +653,10 @@ fn context(context: &Value, at: &str, object_type: &str) -> Result<(), Invalid> 
         }
     }
     if let Some(v) = map.get("language") {
-        string(v, &format!("{at}.language"))?;
+        language_tag(
+            string(v, &format!("{at}.language"))?,
+            &format!("{at}.language"),
+        )?;
     }
     if let Some(v) = map.get("statement")
         && statement_object(v, &format!("{at}.statement"), true)? != "StatementRef"
@@ -660,7 +739,12 @@ fn iri<'a>(value: &'a Value, at: &str) -> Result<&'a str, Invalid> {
 
 /// A timestamp with a time zone (ISO 8601 as RFC 3339 profiles it).
 pub fn instant(value: &Value, at: &str) -> Result<DateTime<Utc>, Invalid> {
-    DateTime::parse_from_rfc3339(string(value, at)?)
+    let text = string(value, at)?;
+    // RFC 3339 s4.3: -00:00 says the offset is unknown, which xAPI does not allow.
+    if text.ends_with("-00:00") {
+        return invalid(at, "must give its offset: -00:00 means unknown");
+    }
+    DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
             Invalid(format!(
@@ -674,11 +758,96 @@ fn language_map(value: &Value, at: &str) -> Result<(), Invalid> {
         return invalid(at, "must be a language map, such as {\"en-GB\": \"...\"}");
     };
     for (tag, text) in map {
-        if tag.is_empty() || !text.is_string() {
+        language_tag(tag, at)?;
+        if !text.is_string() {
             return invalid(at, "must map language tags to strings");
         }
     }
     Ok(())
+}
+
+/// An RFC 5646 language tag, such as `en-GB`.
+fn language_tag(tag: &str, at: &str) -> Result<(), Invalid> {
+    match language_tags::LanguageTag::parse(tag) {
+        Ok(_) => Ok(()),
+        Err(_) => invalid(at, format!("{tag:?} is not an RFC 5646 language tag")),
+    }
+}
+
+/// An ISO 8601 duration as xAPI takes it: `P`, then years, months and days (or weeks alone),
+/// then after `T` hours, minutes and seconds, each a number with its letter, in that order;
+/// only the last may have a fraction.
+fn is_duration(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix('P') else {
+        return false;
+    };
+    if let Some(weeks) = rest.strip_suffix('W') {
+        return is_number(weeks);
+    }
+    let (date, time) = match rest.split_once('T') {
+        Some((date, time)) if !time.is_empty() => (date, Some(time)),
+        Some(_) => return false,
+        None => (rest, None),
+    };
+    let mut parts = Vec::new();
+    let units = |part: &str, letters: &[char], parts: &mut Vec<String>| {
+        let mut rest = part;
+        for letter in letters {
+            if let Some((number, after)) = rest.split_once(*letter) {
+                if !is_number(number) {
+                    return false;
+                }
+                parts.push(number.to_owned());
+                rest = after;
+            }
+        }
+        rest.is_empty()
+    };
+    if !units(date, &['Y', 'M', 'D'], &mut parts) {
+        return false;
+    }
+    if let Some(time) = time
+        && !units(time, &['H', 'M', 'S'], &mut parts)
+    {
+        return false;
+    }
+    let whole = |n: &String| n.bytes().all(|b| b.is_ascii_digit());
+    match parts.split_last() {
+        Some((_, earlier)) => earlier.iter().all(whole),
+        None => false,
+    }
+}
+
+/// Digits, with a fraction after a point or comma.
+fn is_number(text: &str) -> bool {
+    let (whole, fraction) = match text.split_once(['.', ',']) {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (text, None),
+    };
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A single context activity is stored, and returned, as a list of one (xAPI 1.0.3 s2.4.6.2).
+fn as_lists(context: Option<&mut Value>) {
+    let Some(Value::Object(activities)) = context.and_then(|c| c.get_mut("contextActivities"))
+    else {
+        return;
+    };
+    for value in activities.values_mut() {
+        if !value.is_array() {
+            *value = Value::Array(vec![value.take()]);
+        }
+    }
+}
+
+/// 1.0, or 1.0 with a patch number: the versions this LRS speaks.
+pub fn speaks(version: &str) -> bool {
+    version == "1.0"
+        || version
+            .strip_prefix("1.0.")
+            .is_some_and(|patch| !patch.is_empty() && patch.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn extensions(value: &Value, at: &str) -> Result<(), Invalid> {
@@ -796,6 +965,123 @@ mod tests {
                 error.0.contains(expected),
                 "{error} should mention {expected}"
             );
+        }
+    }
+
+    #[test]
+    fn what_conformance_asks_of_a_statement_beyond_its_shape() {
+        let with = |extra: Value| {
+            let mut statement = completed();
+            for (key, value) in extra.as_object().expect("an object") {
+                statement[key] = value.clone();
+            }
+            Statement::parse(statement, None)
+        };
+        let activity = |definition: Value| json!({"object": {"objectType": "Activity", "id": "https://a.example/q1", "definition": definition}});
+        for (refused, why) in [
+            (
+                json!({"result": {"duration": "P4W1D"}}),
+                "weeks stand alone",
+            ),
+            (json!({"result": {"duration": "PT"}}), "a T needs a time"),
+            (
+                json!({"result": {"duration": "PT1.5H30M"}}),
+                "only the last has a fraction",
+            ),
+            (
+                json!({"timestamp": "2026-11-20T14:03:00-00:00"}),
+                "an unknown offset",
+            ),
+            (json!({"version": "1.1.0"}), "a later version"),
+            (
+                json!({"actor": {"objectType": 1, "mbox": "mailto:a@b.c"}}),
+                "a numeric objectType",
+            ),
+            (
+                json!({"authority": {"mbox": "a@b.c"}}),
+                "a malformed authority",
+            ),
+            (
+                json!({"context": {"language": "not a tag!"}}),
+                "a bad language tag",
+            ),
+            (
+                activity(json!({"name": {"en_GB!": "Q1"}})),
+                "a bad language map key",
+            ),
+            (
+                activity(json!({"interactionType": "essay"})),
+                "no such interaction",
+            ),
+            (
+                activity(json!({"interactionType": "true-false", "choices": []})),
+                "choices of a true-false",
+            ),
+            (
+                activity(json!({"correctResponsesPattern": ["true"]})),
+                "responses without a type",
+            ),
+            (
+                activity(
+                    json!({"interactionType": "choice", "choices": [{"id": "a"}, {"id": "a"}]}),
+                ),
+                "a repeated id",
+            ),
+            (
+                activity(
+                    json!({"interactionType": "likert", "scale": [{"id": "1", "label": "x"}]}),
+                ),
+                "an unknown key",
+            ),
+        ] {
+            assert!(with(refused.clone()).is_err(), "{why}: {refused}");
+        }
+        for (taken, why) in [
+            (json!({"result": {"duration": "P2W"}}), "weeks"),
+            (
+                json!({"result": {"duration": "P1Y2M3DT4H5M6.5S"}}),
+                "every unit",
+            ),
+            (
+                json!({"timestamp": "2026-11-20T14:03:00+00:00"}),
+                "a known offset",
+            ),
+            (json!({"version": "1.0"}), "1.0"),
+            (json!({"context": {"language": "en-GB"}}), "a tag"),
+            (
+                activity(
+                    json!({"interactionType": "choice", "correctResponsesPattern": ["a"],
+                "choices": [{"id": "a", "description": {"en-GB": "Yes"}}, {"id": "b"}]}),
+                ),
+                "a choice",
+            ),
+            (
+                activity(
+                    json!({"interactionType": "matching", "source": [{"id": "s"}], "target": [{"id": "t"}]}),
+                ),
+                "a matching",
+            ),
+        ] {
+            assert!(with(taken.clone()).is_ok(), "{why}: {taken}");
+        }
+        let listed = with(json!({"context": {"contextActivities": {"parent": {"id": "https://a.example/course"}}}}))
+            .expect("valid");
+        assert_eq!(
+            listed.body["context"]["contextActivities"]["parent"],
+            json!([{"id": "https://a.example/course"}]),
+            "one context activity is kept as a list"
+        );
+    }
+
+    #[test]
+    fn the_lrs_speaks_1_0_and_its_patch_versions_only() {
+        for version in ["1.0", "1.0.0", "1.0.3", "1.0.12"] {
+            assert!(speaks(version), "{version}");
+        }
+        for version in [
+            "", "1", "1.0.", "1.0abc", "1.0.3a", "1.1.0", "0.95", "2.0.0",
+        ] {
+            assert!(!speaks(version), "{version}");
         }
     }
 

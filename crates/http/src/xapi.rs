@@ -4,8 +4,11 @@
 
 use std::collections::HashSet;
 
-use actix_web::http::header;
-use actix_web::middleware::DefaultHeaders;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::web::{self, Bytes, Data, Json, Query};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use actix_web::{get, post, put};
@@ -92,7 +95,7 @@ fn check_version(req: &HttpRequest) -> Result<(), ApiError> {
         .get(VERSION_HEADER)
         .and_then(|v| v.to_str().ok());
     match version {
-        Some(v) if speaks(v) => Ok(()),
+        Some(v) if xapi::speaks(v) => Ok(()),
         Some(v) => Err(ApiError::Malformed(format!(
             "{VERSION_HEADER} {v} is not supported; this LRS speaks 1.0.3"
         ))),
@@ -100,14 +103,6 @@ fn check_version(req: &HttpRequest) -> Result<(), ApiError> {
             "send the {VERSION_HEADER} header (1.0.3)"
         ))),
     }
-}
-
-/// 1.0 or 1.0.x: xAPI's patch versions are compatible (communication s3.3).
-fn speaks(version: &str) -> bool {
-    version == "1.0"
-        || version
-            .strip_prefix("1.0.")
-            .is_some_and(|patch| !patch.is_empty() && patch.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn statements_in(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
@@ -283,6 +278,7 @@ pub async fn post_statements(
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let caller = lrs_caller(&req, &db, Scope::XapiWrite).await?;
+    known_parameters(&req, &[])?;
     idempotency::once(&req, &db, &caller, &body, async |change| {
         let values = match statements_in(&req, &body)? {
             Value::Array(values) => values,
@@ -332,6 +328,7 @@ pub async fn put_statement(
     body: Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let caller = lrs_caller(&req, &db, Scope::XapiWrite).await?;
+    known_parameters(&req, &["statementId"])?;
     let statement = Statement::parse(statements_in(&req, &body)?, Some(query.statement_id))
         .map_err(|e| ApiError::Malformed(format!("statement: {e}")))?;
     write(&db, &caller.actor(), async |change| {
@@ -378,8 +375,9 @@ pub struct GetQuery {
 /// Read a statement by id, or query statements.
 ///
 /// By `statementId` or `voidedStatementId`, one statement; otherwise a page of statements,
-/// newest first, without voided ones, with `more` pointing at the next page. Needs
-/// `xapi:read`: HTTP Basic with an API client's id and secret, or a token.
+/// newest first, without voided ones, with `more` pointing at the next page. A parameter xAPI
+/// does not define (or in another case) is 400. `HEAD` answers the same headers without the
+/// body. Needs `xapi:read`: HTTP Basic with an API client's id and secret, or a token.
 #[utoipa::path(operation_id = "get_xapi_statements", tag = "xapi",
     params(GetQuery, XapiVersion),
     responses((status = 200, description = "The statement (by id) or a page of them (a query)", body = StatementsRead,
@@ -395,10 +393,8 @@ pub async fn get_statements(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     lrs_caller(&req, &db, Scope::XapiRead).await?;
-    // A batch is numbered and stamped `stored` just before it commits: a second's margin
-    // covers one committing as this query starts.
-    let consistent =
-        (Utc::now() - TimeDelta::seconds(1)).to_rfc3339_opts(SecondsFormat::Millis, true);
+    let consistent = consistent_through();
+    known_parameters(&req, GET_PARAMETERS)?;
     refuse_unsupported_filters(&req)?;
     let q = query.into_inner();
     let filtered = q.agent.is_some()
@@ -472,6 +468,57 @@ pub async fn get_statements(
     Ok(HttpResponse::Ok()
         .insert_header(("X-Experience-API-Consistent-Through", consistent))
         .json(StatementsRead::Page(StatementResult { statements, more })))
+}
+
+/// The instant every statement stored before is in an answer begun now: a batch is numbered
+/// and stamped `stored` just before it commits, and a second's margin covers one committing
+/// as the answer starts.
+fn consistent_through() -> String {
+    (Utc::now() - TimeDelta::seconds(1)).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+const CONSISTENT_THROUGH: &str = "x-experience-api-consistent-through";
+
+/// The parameters of a statement read, spelled as xAPI spells them (s2.1.3).
+const GET_PARAMETERS: &[&str] = &[
+    "statementId",
+    "voidedStatementId",
+    "agent",
+    "verb",
+    "activity",
+    "registration",
+    "related_activities",
+    "related_agents",
+    "since",
+    "until",
+    "limit",
+    "format",
+    "attachments",
+    "ascending",
+    "cursor",
+];
+
+/// A parameter xAPI does not define for the request (or one in the wrong case) is refused: a
+/// client that misspells a filter would otherwise get statements it did not ask for. The
+/// alternate request syntax (`method=`) is refused the same way.
+fn known_parameters(req: &HttpRequest, known: &[&str]) -> Result<(), ApiError> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(|q| q.into_inner())
+        .map_err(|e| ApiError::Malformed(format!("the query string cannot be read: {e}")))?;
+    match pairs
+        .iter()
+        .find(|(name, _)| !known.contains(&name.as_str()))
+    {
+        Some((name, _)) => Err(ApiError::Malformed(format!(
+            "{name} is not a parameter of this request{}",
+            if known.is_empty() {
+                String::new()
+            } else {
+                format!("; it takes {}", known.join(", "))
+            }
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Filters of xAPI's statement query this LRS does not apply are refused rather than
@@ -570,12 +617,39 @@ pub async fn list_unmatched(
     )))
 }
 
+/// Every LRS answer, a refusal too, says how current it is (xAPI 1.0.3 communication s2.1.3);
+/// and a HEAD request is answered as its GET would be, without the body (s1.1).
+async fn lrs_answers(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let head = req.method() == Method::HEAD;
+    if head {
+        req.head_mut().method = Method::GET;
+    }
+    let consistent = consistent_through();
+    let mut response = next.call(req).await?;
+    if !response.headers().contains_key(CONSISTENT_THROUGH)
+        && let Ok(value) = HeaderValue::from_str(&consistent)
+    {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(CONSISTENT_THROUGH), value);
+    }
+    Ok(if head {
+        response.map_body(|_, _| BoxBody::new(()))
+    } else {
+        response.map_into_boxed_body()
+    })
+}
+
 /// The LRS under `/xapi`, where every answer names the xAPI version, and the unmatched
 /// statements it keeps for admins.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
         scope("/xapi")
             .app_data(web::PayloadConfig::default().limit(BODY_LIMIT))
+            .wrap(from_fn(lrs_answers))
             .wrap(DefaultHeaders::new().add((VERSION_HEADER, xapi::VERSION)))
             .service(about)
             .service(get_statements)
@@ -583,21 +657,4 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(put_statement),
     )
     .service(list_unmatched);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::speaks;
-
-    #[test]
-    fn the_lrs_speaks_1_0_and_its_patch_versions_only() {
-        for version in ["1.0", "1.0.0", "1.0.3", "1.0.12"] {
-            assert!(speaks(version), "{version}");
-        }
-        for version in [
-            "", "1", "1.0.", "1.0abc", "1.0.3a", "1.1.0", "0.95", "2.0.0",
-        ] {
-            assert!(!speaks(version), "{version}");
-        }
-    }
 }
