@@ -13,6 +13,7 @@ mod m20261123_000008_integrations;
 mod m20261123_000009_scim_xapi;
 mod m20261203_000010_provisioning_tokens;
 mod m20261204_000011_scim_email;
+mod m20261204_000012_statement_refs;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_scim_xapi::Migration),
             Box::new(m20261203_000010_provisioning_tokens::Migration),
             Box::new(m20261204_000011_scim_email::Migration),
+            Box::new(m20261204_000012_statement_refs::Migration),
         ]
     }
 }

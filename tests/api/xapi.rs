@@ -1,3 +1,4 @@
+use pathway_migrations::{Migrator, MigratorTrait};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
@@ -251,10 +252,15 @@ async fn completed_and_passed_statements_become_completions_and_voiding_withdraw
         .json()
         .await
         .expect("json");
-    assert_eq!(
-        by_verb["statements"],
-        json!([]),
+    let found = by_verb["statements"].as_array().expect("statements");
+    assert!(
+        found.iter().all(|s| s["id"] != ids[0]),
         "queries leave voided statements out"
+    );
+    assert_eq!(
+        found.iter().map(|s| &s["verb"]["id"]).collect::<Vec<_>>(),
+        [VOIDED],
+        "but find the voiding one by what it voided"
     );
 }
 
@@ -390,6 +396,119 @@ async fn a_statement_left_waiting_beside_its_learner_is_applied_by_the_periodic_
     assert_eq!(recorded.len(), 1, "re-matched within ten seconds");
     assert_eq!(recorded[0]["score"], 90);
     assert!(waiting(&app, &reader).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_query_finds_the_statements_that_refer_to_what_it_matches() {
+    let app = TestApp::spawn().await;
+    let lrs = Lrs::of(&app, &["xapi:write", "xapi:read"]).await;
+    const ATTEMPTED: &str = "http://adlnet.gov/expapi/verbs/attempted";
+    const COMMENTED: &str = "http://adlnet.gov/expapi/verbs/commented";
+    let ids_of = async |response: Response| -> Vec<String> {
+        assert_eq!(response.status(), StatusCode::OK);
+        let page: Value = response.json().await.expect("json");
+        page["statements"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .map(|s| s["id"].as_str().expect("an id").to_owned())
+            .collect()
+    };
+    let stored: Vec<String> = lrs
+        .post(&json!([
+            statement(COMPLETED, mbox("amira@council.gov.uk"), GDPR, None),
+            statement(ATTEMPTED, mbox("amira@council.gov.uk"), GDPR, None),
+        ]))
+        .await
+        .json()
+        .await
+        .expect("ids");
+    let (completed, attempted) = (&stored[0], &stored[1]);
+    let refers = |verb: &str, target: &str| {
+        json!({"actor": mbox("tutor@learnpool.example"), "verb": {"id": verb},
+            "object": {"objectType": "StatementRef", "id": target}})
+    };
+    let about: Vec<String> = lrs
+        .post(&json!([
+            refers(VOIDED, completed),
+            refers(COMMENTED, attempted)
+        ]))
+        .await
+        .json()
+        .await
+        .expect("ids");
+    let (voiding, comment) = (&about[0], &about[1]);
+
+    // The completion is voided, so not returned; its voiding statement is, by what it voided.
+    let by_verb = ids_of(lrs.get(&format!("?verb={}", urlencode(COMPLETED))).await).await;
+    assert_eq!(by_verb, std::slice::from_ref(voiding));
+    let mut by_activity = ids_of(lrs.get(&format!("?activity={}", urlencode(GDPR))).await).await;
+    by_activity.sort();
+    let mut expected = vec![voiding.clone(), comment.clone(), attempted.clone()];
+    expected.sort();
+    assert_eq!(by_activity, expected);
+    let agent = urlencode(&json!({"mbox": "mailto:amira@council.gov.uk"}).to_string());
+    assert_eq!(
+        ids_of(lrs.get(&format!("?agent={agent}")).await)
+            .await
+            .len(),
+        3,
+        "the attempt, the comment on it and the voiding"
+    );
+    let by_tutor = urlencode(&json!({"mbox": "mailto:tutor@learnpool.example"}).to_string());
+    let mut tutors = ids_of(lrs.get(&format!("?agent={by_tutor}")).await).await;
+    tutors.sort();
+    let mut expected = vec![voiding.clone(), comment.clone()];
+    expected.sort();
+    assert_eq!(tutors, expected, "and by their own actor, as ever");
+}
+
+#[tokio::test]
+async fn statements_stored_before_their_references_were_kept_are_found_by_them() {
+    let app = TestApp::spawn().await;
+    let lrs = Lrs::of(&app, &["xapi:write", "xapi:read"]).await;
+    let stored: Vec<String> = lrs
+        .post(&json!([
+            statement(COMPLETED, mbox("amira@council.gov.uk"), GDPR, None),
+            statement(PASSED, mbox("amira@council.gov.uk"), GDPR, None),
+        ]))
+        .await
+        .json()
+        .await
+        .expect("ids");
+    let refers = |verb: &str, target: &str| {
+        json!({"actor": mbox("tutor@learnpool.example"), "verb": {"id": verb},
+            "object": {"objectType": "StatementRef", "id": target}})
+    };
+    let about: Vec<String> = lrs
+        .post(&json!([
+            refers(VOIDED, &stored[0]),
+            refers("http://adlnet.gov/expapi/verbs/commented", &stored[1])
+        ]))
+        .await
+        .json()
+        .await
+        .expect("ids");
+
+    // As a database from before the column would have them: undone, and done again.
+    let db = app.db().await;
+    Migrator::down(&db, Some(1)).await.expect("undone");
+    Migrator::up(&db, None).await.expect("done again");
+    for (verb, expected) in [(COMPLETED, &about[0]), (PASSED, &about[1])] {
+        let page: Value = lrs
+            .get(&format!("?verb={}", urlencode(verb)))
+            .await
+            .json()
+            .await
+            .expect("json");
+        let found: Vec<&str> = page["statements"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .filter_map(|s| s["id"].as_str())
+            .collect();
+        assert!(found.contains(&expected.as_str()), "{verb}: {page}");
+    }
 }
 
 #[tokio::test]

@@ -39,6 +39,8 @@ pub struct Statement {
     pub actor_account: Option<(String, String)>,
     /// The statement a voiding statement voids.
     pub voids: Option<Uuid>,
+    /// The statement its object names, when that is a StatementRef, voiding or not.
+    pub refers_to: Option<Uuid>,
 }
 
 impl Statement {
@@ -101,6 +103,11 @@ impl Statement {
         let activity_id = (object_type == "Activity")
             .then(|| object.get("id").and_then(Value::as_str).map(str::to_owned))
             .flatten();
+        let refers_to = if object_type == "StatementRef" {
+            Some(uuid(&object["id"], "object.id")?)
+        } else {
+            None
+        };
         let voids = if verb_id == VOIDED {
             if object_type != "StatementRef" {
                 return invalid(
@@ -151,6 +158,7 @@ impl Statement {
             actor_email,
             actor_account,
             voids,
+            refers_to,
         })
     }
 

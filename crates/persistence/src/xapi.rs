@@ -36,7 +36,7 @@ const UNMATCHED: &str = "unmatched";
 /// Kept, nothing more: other verbs, failures, voiding statements.
 const KEPT: &str = "kept";
 
-const COLUMNS: [&str; 13] = [
+const COLUMNS: [&str; 14] = [
     "id",
     "seq",
     "body",
@@ -50,6 +50,7 @@ const COLUMNS: [&str; 13] = [
     "outcome",
     "completion_id",
     "stored",
+    "object_statement_id",
 ];
 
 /// The event key of a completion a statement reported: voiding the statement withdraws it.
@@ -112,6 +113,7 @@ pub async fn store(
             completion_id: None,
             stored: received,
             verb_id: statement.verb_id.clone(),
+            object_statement_id: statement.refers_to,
         };
         if statement.reports_completion() {
             candidates.push(Candidate::of(&row, &statement));
@@ -223,19 +225,35 @@ pub struct StatementQuery {
 }
 
 /// Matching statements, voided ones left out, and where the next page starts if there is one.
+/// A statement matches the agent, verb and activity asked for, or refers to one that does
+/// through its StatementRef object, voided or not: a voiding statement is found by what it
+/// voided (xAPI 1.0.3 communication s2.1.3).
 pub async fn query(
     db: &DatabaseConnection,
     q: StatementQuery,
 ) -> Result<(Vec<Value>, Option<i64>), StoreError> {
     let mut select = statements::Entity::find().filter(Column::Voided.eq(false));
+    let mut about = Condition::all();
     if let Some(key) = q.agent_key {
-        select = select.filter(Column::AgentKey.eq(key));
+        about = about.add(Column::AgentKey.eq(key));
     }
     if let Some(verb) = q.verb {
-        select = select.filter(Column::VerbId.eq(verb));
+        about = about.add(Column::VerbId.eq(verb));
     }
     if let Some(activity) = q.activity {
-        select = select.filter(Column::ActivityId.eq(activity));
+        about = about.add(Column::ActivityId.eq(activity));
+    }
+    if !about.is_empty() {
+        let targets = Query::select()
+            .column(Column::Id)
+            .from(statements::Entity)
+            .cond_where(about.clone())
+            .to_owned();
+        select = select.filter(
+            Condition::any()
+                .add(about)
+                .add(Column::ObjectStatementId.in_subquery(targets)),
+        );
     }
     if let Some(since) = q.since {
         select = select.filter(Column::Stored.gt(since));
@@ -623,5 +641,6 @@ fn values(row: &statements::Model) -> Vec<sea_orm::Value> {
         row.outcome.clone().into(),
         row.completion_id.into(),
         row.stored.into(),
+        row.object_statement_id.into(),
     ]
 }

@@ -18,6 +18,8 @@ pub struct Model {
     pub outcome: String,
     pub completion_id: Option<Uuid>,
     pub stored: DateTimeUtc,
+    /// The statement a StatementRef object names.
+    pub object_statement_id: Option<Uuid>,
 }
 
 super::unrelated!();
