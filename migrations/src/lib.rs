@@ -14,6 +14,7 @@ mod m20261123_000009_scim_xapi;
 mod m20261203_000010_provisioning_tokens;
 mod m20261204_000011_scim_email;
 mod m20261204_000012_statement_refs;
+mod m20261204_000013_xapi_documents;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_provisioning_tokens::Migration),
             Box::new(m20261204_000011_scim_email::Migration),
             Box::new(m20261204_000012_statement_refs::Migration),
+            Box::new(m20261204_000013_xapi_documents::Migration),
         ]
     }
 }

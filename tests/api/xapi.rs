@@ -511,6 +511,167 @@ async fn statements_stored_before_their_references_were_kept_are_found_by_them()
     }
 }
 
+/// The JSON a GET of `path` answers.
+async fn json_at(lrs: &Lrs<'_>, path: &str) -> Value {
+    let response = lrs
+        .request(Method::GET, path)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn content_keeps_its_state_with_conditions_and_merges() {
+    let app = TestApp::spawn().await;
+    let lrs = Lrs::of(&app, &["xapi:write", "xapi:read"]).await;
+    let reader = Lrs::of(&app, &["xapi:read"]).await;
+    let agent = urlencode(&json!({"mbox": "mailto:amira@council.gov.uk"}).to_string());
+    let base = format!(
+        "/xapi/activities/state?activityId={}&agent={agent}",
+        urlencode(GDPR)
+    );
+    let bookmark = format!("{base}&stateId=bookmark");
+    let send = |method: Method, path: &str, content_type: &str, body: &str| {
+        lrs.request(method, path)
+            .header("content-type", content_type)
+            .body(body.to_owned())
+    };
+
+    let put = send(Method::PUT, &bookmark, "text/plain", "slide-3")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    let read = lrs
+        .request(Method::GET, &bookmark)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(read.status(), StatusCode::OK);
+    assert_eq!(read.headers()["content-type"], "text/plain");
+    let tag = read.headers()["etag"].to_str().expect("text").to_owned();
+    assert!(read.headers().contains_key("last-modified"));
+    assert_eq!(read.text().await.expect("text"), "slide-3");
+    let head = lrs
+        .request(Method::HEAD, &bookmark)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(head.headers()["etag"].to_str().expect("text"), tag);
+    assert!(head.bytes().await.expect("body").is_empty());
+
+    // Conditions: a create that finds one, or a stale tag, changes nothing.
+    for (header, value) in [("if-none-match", "*"), ("if-match", "\"stale\"")] {
+        let refused = send(Method::PUT, &bookmark, "text/plain", "slide-9")
+            .header(header, value)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(
+            refused.status(),
+            StatusCode::PRECONDITION_FAILED,
+            "{header}"
+        );
+    }
+    let matched = send(Method::PUT, &bookmark, "text/plain", "slide-4")
+        .header("if-match", &tag)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(matched.status(), StatusCode::NO_CONTENT);
+    // Text cannot be merged into.
+    let merge_text = send(
+        Method::POST,
+        &bookmark,
+        "application/json",
+        r#"{"slide": 5}"#,
+    )
+    .send()
+    .await
+    .expect("answered");
+    assert_eq!(merge_text.status(), StatusCode::BAD_REQUEST);
+
+    // JSON merges, top-level properties replaced; a registration keeps its own states.
+    let progress = format!("{base}&stateId=progress");
+    for body in [r#"{"slide": 3, "score": 10}"#, r#"{"slide": 4}"#] {
+        let posted = send(Method::POST, &progress, "application/json", body)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(posted.status(), StatusCode::NO_CONTENT);
+    }
+    let merged: Value = json_at(&lrs, &progress).await;
+    assert_eq!(merged, json!({"slide": 4, "score": 10}));
+    let attempt = format!("{progress}&registration=6fa459ea-ee8a-3ca4-894e-db77e160355e");
+    let elsewhere = lrs
+        .request(Method::GET, &attempt)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+    let ids: Value = json_at(&lrs, &base).await;
+    assert_eq!(ids, json!(["bookmark", "progress"]));
+
+    // A reader reads but does not write; a stray parameter is refused.
+    assert_eq!(
+        reader
+            .request(Method::GET, &progress)
+            .send()
+            .await
+            .expect("answered")
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(Method::PUT, &progress, "application/json", "{}")
+            .send()
+            .await
+            .expect("answered")
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let reader_put = reader
+        .request(Method::PUT, &progress)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(reader_put.status(), StatusCode::FORBIDDEN);
+    let stray = lrs
+        .request(Method::GET, &format!("{base}&StateId=progress"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(stray.status(), StatusCode::BAD_REQUEST);
+
+    // Deleting one, then the rest.
+    let deleted = lrs
+        .request(Method::DELETE, &bookmark)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        lrs.request(Method::GET, &bookmark)
+            .send()
+            .await
+            .expect("answered")
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let cleared = lrs
+        .request(Method::DELETE, &base)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(cleared.status(), StatusCode::NO_CONTENT);
+    let ids: Value = json_at(&lrs, &base).await;
+    assert_eq!(ids, json!([]));
+}
+
 #[tokio::test]
 async fn the_lrs_answers_heads_refusals_and_strays_as_conformance_asks() {
     let app = TestApp::spawn().await;

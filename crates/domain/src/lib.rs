@@ -28,5 +28,6 @@ pub mod text;
 pub mod training_matrix;
 pub mod training_request;
 pub mod xapi;
+pub mod xapi_document;
 
 pub use error::{DomainError, FieldError};

@@ -28,6 +28,10 @@ header! {
     OptionalIfMatch = "If-Match", False, "Optionally, the ETag from the resource's last read"
 }
 header! {
+    /// A write that must create, not replace: `*`.
+    IfNoneMatch = "If-None-Match", False, "`*`: only if there is no such document yet"
+}
+header! {
     /// A write a client may retry without doing it twice.
     IdempotencyKey = "Idempotency-Key", False,
     "Any unique string of up to 255 characters: a retry with the same key gets the first answer"

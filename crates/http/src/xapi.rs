@@ -32,7 +32,7 @@ use crate::oauth::Unaccepted;
 use crate::page::{PageQuery, PageView};
 use crate::rate_limit::{self, Kind};
 use crate::responses::{BadRequest, Forbidden, TooManyRequests, Unprocessable};
-use crate::{idempotency, oauth};
+use crate::{idempotency, oauth, xapi_state};
 
 /// The header every xAPI request and response carries.
 pub const VERSION_HEADER: &str = "X-Experience-API-Version";
@@ -54,7 +54,7 @@ pub struct LrsConfig {
 
 /// The caller of a statements request, once the request says its xAPI version and the
 /// caller holds `scope`.
-async fn lrs_caller(
+pub(crate) async fn lrs_caller(
     req: &HttpRequest,
     db: &DatabaseConnection,
     scope: Scope,
@@ -501,7 +501,7 @@ const GET_PARAMETERS: &[&str] = &[
 /// A parameter xAPI does not define for the request (or one in the wrong case) is refused: a
 /// client that misspells a filter would otherwise get statements it did not ask for. The
 /// alternate request syntax (`method=`) is refused the same way.
-fn known_parameters(req: &HttpRequest, known: &[&str]) -> Result<(), ApiError> {
+pub(crate) fn known_parameters(req: &HttpRequest, known: &[&str]) -> Result<(), ApiError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map(|q| q.into_inner())
         .map_err(|e| ApiError::Malformed(format!("the query string cannot be read: {e}")))?;
@@ -654,7 +654,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(about)
             .service(get_statements)
             .service(post_statements)
-            .service(put_statement),
+            .service(put_statement)
+            .service(xapi_state::get_state)
+            .service(xapi_state::put_state)
+            .service(xapi_state::post_state)
+            .service(xapi_state::delete_state),
     )
     .service(list_unmatched);
 }

@@ -33,6 +33,7 @@ pub(crate) mod sessions;
 pub(crate) mod sync_run_refs;
 pub(crate) mod sync_runs;
 pub(crate) mod training_requests;
+pub(crate) mod xapi_documents;
 pub(crate) mod xapi_statements;
 
 /// What every table here has in common: no sea-orm relations (the repositories say which rows
