@@ -673,6 +673,86 @@ async fn content_keeps_its_state_with_conditions_and_merges() {
 }
 
 #[tokio::test]
+async fn profiles_are_replaced_only_by_writers_who_saw_them() {
+    let app = TestApp::spawn().await;
+    let lrs = Lrs::of(&app, &["xapi:write", "xapi:read"]).await;
+    let agent = urlencode(&json!({"mbox": "mailto:amira@council.gov.uk"}).to_string());
+    for base in [
+        format!("/xapi/activities/profile?activityId={}", urlencode(GDPR)),
+        format!("/xapi/agents/profile?agent={agent}"),
+    ] {
+        let doc = format!("{base}&profileId=preferences");
+        let put = |body: &str| {
+            lrs.request(Method::PUT, &doc)
+                .header("content-type", "application/json")
+                .body(body.to_owned())
+        };
+        let created = put(r#"{"captions": true}"#).send().await.expect("answered");
+        assert_eq!(created.status(), StatusCode::NO_CONTENT, "{base}");
+        let blind = put(r#"{"captions": false}"#)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(
+            blind.status(),
+            StatusCode::CONFLICT,
+            "{base}: a blind replace"
+        );
+        let only_new = put("{}")
+            .header("if-none-match", "*")
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(only_new.status(), StatusCode::PRECONDITION_FAILED);
+        let tag = lrs
+            .request(Method::GET, &doc)
+            .send()
+            .await
+            .expect("answered")
+            .headers()["etag"]
+            .to_str()
+            .expect("text")
+            .to_owned();
+        let seen = put(r#"{"captions": false}"#)
+            .header("if-match", &tag)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(seen.status(), StatusCode::NO_CONTENT);
+        let merged = lrs
+            .request(Method::POST, &doc)
+            .header("content-type", "application/json")
+            .body(r#"{"speed": 1.5}"#)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(merged.status(), StatusCode::NO_CONTENT);
+        assert_eq!(
+            json_at(&lrs, &doc).await,
+            json!({"captions": false, "speed": 1.5})
+        );
+        assert_eq!(json_at(&lrs, &base).await, json!(["preferences"]));
+        let unnamed = lrs
+            .request(Method::DELETE, &base)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(
+            unnamed.status(),
+            StatusCode::BAD_REQUEST,
+            "a profile is deleted by id"
+        );
+        let deleted = lrs
+            .request(Method::DELETE, &doc)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+        assert_eq!(json_at(&lrs, &base).await, json!([]));
+    }
+}
+
+#[tokio::test]
 async fn the_lrs_answers_heads_refusals_and_strays_as_conformance_asks() {
     let app = TestApp::spawn().await;
     let lrs = Lrs::of(&app, &["xapi:write", "xapi:read"]).await;

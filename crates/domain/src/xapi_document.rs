@@ -44,6 +44,39 @@ impl StateKey {
     }
 }
 
+/// Which document resource a document belongs to, and under what there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DocumentKey {
+    State(StateKey),
+    /// An activity's profile, by the activity's IRI.
+    ActivityProfile(String),
+    /// An agent's profile, by the agent as [`agent_key`] names it.
+    AgentProfile(String),
+}
+
+impl DocumentKey {
+    /// From an Activity Profile request's `activityId`.
+    pub fn activity_profile(activity_id: &str) -> Result<Self, Invalid> {
+        if !is_iri(activity_id) {
+            return Err(Invalid("activityId: must be an absolute IRI".into()));
+        }
+        Ok(Self::ActivityProfile(activity_id.to_owned()))
+    }
+
+    /// From an Agent Profile request's `agent`, an Agent as JSON.
+    pub fn agent_profile(agent: &str) -> Result<Self, Invalid> {
+        let agent: Value = serde_json::from_str(agent)
+            .map_err(|_| Invalid("agent: must be an Agent as JSON".into()))?;
+        Ok(Self::AgentProfile(agent_key(&agent)?))
+    }
+
+    /// A profile may not be replaced blind: a PUT over one that exists must say which
+    /// version it replaces (xAPI 1.0.3 communication s3.1). A State may.
+    pub fn guards_blind_writes(&self) -> bool {
+        !matches!(self, Self::State(_))
+    }
+}
+
 /// A document as sent, or as kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {

@@ -32,7 +32,7 @@ use crate::oauth::Unaccepted;
 use crate::page::{PageQuery, PageView};
 use crate::rate_limit::{self, Kind};
 use crate::responses::{BadRequest, Forbidden, TooManyRequests, Unprocessable};
-use crate::{idempotency, oauth, xapi_state};
+use crate::{idempotency, oauth, xapi_documents};
 
 /// The header every xAPI request and response carries.
 pub const VERSION_HEADER: &str = "X-Experience-API-Version";
@@ -655,10 +655,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(get_statements)
             .service(post_statements)
             .service(put_statement)
-            .service(xapi_state::get_state)
-            .service(xapi_state::put_state)
-            .service(xapi_state::post_state)
-            .service(xapi_state::delete_state),
+            .configure(xapi_documents::routes),
     )
     .service(list_unmatched);
 }

@@ -1,16 +1,15 @@
-//! The State documents the LRS keeps, read and written whole, under a lock for each write so
-//! that a condition (`If-Match`) and a merge see the document they change.
+//! The documents the LRS keeps (State, Activity Profile, Agent Profile), read and written
+//! whole, under a lock for each write so that a condition (`If-Match`) and a merge see the
+//! document they change.
 
 use chrono::{DateTime, Utc};
-use pathway_domain::xapi_document::{Document, StateKey};
+use pathway_domain::xapi_document::{Document, DocumentKey};
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, Condition, QueryOrder, QuerySelect, SqlErr};
 
 use crate::StoreError;
 use crate::db::{begin_write, now};
 use crate::entity::xapi_documents::{self as documents, Column};
-
-const STATE: &str = "state";
 
 /// A document as kept: its content, and when it last changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,17 +18,47 @@ pub struct Kept {
     pub updated: DateTime<Utc>,
 }
 
-fn of_key(key: &StateKey) -> Condition {
-    Condition::all()
-        .add(Column::Kind.eq(STATE))
-        .add(Column::ActivityId.eq(key.activity_id.as_str()))
-        .add(Column::AgentKey.eq(key.agent_key.as_str()))
-        .add(Column::Registration.eq(registration(key)))
+/// The key's columns; one left out is kept as '' (see the migration).
+struct Columns {
+    kind: &'static str,
+    activity_id: String,
+    agent_key: String,
+    registration: String,
 }
 
-/// A key column left out is kept as '' (see the migration).
-fn registration(key: &StateKey) -> String {
-    key.registration.map(|r| r.to_string()).unwrap_or_default()
+fn columns(key: &DocumentKey) -> Columns {
+    match key {
+        DocumentKey::State(state) => Columns {
+            kind: "state",
+            activity_id: state.activity_id.clone(),
+            agent_key: state.agent_key.clone(),
+            registration: state
+                .registration
+                .map(|r| r.to_string())
+                .unwrap_or_default(),
+        },
+        DocumentKey::ActivityProfile(activity_id) => Columns {
+            kind: "activity_profile",
+            activity_id: activity_id.clone(),
+            agent_key: String::new(),
+            registration: String::new(),
+        },
+        DocumentKey::AgentProfile(agent_key) => Columns {
+            kind: "agent_profile",
+            activity_id: String::new(),
+            agent_key: agent_key.clone(),
+            registration: String::new(),
+        },
+    }
+}
+
+fn of_key(key: &DocumentKey) -> Condition {
+    let c = columns(key);
+    Condition::all()
+        .add(Column::Kind.eq(c.kind))
+        .add(Column::ActivityId.eq(c.activity_id))
+        .add(Column::AgentKey.eq(c.agent_key))
+        .add(Column::Registration.eq(c.registration))
 }
 
 fn kept(row: documents::Model) -> Kept {
@@ -42,23 +71,23 @@ fn kept(row: documents::Model) -> Kept {
     }
 }
 
-pub async fn state(
+pub async fn document(
     db: &DatabaseConnection,
-    key: &StateKey,
-    state_id: &str,
+    key: &DocumentKey,
+    id: &str,
 ) -> Result<Option<Kept>, StoreError> {
     Ok(documents::Entity::find()
         .filter(of_key(key))
-        .filter(Column::DocumentId.eq(state_id))
+        .filter(Column::DocumentId.eq(id))
         .one(db)
         .await?
         .map(kept))
 }
 
-/// The ids of the states under `key`, changed after `since` if given, oldest first.
-pub async fn state_ids(
+/// The ids of the documents under `key`, changed after `since` if given, oldest first.
+pub async fn document_ids(
     db: &DatabaseConnection,
-    key: &StateKey,
+    key: &DocumentKey,
     since: Option<DateTime<Utc>>,
 ) -> Result<Vec<String>, StoreError> {
     let mut query = documents::Entity::find().filter(of_key(key));
@@ -75,18 +104,18 @@ pub async fn state_ids(
         .await?)
 }
 
-/// Writes the state `revise` makes of the one kept (none if there is none), in one
+/// Writes the document `revise` makes of the one kept (none if there is none), in one
 /// transaction with the kept one locked.
-pub async fn write_state<E: From<StoreError>>(
+pub async fn write<E: From<StoreError>>(
     db: &DatabaseConnection,
-    key: &StateKey,
-    state_id: &str,
+    key: &DocumentKey,
+    id: &str,
     revise: impl FnOnce(Option<&Document>) -> Result<Document, E>,
 ) -> Result<(), E> {
     let tx = begin_write(db).await.map_err(E::from)?;
     let current = documents::Entity::find()
         .filter(of_key(key))
-        .filter(Column::DocumentId.eq(state_id))
+        .filter(Column::DocumentId.eq(id))
         .lock_exclusive()
         .one(&tx)
         .await
@@ -94,12 +123,13 @@ pub async fn write_state<E: From<StoreError>>(
     let before = current.clone().map(kept);
     let document = revise(before.as_ref().map(|k| &k.document))?;
     let etag = document.etag();
+    let c = columns(key);
     let row = documents::ActiveModel {
-        kind: Set(STATE.into()),
-        activity_id: Set(key.activity_id.clone()),
-        agent_key: Set(key.agent_key.clone()),
-        registration: Set(registration(key)),
-        document_id: Set(state_id.to_owned()),
+        kind: Set(c.kind.into()),
+        activity_id: Set(c.activity_id),
+        agent_key: Set(c.agent_key),
+        registration: Set(c.registration),
+        document_id: Set(id.to_owned()),
         content_type: Set(document.content_type),
         content: Set(document.content),
         etag: Set(etag),
@@ -124,32 +154,32 @@ pub async fn write_state<E: From<StoreError>>(
     };
     written.map_err(|e| match e.sql_err() {
         // Another request created it in the meantime.
-        Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Stale("state document"),
+        Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Stale("document"),
         _ => StoreError::from(e),
     })?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
 }
 
-/// Deletes one state, after `check` on it; or, without `state_id`, every state under `key`.
-pub async fn delete_state<E: From<StoreError>>(
+/// Deletes one document, after `check` on it; or, without `id`, every one under `key`.
+pub async fn delete<E: From<StoreError>>(
     db: &DatabaseConnection,
-    key: &StateKey,
-    state_id: Option<&str>,
+    key: &DocumentKey,
+    id: Option<&str>,
     check: impl FnOnce(Option<&Document>) -> Result<(), E>,
 ) -> Result<(), E> {
     let tx = begin_write(db).await.map_err(E::from)?;
     let mut doomed = documents::Entity::delete_many().filter(of_key(key));
-    if let Some(state_id) = state_id {
+    if let Some(id) = id {
         let current = documents::Entity::find()
             .filter(of_key(key))
-            .filter(Column::DocumentId.eq(state_id))
+            .filter(Column::DocumentId.eq(id))
             .lock_exclusive()
             .one(&tx)
             .await
             .map_err(StoreError::from)?;
         check(current.map(kept).as_ref().map(|k| &k.document))?;
-        doomed = doomed.filter(Column::DocumentId.eq(state_id));
+        doomed = doomed.filter(Column::DocumentId.eq(id));
     }
     doomed.exec(&tx).await.map_err(StoreError::from)?;
     tx.commit().await.map_err(StoreError::from)?;
