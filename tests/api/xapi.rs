@@ -552,7 +552,11 @@ async fn content_keeps_its_state_with_conditions_and_merges() {
     assert_eq!(read.status(), StatusCode::OK);
     assert_eq!(read.headers()["content-type"], "text/plain");
     let tag = read.headers()["etag"].to_str().expect("text").to_owned();
-    assert!(read.headers().contains_key("last-modified"));
+    let modified = read.headers()["last-modified"].to_str().expect("text");
+    assert!(
+        modified.ends_with(" GMT") && chrono::DateTime::parse_from_rfc2822(modified).is_ok(),
+        "an HTTP-date: {modified}"
+    );
     assert_eq!(read.text().await.expect("text"), "slide-3");
     let head = lrs
         .request(Method::HEAD, &bookmark)

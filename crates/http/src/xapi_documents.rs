@@ -156,7 +156,10 @@ async fn read(
         .ok_or_else(|| ApiError::NotFound("no such document".into()))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, kept.document.etag()))
-        .insert_header((header::LAST_MODIFIED, kept.updated.to_rfc2822()))
+        // An HTTP-date (RFC 9110 s5.6.7), to the second.
+        .insert_header(header::LastModified(
+            std::time::SystemTime::from(kept.updated).into(),
+        ))
         .content_type(kept.document.content_type)
         .body(kept.document.content))
 }
