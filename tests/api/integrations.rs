@@ -715,6 +715,12 @@ async fn closing_a_run_is_rehearsed_and_refused_beyond_the_share_until_confirmed
             .map(|r| r["id"].as_str().expect("an id").to_owned())
             .collect::<Vec<_>>()
     };
+    let lrs = app.client_token(&["xapi:read"]).await;
+    problem(
+        app.get("/v1/integrations/hr/sync-runs", &lrs).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     assert_eq!(listed(&hr).await, [run_id]);
     assert!(listed(&other).await.is_empty());
     assert_eq!(listed(&app.admin).await, [run_id]);

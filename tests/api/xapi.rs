@@ -617,6 +617,25 @@ async fn content_keeps_its_state_with_conditions_and_merges() {
     assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
     let ids: Value = json_at(&lrs, &base).await;
     assert_eq!(ids, json!(["bookmark", "progress"]));
+    let later = urlencode(&(chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339());
+    assert_eq!(
+        json_at(&lrs, &format!("{base}&since={later}")).await,
+        json!([])
+    );
+    let nobody = format!(
+        "/xapi/activities/state?activityId={}&agent=amira&stateId=bookmark",
+        urlencode(GDPR)
+    );
+    let unnamed = lrs
+        .request(Method::GET, &nobody)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(
+        unnamed.status(),
+        StatusCode::BAD_REQUEST,
+        "an agent that is not JSON"
+    );
 
     // A reader reads but does not write; a stray parameter is refused.
     assert_eq!(

@@ -114,10 +114,11 @@ pub fn parse_scope_claim(claim: &str) -> Result<Vec<Scope>, DomainError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn client(scopes: Vec<Scope>) -> ApiClient {
+    /// A client granted `scopes`, for the tests here and of what clients are given.
+    pub(crate) fn client(scopes: Vec<Scope>) -> ApiClient {
         ApiClient {
             id: Uuid::now_v7(),
             details: ClientDetails::parse(ClientInput {

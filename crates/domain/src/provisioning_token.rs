@@ -139,21 +139,7 @@ impl ProvisioningToken {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api_client::{ClientDetails, ClientInput};
-
-    fn client(scopes: Vec<Scope>) -> ApiClient {
-        ApiClient {
-            id: Uuid::now_v7(),
-            details: ClientDetails::parse(ClientInput {
-                name: "Entra ID".into(),
-                scopes,
-            })
-            .expect("valid"),
-            created_at: Utc::now(),
-            revoked_at: None,
-            version: 1,
-        }
-    }
+    use crate::api_client::tests::client;
 
     fn day(raw: &str) -> NaiveDate {
         raw.parse().expect("a day")

@@ -235,6 +235,21 @@ pub fn agent_key(agent: &Value) -> Result<String, Invalid> {
     actor_key(agent, "agent")
 }
 
+/// The key of an `agent` query parameter: an Agent written as JSON.
+pub fn agent_parameter(raw: &str) -> Result<String, Invalid> {
+    let agent: Value =
+        serde_json::from_str(raw).map_err(|_| Invalid("agent: must be an Agent as JSON".into()))?;
+    agent_key(&agent)
+}
+
+/// An `activityId` query parameter: the activity's IRI.
+pub fn activity_parameter(raw: &str) -> Result<String, Invalid> {
+    if !is_iri(raw) {
+        return Err(Invalid("activityId: must be an absolute IRI".into()));
+    }
+    Ok(raw.to_owned())
+}
+
 fn actor_key(actor: &Value, at: &str) -> Result<String, Invalid> {
     let object = actor_object(actor, at)?;
     match object.get("objectType").and_then(Value::as_str) {

@@ -7,13 +7,13 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::xapi::{Invalid, agent_key, is_iri};
+use crate::xapi::{Invalid, activity_parameter, agent_parameter};
 
 /// Where a State document lives: an activity, an agent, and optionally a registration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateKey {
     pub activity_id: String,
-    /// The agent as [`agent_key`] names it.
+    /// The agent as [`crate::xapi::agent_key`] names it.
     pub agent_key: String,
     pub registration: Option<Uuid>,
 }
@@ -25,11 +25,6 @@ impl StateKey {
         agent: &str,
         registration: Option<&str>,
     ) -> Result<Self, Invalid> {
-        if !is_iri(activity_id) {
-            return Err(Invalid("activityId: must be an absolute IRI".into()));
-        }
-        let agent: Value = serde_json::from_str(agent)
-            .map_err(|_| Invalid("agent: must be an Agent as JSON".into()))?;
         let registration = registration
             .map(|r| {
                 r.parse()
@@ -37,8 +32,8 @@ impl StateKey {
             })
             .transpose()?;
         Ok(Self {
-            activity_id: activity_id.to_owned(),
-            agent_key: agent_key(&agent)?,
+            activity_id: activity_parameter(activity_id)?,
+            agent_key: agent_parameter(agent)?,
             registration,
         })
     }
@@ -50,31 +45,44 @@ pub enum DocumentKey {
     State(StateKey),
     /// An activity's profile, by the activity's IRI.
     ActivityProfile(String),
-    /// An agent's profile, by the agent as [`agent_key`] names it.
+    /// An agent's profile, by the agent as [`crate::xapi::agent_key`] names it.
     AgentProfile(String),
 }
 
 impl DocumentKey {
     /// From an Activity Profile request's `activityId`.
     pub fn activity_profile(activity_id: &str) -> Result<Self, Invalid> {
-        if !is_iri(activity_id) {
-            return Err(Invalid("activityId: must be an absolute IRI".into()));
-        }
-        Ok(Self::ActivityProfile(activity_id.to_owned()))
+        activity_parameter(activity_id).map(Self::ActivityProfile)
     }
 
     /// From an Agent Profile request's `agent`, an Agent as JSON.
     pub fn agent_profile(agent: &str) -> Result<Self, Invalid> {
-        let agent: Value = serde_json::from_str(agent)
-            .map_err(|_| Invalid("agent: must be an Agent as JSON".into()))?;
-        Ok(Self::AgentProfile(agent_key(&agent)?))
+        agent_parameter(agent).map(Self::AgentProfile)
     }
 
-    /// A profile may not be replaced blind: a PUT over one that exists must say which
-    /// version it replaces (xAPI 1.0.3 communication s3.1). A State may.
-    pub fn guards_blind_writes(&self) -> bool {
-        !matches!(self, Self::State(_))
+    /// Whether a PUT under `condition` may replace `current` (none if there is none). A
+    /// profile may not be replaced blind: a PUT over one that exists must say which version
+    /// it replaces (xAPI 1.0.3 communication s3.1). A State may.
+    pub fn may_replace(
+        &self,
+        condition: &Precondition,
+        current: Option<&Document>,
+    ) -> Result<(), Refusal> {
+        let blind = *condition == Precondition::None && current.is_some();
+        if blind && !matches!(self, Self::State(_)) {
+            return Err(Refusal::Blind);
+        }
+        condition.allows(current)
     }
+}
+
+/// Why a write to a document does not go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// It would replace a profile that exists without saying which version (409).
+    Blind,
+    /// The document is not as `If-Match` or `If-None-Match` expects (412).
+    NotAsExpected,
 }
 
 /// A document as sent, or as kept.
@@ -149,8 +157,17 @@ impl Precondition {
         }
     }
 
+    /// Whether a write may go ahead on `current` (none if there is none).
+    pub fn allows(&self, current: Option<&Document>) -> Result<(), Refusal> {
+        if self.holds(current.map(Document::etag).as_deref()) {
+            Ok(())
+        } else {
+            Err(Refusal::NotAsExpected)
+        }
+    }
+
     /// Whether a write may go ahead on a document with this tag, or none.
-    pub fn holds(&self, current: Option<&str>) -> bool {
+    fn holds(&self, current: Option<&str>) -> bool {
         match (self, current) {
             (Self::None, _) => true,
             (Self::Exists, current) => current.is_some(),
@@ -207,6 +224,28 @@ mod tests {
         assert!(parse(None, Some("*")).holds(None) && !parse(None, Some("*")).holds(Some(&tag)));
         assert!(Precondition::parse(Some("*"), Some("*")).is_err());
         assert!(Precondition::parse(None, Some("\"x\"")).is_err());
+    }
+
+    #[test]
+    fn a_profile_that_exists_is_replaced_only_under_a_condition() {
+        let state = DocumentKey::State(
+            StateKey::parse("https://a.example/x", r#"{"mbox": "mailto:a@b.c"}"#, None)
+                .expect("valid"),
+        );
+        let profile = DocumentKey::activity_profile("https://a.example/x").expect("valid");
+        let kept = json("{}");
+        let seen = Precondition::Matches(vec![kept.etag()]);
+        assert_eq!(state.may_replace(&Precondition::None, Some(&kept)), Ok(()));
+        assert_eq!(
+            profile.may_replace(&Precondition::None, Some(&kept)),
+            Err(Refusal::Blind)
+        );
+        assert_eq!(profile.may_replace(&Precondition::None, None), Ok(()));
+        assert_eq!(profile.may_replace(&seen, Some(&kept)), Ok(()));
+        assert_eq!(
+            profile.may_replace(&Precondition::Absent, Some(&kept)),
+            Err(Refusal::NotAsExpected)
+        );
     }
 
     #[test]

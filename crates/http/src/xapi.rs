@@ -437,13 +437,7 @@ pub async fn get_statements(
     let agent_key = q
         .agent
         .as_deref()
-        .map(|raw| {
-            serde_json::from_str::<Value>(raw)
-                .map_err(|_| ApiError::Malformed("agent must be an Agent as JSON".into()))
-                .and_then(|agent| {
-                    xapi::agent_key(&agent).map_err(|e| ApiError::Malformed(e.to_string()))
-                })
-        })
+        .map(|raw| xapi::agent_parameter(raw).map_err(|e| ApiError::Malformed(e.to_string())))
         .transpose()?;
     let limit = match q.limit {
         None => DEFAULT_LIMIT,

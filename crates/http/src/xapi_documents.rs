@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use actix_web::{delete, get, post, put};
 use pathway_domain::api_client::Scope;
 use pathway_domain::xapi::{self, Invalid};
-use pathway_domain::xapi_document::{Document, DocumentKey, Precondition, StateKey};
+use pathway_domain::xapi_document::{Document, DocumentKey, Precondition, Refusal, StateKey};
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::xapi_document as store;
 use serde::Deserialize;
@@ -115,13 +115,16 @@ fn precondition(req: &HttpRequest) -> Result<Precondition, ApiError> {
     .map_err(malformed)
 }
 
-fn holds(precondition: &Precondition, current: Option<&Document>) -> Result<(), ApiError> {
-    if precondition.holds(current.map(Document::etag).as_deref()) {
-        Ok(())
-    } else {
-        Err(ApiError::Stale(
+fn refused(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::Blind => ApiError::Conflict(
+            "this profile exists: read it, then send If-Match with its ETag (or \
+             If-None-Match: * to create only)"
+                .into(),
+        ),
+        Refusal::NotAsExpected => ApiError::Stale(
             "the document is not as If-Match or If-None-Match expects; read it again".into(),
-        ))
+        ),
     }
 }
 
@@ -174,15 +177,8 @@ async fn replace(
 ) -> Result<HttpResponse, ApiError> {
     let (condition, document) = (precondition(req)?, sent(req, body));
     store::write(db, key, id, |current| {
-        if key.guards_blind_writes() && condition == Precondition::None && current.is_some() {
-            return Err(ApiError::Conflict(
-                "this profile exists: read it, then send If-Match with its ETag (or \
-                 If-None-Match: * to create only)"
-                    .into(),
-            ));
-        }
-        holds(&condition, current)?;
-        Ok(document)
+        key.may_replace(&condition, current).map_err(refused)?;
+        Ok::<_, ApiError>(document)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -198,7 +194,7 @@ async fn merge(
 ) -> Result<HttpResponse, ApiError> {
     let (condition, document) = (precondition(req)?, sent(req, body));
     store::write(db, key, id, |current| {
-        holds(&condition, current)?;
+        condition.allows(current).map_err(refused)?;
         match current {
             Some(kept) => kept.merged(document).map_err(malformed),
             None => Ok(document),
@@ -216,7 +212,10 @@ async fn remove(
     id: Option<&str>,
 ) -> Result<HttpResponse, ApiError> {
     let condition = precondition(req)?;
-    store::delete(db, key, id, |current| holds(&condition, current)).await?;
+    store::delete(db, key, id, |current| {
+        condition.allows(current).map_err(refused)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
