@@ -28,3 +28,4 @@ mod store;
 mod tokens;
 mod training_requests;
 mod xapi;
+mod xapi_queries;

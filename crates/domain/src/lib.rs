@@ -29,5 +29,7 @@ pub mod training_matrix;
 pub mod training_request;
 pub mod xapi;
 pub mod xapi_document;
+pub mod xapi_format;
+pub mod xapi_mentions;
 
 pub use error::{DomainError, FieldError};

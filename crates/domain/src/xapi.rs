@@ -369,6 +369,11 @@ fn identifier(
     }))
 }
 
+/// The key of an agent or identified group already checked, or none for an anonymous group.
+pub(crate) fn identified(object: &Map<String, Value>) -> Option<String> {
+    identifier(object, "", false).ok().flatten()
+}
+
 fn verb(verb: Option<&Value>, at: &str) -> Result<String, Invalid> {
     let Some(Value::Object(verb)) = verb else {
         return invalid(at, "is required, an object with an id");

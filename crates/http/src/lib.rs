@@ -45,6 +45,7 @@ mod spreadsheet;
 pub mod training_matrix;
 pub mod training_request;
 pub mod xapi;
+pub mod xapi_definitions;
 pub mod xapi_documents;
 
 use actix_cors::Cors;

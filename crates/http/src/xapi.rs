@@ -15,9 +15,12 @@ use actix_web::{get, post, put};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use pathway_domain::api_client::Scope;
 use pathway_domain::xapi::{self, Statement};
+use pathway_domain::xapi_format::{self, Format, Languages};
+use pathway_domain::xapi_mentions::Mentions;
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::effects::write;
 use pathway_persistence::xapi::{self as store, StatementQuery, Unmatched};
+use pathway_persistence::xapi_mentions;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -32,7 +35,7 @@ use crate::oauth::Unaccepted;
 use crate::page::{PageQuery, PageView};
 use crate::rate_limit::{self, Kind};
 use crate::responses::{BadRequest, Forbidden, TooManyRequests, Unprocessable};
-use crate::{idempotency, oauth, xapi_documents};
+use crate::{idempotency, oauth, xapi_definitions, xapi_documents};
 
 /// The header every xAPI request and response carries.
 pub const VERSION_HEADER: &str = "X-Experience-API-Version";
@@ -358,6 +361,16 @@ pub struct GetQuery {
     pub verb: Option<String>,
     /// The object activity's IRI.
     pub activity: Option<String>,
+    /// The registration (`context.registration`) statements belong to.
+    pub registration: Option<Uuid>,
+    /// With `agent`: find the agent anywhere in a statement (authority, instructor, team, a
+    /// SubStatement), not only as its actor or object.
+    #[serde(rename = "related_agents")]
+    pub related_agents: Option<bool>,
+    /// With `activity`: find the activity anywhere in a statement (its context activities, a
+    /// SubStatement), not only as its object.
+    #[serde(rename = "related_activities")]
+    pub related_activities: Option<bool>,
     /// Stored after this instant.
     pub since: Option<String>,
     /// Stored at or before this instant.
@@ -366,7 +379,9 @@ pub struct GetQuery {
     pub limit: Option<u64>,
     /// Oldest first; newest first when absent.
     pub ascending: Option<bool>,
-    /// `exact` (the default), `ids` or `canonical`: statements are always returned exact.
+    /// `exact` (the default) as received; `ids`, agents, activities and verbs by their
+    /// identifiers only; `canonical`, activities with the definition the LRS holds and every
+    /// language map in the one language `Accept-Language` prefers.
     pub format: Option<String>,
     /// Where a page ends; taken from `more`, not made by clients.
     pub cursor: Option<i64>,
@@ -395,11 +410,26 @@ pub async fn get_statements(
     lrs_caller(&req, &db, Scope::XapiRead).await?;
     let consistent = consistent_through();
     known_parameters(&req, GET_PARAMETERS)?;
-    refuse_unsupported_filters(&req)?;
     let q = query.into_inner();
+    let format: Format = q
+        .format
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e: xapi::Invalid| ApiError::Malformed(e.to_string()))?
+        .unwrap_or_default();
+    let languages = Languages::accepted(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+    );
     let filtered = q.agent.is_some()
         || q.verb.is_some()
         || q.activity.is_some()
+        || q.registration.is_some()
+        || q.related_agents.is_some()
+        || q.related_activities.is_some()
         || q.since.is_some()
         || q.until.is_some()
         || q.limit.is_some()
@@ -421,10 +451,11 @@ pub async fn get_statements(
                 "statementId and voidedStatementId take no other filter".into(),
             ));
         }
-        let statement = store::get(&db, id, voided).await?;
+        let mut statement = vec![store::get(&db, id, voided).await?];
+        formatted(&db, &mut statement, format, &languages).await?;
         return Ok(HttpResponse::Ok()
             .insert_header(("X-Experience-API-Consistent-Through", consistent))
-            .json(StatementsRead::One(statement)));
+            .json(StatementsRead::One(statement.remove(0))));
     }
     let instant = |raw: &Option<String>, name: &str| -> Result<Option<DateTime<Utc>>, ApiError> {
         raw.as_ref()
@@ -450,6 +481,9 @@ pub async fn get_statements(
             agent_key,
             verb: q.verb.clone(),
             activity: q.activity.clone(),
+            registration: q.registration,
+            related_agents: q.related_agents.unwrap_or(false),
+            related_activities: q.related_activities.unwrap_or(false),
             since: instant(&q.since, "since")?,
             until: instant(&q.until, "until")?,
             limit,
@@ -458,6 +492,8 @@ pub async fn get_statements(
         },
     )
     .await?;
+    let mut statements = statements;
+    formatted(&db, &mut statements, format, &languages).await?;
     let more = next.map_or_else(String::new, |cursor| more_link(&req, cursor));
     Ok(HttpResponse::Ok()
         .insert_header(("X-Experience-API-Consistent-Through", consistent))
@@ -515,23 +551,34 @@ pub(crate) fn known_parameters(req: &HttpRequest, known: &[&str]) -> Result<(), 
     }
 }
 
-/// Filters of xAPI's statement query this LRS does not apply are refused rather than
-/// ignored: ignoring one would answer with statements the client did not ask for.
-fn refuse_unsupported_filters(req: &HttpRequest) -> Result<(), ApiError> {
-    let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .map(|q| q.into_inner())
-        .unwrap_or_default();
-    let unsupported = pairs.iter().find(|(k, v)| match k.as_str() {
-        "registration" => true,
-        "related_agents" | "related_activities" => v != "false",
-        _ => false,
-    });
-    match unsupported {
-        Some((name, _)) => Err(ApiError::Malformed(format!(
-            "the {name} filter is not supported by this LRS"
-        ))),
-        None => Ok(()),
+/// Writes statements as `format` asks; `canonical` reads the definitions of the activities
+/// they name.
+async fn formatted(
+    db: &DatabaseConnection,
+    statements: &mut [Value],
+    format: Format,
+    languages: &Languages,
+) -> Result<(), ApiError> {
+    let bodies = statements.iter_mut().filter_map(Value::as_object_mut);
+    match format {
+        Format::Exact => {}
+        Format::Ids => bodies.for_each(xapi_format::ids),
+        Format::Canonical => {
+            let bodies: Vec<_> = bodies.collect();
+            let mut ids: Vec<String> = bodies
+                .iter()
+                .flat_map(|b| Mentions::of(b).activities)
+                .map(|m| m.key)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let definitions = xapi_mentions::definitions(db, &ids).await?;
+            for body in bodies {
+                xapi_format::canonical(body, &|id| definitions.get(id).cloned(), languages);
+            }
+        }
     }
+    Ok(())
 }
 
 /// The same query from where this page ended.
@@ -649,7 +696,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(get_statements)
             .service(post_statements)
             .service(put_statement)
-            .configure(xapi_documents::routes),
+            .configure(xapi_documents::routes)
+            .configure(xapi_definitions::routes),
     )
     .service(list_unmatched);
 }

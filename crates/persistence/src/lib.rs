@@ -37,6 +37,7 @@ pub mod training_request;
 mod versioned;
 pub mod xapi;
 pub mod xapi_document;
+pub mod xapi_mentions;
 
 pub use db::{connect, migrate};
 pub use error::StoreError;

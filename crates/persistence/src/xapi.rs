@@ -9,6 +9,7 @@ use pathway_domain::audit::Actor;
 use pathway_domain::completion::CompletionSource;
 use pathway_domain::course::Course;
 use pathway_domain::xapi::Statement;
+use pathway_domain::xapi_mentions::Mentions;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{
@@ -21,10 +22,12 @@ use crate::completion::{self, NewCompletion};
 use crate::db::now;
 use crate::page::PageRequest;
 use crate::sql::{IN_LIST, Sql, insert};
+use crate::xapi_mentions::{self, ACTIVITY_KIND, AGENT_KIND};
 use crate::{Page, StoreError, course, json};
 
 use crate::entity::courses;
 use crate::entity::learners;
+use crate::entity::xapi_statement_mentions as mentions;
 use crate::entity::xapi_statements as statements;
 use statements::Column;
 
@@ -36,7 +39,7 @@ const UNMATCHED: &str = "unmatched";
 /// Kept, nothing more: other verbs, failures, voiding statements.
 const KEPT: &str = "kept";
 
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 15] = [
     "id",
     "seq",
     "body",
@@ -51,6 +54,7 @@ const COLUMNS: [&str; 14] = [
     "completion_id",
     "stored",
     "object_statement_id",
+    "registration",
 ];
 
 /// The event key of a completion a statement reported: voiding the statement withdraws it.
@@ -91,9 +95,11 @@ pub async fn store(
     }
     let received = now();
     let mut rows = Vec::with_capacity(fresh.len());
+    let mut filed = Vec::with_capacity(fresh.len());
     let mut candidates = Vec::new();
     for mut statement in fresh {
         statement.stamp(received, authority.clone());
+        let mentions = Mentions::of(&statement.body);
         let row = statements::Model {
             id: statement.id,
             seq: None,
@@ -114,7 +120,9 @@ pub async fn store(
             stored: received,
             verb_id: statement.verb_id.clone(),
             object_statement_id: statement.refers_to,
+            registration: mentions.registration,
         };
+        filed.push((statement.id, mentions));
         if statement.reports_completion() {
             candidates.push(Candidate::of(&row, &statement));
         }
@@ -146,6 +154,7 @@ pub async fn store(
             }
             other => other,
         })?;
+    xapi_mentions::file(tx, &filed).await?;
     for row in &rows {
         if let Some(target) = row.voids {
             touched.extend(void(tx, target, actor).await?);
@@ -216,6 +225,11 @@ pub struct StatementQuery {
     pub agent_key: Option<String>,
     pub verb: Option<String>,
     pub activity: Option<String>,
+    pub registration: Option<Uuid>,
+    /// The agent may be any the statement names, not only its actor or object.
+    pub related_agents: bool,
+    /// The activity may be any the statement names, not only its object.
+    pub related_activities: bool,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     pub limit: u64,
@@ -235,13 +249,16 @@ pub async fn query(
     let mut select = statements::Entity::find().filter(Column::Voided.eq(false));
     let mut about = Condition::all();
     if let Some(key) = q.agent_key {
-        about = about.add(Column::AgentKey.eq(key));
+        about = about.add(mentioning(AGENT_KIND, key, q.related_agents));
     }
     if let Some(verb) = q.verb {
         about = about.add(Column::VerbId.eq(verb));
     }
     if let Some(activity) = q.activity {
-        about = about.add(Column::ActivityId.eq(activity));
+        about = about.add(mentioning(ACTIVITY_KIND, activity, q.related_activities));
+    }
+    if let Some(registration) = q.registration {
+        about = about.add(Column::Registration.eq(registration));
     }
     if !about.is_empty() {
         let targets = Query::select()
@@ -278,6 +295,20 @@ pub async fn query(
     });
     let statements = rows.iter().map(as_stored).collect::<Result<_, _>>()?;
     Ok((statements, more.flatten()))
+}
+
+/// Statements that mention this agent or activity: directly, or (`related`) anywhere.
+fn mentioning(kind: &str, key: String, related: bool) -> Condition {
+    let mut filed = Query::select()
+        .column(mentions::Column::StatementId)
+        .from(mentions::Entity)
+        .and_where(mentions::Column::Kind.eq(kind))
+        .and_where(mentions::Column::Key.eq(key))
+        .to_owned();
+    if !related {
+        filed.and_where(mentions::Column::Direct.eq(true));
+    }
+    Condition::all().add(Column::Id.in_subquery(filed))
 }
 
 /// A completion statement waiting for its learner or course, for reconciliation.
@@ -642,5 +673,6 @@ fn values(row: &statements::Model) -> Vec<sea_orm::Value> {
         row.completion_id.into(),
         row.stored.into(),
         row.object_statement_id.into(),
+        row.registration.into(),
     ]
 }

@@ -33,7 +33,10 @@ pub(crate) mod sessions;
 pub(crate) mod sync_run_refs;
 pub(crate) mod sync_runs;
 pub(crate) mod training_requests;
+pub(crate) mod xapi_activities;
+pub(crate) mod xapi_agent_names;
 pub(crate) mod xapi_documents;
+pub(crate) mod xapi_statement_mentions;
 pub(crate) mod xapi_statements;
 
 /// What every table here has in common: no sea-orm relations (the repositories say which rows

@@ -20,6 +20,8 @@ pub struct Model {
     pub stored: DateTimeUtc,
     /// The statement a StatementRef object names.
     pub object_statement_id: Option<Uuid>,
+    /// `context.registration`.
+    pub registration: Option<Uuid>,
 }
 
 super::unrelated!();
