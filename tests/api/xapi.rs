@@ -827,16 +827,141 @@ async fn the_lrs_answers_heads_refusals_and_strays_as_conformance_asks() {
         assert_eq!(stray.status(), StatusCode::BAD_REQUEST, "{query}");
         assert!(consistent(&stray), "a 400 says it too");
     }
-    let alternate = lrs
-        .request(Method::POST, "/xapi/statements?method=PUT")
-        .json(&with_parent)
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(alternate.status(), StatusCode::BAD_REQUEST);
     let mut loose = statement(COMPLETED, mbox("a@council.gov.uk"), GDPR, None);
     loose["result"] = json!({"duration": "P4W1D"});
     problem(lrs.post(&loose).await, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn a_form_in_the_alternate_syntax_is_the_request_it_stands_for() {
+    let app = TestApp::spawn().await;
+    let lrs = Lrs::of(&app, &["xapi:write", "xapi:read"]).await;
+    let basic = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{}:{}", lrs.id, lrs.secret)
+        )
+    );
+    // As a browser sends it: no headers of its own but the form's.
+    let form = |method: &str, fields: &[(&str, String)]| {
+        lrs.app
+            .request(
+                Method::POST,
+                &format!("/xapi/statements?method={method}"),
+                None,
+            )
+            .form(fields)
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let statement = statement(COMPLETED, mbox("a@council.gov.uk"), GDPR, None);
+    let put = form(
+        "PUT",
+        &[
+            ("statementId", id.clone()),
+            ("content", statement.to_string()),
+            ("Authorization", basic.clone()),
+            ("X-Experience-API-Version", "1.0.3".into()),
+        ],
+    )
+    .send()
+    .await
+    .expect("answered");
+    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    let read = form(
+        "GET",
+        &[
+            ("statementId", id.clone()),
+            ("Authorization", basic.clone()),
+            ("X-Experience-API-Version", "1.0.3".into()),
+        ],
+    )
+    .send()
+    .await
+    .expect("answered");
+    assert_eq!(read.status(), StatusCode::OK);
+    let read: Value = read.json().await.expect("json");
+    assert_eq!(read["id"], id.as_str());
+
+    // A document keeps the content type the form names.
+    let agent = json!({"mbox": "mailto:a@council.gov.uk"}).to_string();
+    let bookmark = lrs
+        .app
+        .request(Method::POST, "/xapi/activities/state?method=PUT", None)
+        .form(&[
+            ("activityId", GDPR.to_owned()),
+            ("agent", agent.clone()),
+            ("stateId", "bookmark".into()),
+            ("content", "slide 7".into()),
+            ("Content-Type", "text/plain".into()),
+            ("Authorization", basic.clone()),
+            ("X-Experience-API-Version", "1.0.3".into()),
+        ])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(bookmark.status(), StatusCode::NO_CONTENT);
+    let kept = lrs
+        .request(
+            Method::GET,
+            &format!(
+                "/xapi/activities/state?activityId={}&agent={}&stateId=bookmark",
+                urlencode(GDPR),
+                urlencode(&agent)
+            ),
+        )
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(kept.headers()["content-type"], "text/plain");
+    assert_eq!(kept.text().await.expect("text"), "slide 7");
+
+    let with_headers = |builder: RequestBuilder| {
+        builder
+            .basic_auth(&lrs.id, Some(&lrs.secret))
+            .header("X-Experience-API-Version", "1.0.3")
+    };
+    let refusals = [
+        // The form's version header is the request's.
+        form(
+            "PUT",
+            &[
+                ("statementId", uuid::Uuid::new_v4().to_string()),
+                ("content", statement.to_string()),
+                ("X-Experience-API-Version", "0.8".into()),
+            ],
+        ),
+        // Parameters go in the form, not beside method.
+        lrs.request(
+            Method::POST,
+            &format!("/xapi/statements?method=PUT&statementId={id}"),
+        )
+        .form(&[("content", statement.to_string())]),
+        lrs.request(Method::PUT, "/xapi/statements?method=POST")
+            .form(&[("content", statement.to_string())]),
+        lrs.request(Method::POST, "/xapi/statements?method=PATCH")
+            .form(&[("content", statement.to_string())]),
+        // Not a form at all.
+        lrs.request(Method::POST, "/xapi/statements?method=PUT")
+            .json(&json!({"statementId": id, "content": statement})),
+        form("PUT", &[("statementId", uuid::Uuid::new_v4().to_string())]),
+    ];
+    for request in refusals {
+        let response = with_headers(request).send().await.expect("answered");
+        let consistent = response
+            .headers()
+            .contains_key("x-experience-api-consistent-through");
+        problem(response, StatusCode::BAD_REQUEST).await;
+        assert!(consistent, "a refusal of the form says it too");
+    }
+    let page: Value = with_headers(form("GET", &[("limit", "5".into())]))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(page["statements"].as_array().map(Vec::len), Some(1));
 }
 
 #[tokio::test]

@@ -45,6 +45,7 @@ mod spreadsheet;
 pub mod training_matrix;
 pub mod training_request;
 pub mod xapi;
+mod xapi_alternate;
 pub mod xapi_definitions;
 pub mod xapi_documents;
 

@@ -72,7 +72,7 @@ use crate::{error, feedback, idempotency, merge_patch, page, precondition, respo
         (name = "budgets", description = "Money per financial year by pillar: allocated, committed, spent"),
         (name = "integrations", description = "For HR systems and e-learning platforms: API clients, their OAuth tokens, the bulk HR sync, and signed completion callbacks"),
         (name = "scim", description = "SCIM 2.0 (RFC 7643, 7644) for identity providers: learners as Users with the enterprise extension. Errors here are SCIM's own `application/scim+json` format"),
-        (name = "xapi", description = "A Learning Record Store for xAPI 1.0.3 statements: e-learning platforms report completions with the protocol they already speak"),
+        (name = "xapi", description = "A Learning Record Store for xAPI 1.0.3 statements: e-learning platforms report completions with the protocol they already speak. Every operation here is also taken in xAPI's alternate request syntax (communication s1.3): a POST with `?method=GET|PUT|POST|DELETE` alone in the query string and an application/x-www-form-urlencoded form holding the headers, the parameters and the body as `content`."),
         (name = "audit", description = "Who changed what, when"),
         (name = "operations", description = "Health probes for orchestrators"),
     )

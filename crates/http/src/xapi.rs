@@ -35,7 +35,7 @@ use crate::oauth::Unaccepted;
 use crate::page::{PageQuery, PageView};
 use crate::rate_limit::{self, Kind};
 use crate::responses::{BadRequest, Forbidden, TooManyRequests, Unprocessable};
-use crate::{idempotency, oauth, xapi_definitions, xapi_documents};
+use crate::{idempotency, oauth, xapi_alternate, xapi_definitions, xapi_documents};
 
 /// The header every xAPI request and response carries.
 pub const VERSION_HEADER: &str = "X-Experience-API-Version";
@@ -529,8 +529,7 @@ const GET_PARAMETERS: &[&str] = &[
 ];
 
 /// A parameter xAPI does not define for the request (or one in the wrong case) is refused: a
-/// client that misspells a filter would otherwise get statements it did not ask for. The
-/// alternate request syntax (`method=`) is refused the same way.
+/// client that misspells a filter would otherwise get statements it did not ask for.
 pub(crate) fn known_parameters(req: &HttpRequest, known: &[&str]) -> Result<(), ApiError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map(|q| q.into_inner())
@@ -659,29 +658,39 @@ pub async fn list_unmatched(
 }
 
 /// Every LRS answer, a refusal too, says how current it is (xAPI 1.0.3 communication s2.1.3);
-/// and a HEAD request is answered as its GET would be, without the body (s1.1).
+/// a HEAD request is answered as its GET would be, without the body (s1.1); and a request in
+/// the alternate syntax is answered as the request it stands for (s1.3).
 async fn lrs_answers(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let consistent = consistent_through();
+    let stamp = |response: &mut ServiceResponse<BoxBody>| {
+        if !response.headers().contains_key(CONSISTENT_THROUGH)
+            && let Ok(value) = HeaderValue::from_str(&consistent)
+        {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(CONSISTENT_THROUGH), value);
+        }
+    };
+    if let Err(refused) = xapi_alternate::unwrap(&mut req).await {
+        let mut response = req.error_response(refused);
+        stamp(&mut response);
+        return Ok(response);
+    }
     let head = req.method() == Method::HEAD;
     if head {
         req.head_mut().method = Method::GET;
     }
-    let consistent = consistent_through();
-    let mut response = next.call(req).await?;
-    if !response.headers().contains_key(CONSISTENT_THROUGH)
-        && let Ok(value) = HeaderValue::from_str(&consistent)
-    {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(CONSISTENT_THROUGH), value);
-    }
-    Ok(if head {
+    let response = next.call(req).await?;
+    let mut response = if head {
         response.map_body(|_, _| BoxBody::new(()))
     } else {
         response.map_into_boxed_body()
-    })
+    };
+    stamp(&mut response);
+    Ok(response)
 }
 
 /// The LRS under `/xapi`, where every answer names the xAPI version, and the unmatched
