@@ -15,7 +15,7 @@ mod m20261203_000010_provisioning_tokens;
 mod m20261204_000011_scim_email;
 mod m20261204_000012_statement_refs;
 mod m20261204_000013_xapi_documents;
-mod m20261206_000014_statement_mentions;
+mod m20261206_000014_lrs_resources;
 
 pub struct Migrator;
 
@@ -36,7 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_scim_email::Migration),
             Box::new(m20261204_000012_statement_refs::Migration),
             Box::new(m20261204_000013_xapi_documents::Migration),
-            Box::new(m20261206_000014_statement_mentions::Migration),
+            Box::new(m20261206_000014_lrs_resources::Migration),
         ]
     }
 }

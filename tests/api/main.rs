@@ -28,4 +28,5 @@ mod store;
 mod tokens;
 mod training_requests;
 mod xapi;
+mod xapi_attachments;
 mod xapi_queries;

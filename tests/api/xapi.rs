@@ -14,8 +14,8 @@ const GDPR: &str = "https://learnpool.example/courses/gdpr-refresher";
 /// An LRS client's credentials: an API client's id and secret, sent as HTTP Basic.
 pub(crate) struct Lrs<'a> {
     app: &'a TestApp,
-    id: String,
-    secret: String,
+    pub(crate) id: String,
+    pub(crate) secret: String,
 }
 
 impl Lrs<'_> {

@@ -28,6 +28,7 @@ pub mod text;
 pub mod training_matrix;
 pub mod training_request;
 pub mod xapi;
+pub mod xapi_attachment;
 pub mod xapi_document;
 pub mod xapi_format;
 pub mod xapi_mentions;

@@ -140,13 +140,7 @@ impl Statement {
         }
         if let Some(attachments) = body.get("attachments") {
             for (i, a) in array(attachments, "attachments")?.iter().enumerate() {
-                let at = format!("attachments[{i}]");
-                if a.get("fileUrl").and_then(Value::as_str).is_none() {
-                    return invalid(
-                        &at,
-                        "needs a fileUrl: this LRS does not take attachment content",
-                    );
-                }
+                attachment(a, &format!("attachments[{i}]"))?;
             }
         }
         Ok(Self {
@@ -561,6 +555,57 @@ fn interaction(definition: &Map<String, Value>, at: &str) -> Result<(), Invalid>
                 language_map(description, &format!("{at}.description"))?;
             }
         }
+    }
+    Ok(())
+}
+
+/// An attachment's description (xAPI 1.0.3 data s2.4.11); its content, unless it has a
+/// `fileUrl`, comes in a part of the request (see [`crate::xapi_attachment`]).
+fn attachment(attachment: &Value, at: &str) -> Result<(), Invalid> {
+    let Value::Object(map) = attachment else {
+        return invalid(at, "must be an object");
+    };
+    allowed(
+        map,
+        at,
+        &[
+            "usageType",
+            "display",
+            "description",
+            "contentType",
+            "length",
+            "sha2",
+            "fileUrl",
+        ],
+    )?;
+    let required = |key: &str| {
+        map.get(key)
+            .ok_or_else(|| Invalid(format!("{at}.{key}: is required")))
+    };
+    iri(required("usageType")?, &format!("{at}.usageType"))?;
+    language_map(required("display")?, &format!("{at}.display"))?;
+    if let Some(v) = map.get("description") {
+        language_map(v, &format!("{at}.description"))?;
+    }
+    let content_type = string(required("contentType")?, &format!("{at}.contentType"))?;
+    if !content_type.contains('/') {
+        return invalid(
+            &format!("{at}.contentType"),
+            "must be a media type, such as image/png",
+        );
+    }
+    if !required("length")?.is_u64() {
+        return invalid(&format!("{at}.length"), "must be a whole number of bytes");
+    }
+    let sha2 = string(required("sha2")?, &format!("{at}.sha2"))?;
+    if !crate::xapi_attachment::is_sha2(sha2) {
+        return invalid(
+            &format!("{at}.sha2"),
+            "must be a SHA-224, SHA-256, SHA-384 or SHA-512 digest in hexadecimal",
+        );
+    }
+    if let Some(v) = map.get("fileUrl") {
+        iri(v, &format!("{at}.fileUrl"))?;
     }
     Ok(())
 }

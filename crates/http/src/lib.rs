@@ -24,6 +24,7 @@ pub mod learner;
 pub mod mentoring;
 pub mod merge_patch;
 mod metrics;
+mod multipart;
 pub mod needs_assessment;
 pub mod oauth;
 pub mod openapi;

@@ -15,12 +15,13 @@ use actix_web::{get, post, put};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use pathway_domain::api_client::Scope;
 use pathway_domain::xapi::{self, Statement};
+use pathway_domain::xapi_attachment::{self, Content, Part};
 use pathway_domain::xapi_format::{self, Format, Languages};
 use pathway_domain::xapi_mentions::Mentions;
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::effects::write;
 use pathway_persistence::xapi::{self as store, StatementQuery, Unmatched};
-use pathway_persistence::xapi_mentions;
+use pathway_persistence::{xapi_attachment as xapi_attachments, xapi_mentions};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -35,7 +36,7 @@ use crate::oauth::Unaccepted;
 use crate::page::{PageQuery, PageView};
 use crate::rate_limit::{self, Kind};
 use crate::responses::{BadRequest, Forbidden, TooManyRequests, Unprocessable};
-use crate::{idempotency, oauth, xapi_alternate, xapi_definitions, xapi_documents};
+use crate::{idempotency, multipart, oauth, xapi_alternate, xapi_definitions, xapi_documents};
 
 /// The header every xAPI request and response carries.
 pub const VERSION_HEADER: &str = "X-Experience-API-Version";
@@ -108,19 +109,54 @@ fn check_version(req: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
-fn statements_in(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
-    let json = req
+/// The statements a request sends, and the parts after them when it sends them as
+/// multipart/mixed with their attachments.
+fn received(req: &HttpRequest, body: &[u8]) -> Result<(Value, Vec<Part>), ApiError> {
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !json {
+        .unwrap_or_default();
+    let json = |bytes: &[u8]| -> Result<Value, ApiError> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::Malformed(format!("the statements are not valid JSON: {e}")))
+    };
+    if let Some(boundary) = multipart::boundary(content_type) {
+        let mut parts = multipart::parts(body, boundary)
+            .map_err(|e| ApiError::Malformed(format!("the multipart body cannot be read: {e}")))?
+            .into_iter();
+        let statements = parts
+            .next()
+            .filter(|p| {
+                p.header("content-type")
+                    .is_some_and(|t| t.starts_with("application/json"))
+            })
+            .ok_or_else(|| {
+                ApiError::Malformed(
+                    "the first part holds the statements, as application/json".into(),
+                )
+            })?;
+        let attached = parts
+            .map(|p| Part {
+                content_type: p.header("content-type").map(str::to_owned),
+                hash: p.header("x-experience-api-hash").map(str::to_owned),
+                encoding: p.header("content-transfer-encoding").map(str::to_owned),
+                content: p.content,
+            })
+            .collect();
+        return Ok((json(&statements.content)?, attached));
+    }
+    if !content_type.starts_with("application/json") {
         return Err(ApiError::UnsupportedMediaType(
-            "send statements as application/json; attachments are not taken".into(),
+            "send statements as application/json, or as multipart/mixed with their attachments"
+                .into(),
         ));
     }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::Malformed(format!("the body is not valid JSON: {e}")))
+    Ok((json(body)?, Vec::new()))
+}
+
+fn malformed(error: xapi::Invalid) -> ApiError {
+    ApiError::Malformed(error.to_string())
 }
 
 /// Who stored the statements, as xAPI's `authority` names them.
@@ -265,12 +301,13 @@ pub async fn about() -> Json<About> {
 /// or a token.
 #[utoipa::path(operation_id = "post_xapi_statements", tag = "xapi",
     params(XapiVersion, IdempotencyKey),
-    request_body(content = Vec<StatementDoc>, description = "A statement, or a list of them"),
+    request_body(description = "A statement or a list of them; or, with attachments, multipart/mixed: the statements first, then each attachment's content with its X-Experience-API-Hash",
+        content((Vec<StatementDoc> = "application/json"), (Vec<u8> = "multipart/mixed"))),
     responses((status = 200, description = "Stored; their ids", body = StatementIds),
         BadRequest, Forbidden, Unprocessable, TooManyRequests,
         (status = 409, description = "A statement's id is stored with a different statement", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 4 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Send application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Send application/json or multipart/mixed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("client_basic" = []), ("bearer" = []), ("client_credentials" = ["xapi:write"])))]
 #[post("/statements")]
@@ -283,14 +320,17 @@ pub async fn post_statements(
     let caller = lrs_caller(&req, &db, Scope::XapiWrite).await?;
     known_parameters(&req, &[])?;
     idempotency::once(&req, &db, &caller, &body, async |change| {
-        let values = match statements_in(&req, &body)? {
+        let (sent, parts) = received(&req, &body)?;
+        let values = match sent {
             Value::Array(values) => values,
             one => vec![one],
         };
         let statements = parse_all(values)?;
+        let attached = xapi_attachment::reconcile(&statements, parts).map_err(malformed)?;
         let ids = store::store(
             change,
             statements,
+            attached,
             authority(&req, &caller),
             lrs.council_home_page.as_deref(),
         )
@@ -314,12 +354,13 @@ pub struct PutQuery {
 /// `statementId`. Sending the same statement again is accepted with no second effect.
 #[utoipa::path(operation_id = "put_xapi_statement", tag = "xapi",
     params(PutQuery, XapiVersion),
-    request_body = StatementDoc,
+    request_body(description = "The statement; or, with attachments, multipart/mixed: the statement first, then each attachment's content with its X-Experience-API-Hash",
+        content((StatementDoc = "application/json"), (Vec<u8> = "multipart/mixed"))),
     responses((status = 204, description = "Stored (or already stored, the same)"),
         BadRequest, Forbidden, TooManyRequests,
         (status = 409, description = "This id is stored with a different statement", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is over 4 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Send application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Send application/json or multipart/mixed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("client_basic" = []), ("bearer" = []), ("client_credentials" = ["xapi:write"])))]
 #[put("/statements")]
@@ -332,12 +373,16 @@ pub async fn put_statement(
 ) -> Result<HttpResponse, ApiError> {
     let caller = lrs_caller(&req, &db, Scope::XapiWrite).await?;
     known_parameters(&req, &["statementId"])?;
-    let statement = Statement::parse(statements_in(&req, &body)?, Some(query.statement_id))
+    let (sent, parts) = received(&req, &body)?;
+    let statement = Statement::parse(sent, Some(query.statement_id))
         .map_err(|e| ApiError::Malformed(format!("statement: {e}")))?;
+    let statements = vec![statement];
+    let attached = xapi_attachment::reconcile(&statements, parts).map_err(malformed)?;
     write(&db, &caller.actor(), async |change| {
         store::store(
             change,
-            vec![statement],
+            statements,
+            attached,
             authority(&req, &caller),
             lrs.council_home_page.as_deref(),
         )
@@ -385,6 +430,9 @@ pub struct GetQuery {
     pub format: Option<String>,
     /// Where a page ends; taken from `more`, not made by clients.
     pub cursor: Option<i64>,
+    /// `true`: the answer is multipart/mixed, the statements first, then the content of
+    /// every attachment they have.
+    pub attachments: Option<bool>,
 }
 
 /// Read a statement by id, or query statements.
@@ -392,10 +440,13 @@ pub struct GetQuery {
 /// By `statementId` or `voidedStatementId`, one statement; otherwise a page of statements,
 /// newest first, without voided ones, with `more` pointing at the next page. A parameter xAPI
 /// does not define (or in another case) is 400. `HEAD` answers the same headers without the
-/// body. Needs `xapi:read`: HTTP Basic with an API client's id and secret, or a token.
+/// body. With `attachments=true` the answer is multipart/mixed: the JSON first, then each
+/// attachment's content with its `X-Experience-API-Hash`. Needs `xapi:read`: HTTP Basic
+/// with an API client's id and secret, or a token.
 #[utoipa::path(operation_id = "get_xapi_statements", tag = "xapi",
     params(GetQuery, XapiVersion),
-    responses((status = 200, description = "The statement (by id) or a page of them (a query)", body = StatementsRead,
+    responses((status = 200, description = "The statement (by id) or a page of them (a query)",
+            content((StatementsRead = "application/json"), (Vec<u8> = "multipart/mixed")),
             headers(("X-Experience-API-Consistent-Through" = String, description = "Every statement stored until this instant is in the answer"))),
         BadRequest, Forbidden, TooManyRequests,
         (status = 404, description = "No such statement (or, by statementId, it is voided)", body = Problem, content_type = "application/problem+json"),
@@ -453,9 +504,9 @@ pub async fn get_statements(
         }
         let mut statement = vec![store::get(&db, id, voided).await?];
         formatted(&db, &mut statement, format, &languages).await?;
-        return Ok(HttpResponse::Ok()
-            .insert_header(("X-Experience-API-Consistent-Through", consistent))
-            .json(StatementsRead::One(statement.remove(0))));
+        let attached = attached(&db, &statement, q.attachments).await?;
+        let read = StatementsRead::One(statement.remove(0));
+        return answer(read, attached, consistent);
     }
     let instant = |raw: &Option<String>, name: &str| -> Result<Option<DateTime<Utc>>, ApiError> {
         raw.as_ref()
@@ -495,9 +546,63 @@ pub async fn get_statements(
     let mut statements = statements;
     formatted(&db, &mut statements, format, &languages).await?;
     let more = next.map_or_else(String::new, |cursor| more_link(&req, cursor));
-    Ok(HttpResponse::Ok()
-        .insert_header(("X-Experience-API-Consistent-Through", consistent))
-        .json(StatementsRead::Page(StatementResult { statements, more })))
+    let attached = attached(&db, &statements, q.attachments).await?;
+    answer(
+        StatementsRead::Page(StatementResult { statements, more }),
+        attached,
+        consistent,
+    )
+}
+
+/// The content of the statements' attachments, when the read asks for it.
+async fn attached(
+    db: &DatabaseConnection,
+    statements: &[Value],
+    wanted: Option<bool>,
+) -> Result<Option<Vec<Content>>, ApiError> {
+    if wanted != Some(true) {
+        return Ok(None);
+    }
+    let mut digests: Vec<String> = statements
+        .iter()
+        .filter_map(|s| s.get("attachments")?.as_array())
+        .flatten()
+        .filter_map(|a| Some(a.get("sha2")?.as_str()?.to_lowercase()))
+        .collect();
+    digests.sort_unstable();
+    digests.dedup();
+    Ok(Some(xapi_attachments::contents(db, &digests).await?))
+}
+
+/// A read's answer: JSON, or multipart/mixed with the attachments' content after it.
+fn answer(
+    read: StatementsRead,
+    attached: Option<Vec<Content>>,
+    consistent: String,
+) -> Result<HttpResponse, ApiError> {
+    let mut response = HttpResponse::Ok();
+    response.insert_header(("X-Experience-API-Consistent-Through", consistent));
+    let Some(attached) = attached else {
+        return Ok(response.json(read));
+    };
+    let json = serde_json::to_vec(&read)
+        .map_err(|e| ApiError::Internal(format!("a statement could not be written: {e}")))?;
+    let mut parts = vec![multipart::Part {
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        content: json,
+    }];
+    parts.extend(attached.into_iter().map(|c| multipart::Part {
+        headers: vec![
+            ("Content-Type".into(), c.content_type),
+            ("Content-Transfer-Encoding".into(), "binary".into()),
+            ("X-Experience-API-Hash".into(), c.sha2),
+        ],
+        content: c.content,
+    }));
+    let boundary = Uuid::new_v4().simple().to_string();
+    Ok(response
+        .content_type(format!("multipart/mixed; boundary={boundary}"))
+        .body(multipart::write(&boundary, &parts)))
 }
 
 /// The instant every statement stored before is in an answer begun now: a batch is numbered

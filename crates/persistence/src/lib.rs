@@ -36,6 +36,7 @@ pub mod synthetic;
 pub mod training_request;
 mod versioned;
 pub mod xapi;
+pub mod xapi_attachment;
 pub mod xapi_document;
 pub mod xapi_mentions;
 

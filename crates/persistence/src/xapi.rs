@@ -9,6 +9,7 @@ use pathway_domain::audit::Actor;
 use pathway_domain::completion::CompletionSource;
 use pathway_domain::course::Course;
 use pathway_domain::xapi::Statement;
+use pathway_domain::xapi_attachment::Content;
 use pathway_domain::xapi_mentions::Mentions;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
@@ -22,6 +23,7 @@ use crate::completion::{self, NewCompletion};
 use crate::db::now;
 use crate::page::PageRequest;
 use crate::sql::{IN_LIST, Sql, insert};
+use crate::xapi_attachment;
 use crate::xapi_mentions::{self, ACTIVITY_KIND, AGENT_KIND};
 use crate::{Page, StoreError, course, json};
 
@@ -62,13 +64,15 @@ fn source_key(statement_id: Uuid) -> String {
     format!("xapi:{statement_id}")
 }
 
-/// Stores statements, all or none, and applies what they report. A statement whose id is
+/// Stores statements, all or none, with the content of their attachments, and applies what
+/// they report. A statement whose id is
 /// already stored is skipped when it is the same statement, and refused (409) when it is not.
 /// Returns the ids, in the order given.
 #[tracing::instrument(skip_all, fields(count = statements.len()))]
 pub async fn store(
     change: &Change,
     statements: Vec<Statement>,
+    attachments: Vec<Content>,
     authority: Value,
     council_home_page: Option<&str>,
 ) -> Result<Vec<Uuid>, StoreError> {
@@ -155,6 +159,7 @@ pub async fn store(
             other => other,
         })?;
     xapi_mentions::file(tx, &filed).await?;
+    xapi_attachment::keep(tx, attachments).await?;
     for row in &rows {
         if let Some(target) = row.voids {
             touched.extend(void(tx, target, actor).await?);

@@ -35,6 +35,7 @@ pub(crate) mod sync_runs;
 pub(crate) mod training_requests;
 pub(crate) mod xapi_activities;
 pub(crate) mod xapi_agent_names;
+pub(crate) mod xapi_attachments;
 pub(crate) mod xapi_documents;
 pub(crate) mod xapi_statement_mentions;
 pub(crate) mod xapi_statements;

@@ -65,11 +65,23 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Attachments' content, once per digest however many statements carry it.
+        manager
+            .create_table(
+                Table::create()
+                    .table("xapi_attachments")
+                    .col(string("sha2").primary_key())
+                    .col(string("content_type"))
+                    .col(blob("content"))
+                    .to_owned(),
+            )
+            .await?;
         backfill(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            "xapi_attachments",
             "xapi_agent_names",
             "xapi_activities",
             "xapi_statement_mentions",
