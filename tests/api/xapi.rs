@@ -1027,7 +1027,8 @@ async fn the_lrs_refuses_bad_statements_and_callers_and_keeps_nothing_of_them() 
         .send()
         .await
         .expect("answered");
-    problem(text, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    // 400, as xAPI asks, not 415.
+    problem(text, StatusCode::BAD_REQUEST).await;
     let nothing: Value = lrs.get("").await.json().await.expect("json");
     assert_eq!(
         nothing["statements"],

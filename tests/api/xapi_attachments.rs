@@ -176,6 +176,23 @@ async fn parts_that_do_not_match_their_statements_are_refused_and_nothing_kept()
         )
         .await;
     }
+    // Only multipart/mixed, and with its boundary, is taken: 400, as xAPI asks.
+    for content_type in [
+        format!("multipart/form-data; boundary={BOUNDARY}"),
+        "multipart/mixed;".to_owned(),
+    ] {
+        let response = lrs
+            .request(Method::POST, "/xapi/statements")
+            .header("Content-Type", content_type)
+            .body(multipart(
+                &statement,
+                &[("application/pdf", pdf, sha256(pdf))],
+            ))
+            .send()
+            .await
+            .expect("answered");
+        problem(response, StatusCode::BAD_REQUEST).await;
+    }
     problem(
         lrs.get(&format!("?statementId={id}")).await,
         StatusCode::NOT_FOUND,

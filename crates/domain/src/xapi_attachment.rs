@@ -90,13 +90,13 @@ pub fn reconcile(statements: &[Statement], parts: Vec<Part>) -> Result<Vec<Conte
                 "{at}: needs an X-Experience-API-Hash header"
             )));
         };
-        if part
+        if !part
             .encoding
             .as_deref()
-            .is_some_and(|e| !e.eq_ignore_ascii_case("binary"))
+            .is_some_and(|e| e.eq_ignore_ascii_case("binary"))
         {
             return Err(Invalid(format!(
-                "{at}: its Content-Transfer-Encoding must be binary"
+                "{at}: needs Content-Transfer-Encoding: binary"
             )));
         }
         if !is_sha2(&hash) || digest(&hash, &part.content) != hash {
@@ -259,6 +259,13 @@ mod tests {
         let refusals = [
             (vec![], "has no fileUrl"),
             (vec![part(b"certificate", None)], "X-Experience-API-Hash"),
+            (
+                vec![Part {
+                    encoding: None,
+                    ..part(b"certificate", Some(sha2.clone()))
+                }],
+                "Content-Transfer-Encoding: binary",
+            ),
             (
                 vec![part(b"forged", Some(sha2.clone()))],
                 "does not have the SHA-2 digest",
