@@ -36,6 +36,23 @@ impl MigrationTrait for Migration {
             )
             .await?;
         index(manager, "xapi_statement_mentions", &["kind", "key"]).await?;
+        // The actor's key alone, which the mentions replace.
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("xapi_statements_agent_key_idx")
+                    .table("xapi_statements")
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("xapi_statements")
+                    .drop_column("agent_key")
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()
@@ -90,6 +107,16 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(table).to_owned())
                 .await?;
         }
+        // The actor keys come back empty: undone, an agent query finds nothing.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("xapi_statements")
+                    .add_column(string("agent_key").default(""))
+                    .to_owned(),
+            )
+            .await?;
+        index(manager, "xapi_statements", &["agent_key"]).await?;
         manager
             .drop_index(
                 Index::drop()

@@ -31,8 +31,6 @@ pub struct Statement {
     pub verb_id: String,
     /// The id of the object, when the object is an activity.
     pub activity_id: Option<String>,
-    /// The actor's inverse functional identifier, as the `agent` query matches it.
-    pub agent_key: String,
     /// The actor's email address (from `mbox`), in lower case.
     pub actor_email: Option<String>,
     /// The actor's `account`: home page and name.
@@ -83,7 +81,7 @@ impl Statement {
         let actor = body
             .get("actor")
             .ok_or_else(|| Invalid("actor: is required".into()))?;
-        let agent_key = actor_key(actor, "actor")?;
+        actor_key(actor, "actor")?;
         let actor_email = actor
             .get("mbox")
             .and_then(Value::as_str)
@@ -148,7 +146,6 @@ impl Statement {
             body,
             verb_id,
             activity_id,
-            agent_key,
             actor_email,
             actor_account,
             voids,
@@ -959,7 +956,6 @@ mod tests {
             Some("https://learnpool.example/courses/gdpr")
         );
         assert_eq!(s.score(), Some(88));
-        assert_eq!(s.agent_key, "mbox:mailto:Amira.Khan@council.gov.uk");
         let stored = "2026-11-21T09:00:00Z".parse().expect("time");
         assert_eq!(
             s.completed_on(stored),

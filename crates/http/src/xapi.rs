@@ -157,7 +157,8 @@ fn received(req: &HttpRequest, body: &[u8]) -> Result<(Value, Vec<Part>), ApiErr
     Ok((json(body)?, Vec::new()))
 }
 
-fn malformed(error: xapi::Invalid) -> ApiError {
+/// A 400 naming what xAPI's rules refuse.
+pub(crate) fn malformed(error: xapi::Invalid) -> ApiError {
     ApiError::Malformed(error.to_string())
 }
 
@@ -467,7 +468,7 @@ pub async fn get_statements(
         .as_deref()
         .map(str::parse)
         .transpose()
-        .map_err(|e: xapi::Invalid| ApiError::Malformed(e.to_string()))?
+        .map_err(malformed)?
         .unwrap_or_default();
     let languages = Languages::accepted(
         req.headers()
@@ -510,16 +511,13 @@ pub async fn get_statements(
     }
     let instant = |raw: &Option<String>, name: &str| -> Result<Option<DateTime<Utc>>, ApiError> {
         raw.as_ref()
-            .map(|t| {
-                xapi::instant(&Value::String(t.clone()), name)
-                    .map_err(|e| ApiError::Malformed(e.to_string()))
-            })
+            .map(|t| xapi::instant(&Value::String(t.clone()), name).map_err(malformed))
             .transpose()
     };
     let agent_key = q
         .agent
         .as_deref()
-        .map(|raw| xapi::agent_parameter(raw).map_err(|e| ApiError::Malformed(e.to_string())))
+        .map(|raw| xapi::agent_parameter(raw).map_err(malformed))
         .transpose()?;
     let limit = match q.limit {
         None => DEFAULT_LIMIT,

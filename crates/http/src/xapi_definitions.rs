@@ -17,7 +17,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::error::ApiError;
 use crate::headers::XapiVersion;
 use crate::responses::{BadRequest, Forbidden, TooManyRequests};
-use crate::xapi::{LrsConfig, known_parameters, lrs_caller};
+use crate::xapi::{LrsConfig, known_parameters, lrs_caller, malformed};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -66,8 +66,7 @@ pub async fn get_activity(
 ) -> Result<Json<ActivityDoc>, ApiError> {
     lrs_caller(&req, &db, Scope::XapiRead).await?;
     known_parameters(&req, &["activityId"])?;
-    let id = xapi::activity_parameter(&query.activity_id)
-        .map_err(|e| ApiError::Malformed(e.to_string()))?;
+    let id = xapi::activity_parameter(&query.activity_id).map_err(malformed)?;
     Ok(Json(ActivityDoc(store::activity(&db, &id).await?)))
 }
 
@@ -90,8 +89,7 @@ pub async fn get_agent(
 ) -> Result<Json<PersonDoc>, ApiError> {
     lrs_caller(&req, &db, Scope::XapiRead).await?;
     known_parameters(&req, &["agent"])?;
-    let key =
-        xapi::agent_parameter(&query.agent).map_err(|e| ApiError::Malformed(e.to_string()))?;
+    let key = xapi::agent_parameter(&query.agent).map_err(malformed)?;
     let person = store::person(&db, key, lrs.council_home_page.as_deref()).await?;
     Ok(Json(PersonDoc(person)))
 }

@@ -9,7 +9,7 @@ use actix_web::web::{Bytes, Data, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use actix_web::{delete, get, post, put};
 use pathway_domain::api_client::Scope;
-use pathway_domain::xapi::{self, Invalid};
+use pathway_domain::xapi;
 use pathway_domain::xapi_document::{Document, DocumentKey, Precondition, Refusal, StateKey};
 use pathway_persistence::DatabaseConnection;
 use pathway_persistence::xapi_document as store;
@@ -21,7 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::error::{ApiError, Problem};
 use crate::headers::{IfNoneMatch, OptionalIfMatch, XapiVersion};
 use crate::responses::{BadRequest, Forbidden, TooManyRequests};
-use crate::xapi::{known_parameters, lrs_caller};
+use crate::xapi::{known_parameters, lrs_caller, malformed};
 
 const STATE_PARAMETERS: &[&str] = &["activityId", "agent", "registration", "stateId", "since"];
 const ACTIVITY_PROFILE_PARAMETERS: &[&str] = &["activityId", "profileId", "since"];
@@ -91,10 +91,6 @@ impl AgentProfileQuery {
 fn named<'a>(id: &'a Option<String>, name: &str) -> Result<&'a str, ApiError> {
     id.as_deref()
         .ok_or_else(|| ApiError::Malformed(format!("{name}: is required here")))
-}
-
-fn malformed(error: Invalid) -> ApiError {
-    ApiError::Malformed(error.to_string())
 }
 
 /// The condition `If-Match` or `If-None-Match` puts on a write.

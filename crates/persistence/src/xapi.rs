@@ -41,13 +41,12 @@ const UNMATCHED: &str = "unmatched";
 /// Kept, nothing more: other verbs, failures, voiding statements.
 const KEPT: &str = "kept";
 
-const COLUMNS: [&str; 15] = [
+const COLUMNS: [&str; 14] = [
     "id",
     "seq",
     "body",
     "verb_id",
     "activity_id",
-    "agent_key",
     "actor_email",
     "actor_ref",
     "voids",
@@ -65,9 +64,8 @@ fn source_key(statement_id: Uuid) -> String {
 }
 
 /// Stores statements, all or none, with the content of their attachments, and applies what
-/// they report. A statement whose id is
-/// already stored is skipped when it is the same statement, and refused (409) when it is not.
-/// Returns the ids, in the order given.
+/// they report. A statement whose id is already stored is skipped when it is the same
+/// statement, and refused (409) when it is not. Returns the ids, in the order given.
 #[tracing::instrument(skip_all, fields(count = statements.len()))]
 pub async fn store(
     change: &Change,
@@ -109,7 +107,6 @@ pub async fn store(
             seq: None,
             body: json::write(&statement.body)?,
             activity_id: statement.activity_id.clone(),
-            agent_key: statement.agent_key.clone(),
             actor_email: statement.actor_email.clone(),
             actor_ref: statement.actor_ref(council_home_page).map(str::to_owned),
             voids: statement.voids,
@@ -669,7 +666,6 @@ fn values(row: &statements::Model) -> Vec<sea_orm::Value> {
         row.body.clone().into(),
         row.verb_id.clone().into(),
         row.activity_id.clone().into(),
-        row.agent_key.clone().into(),
         row.actor_email.clone().into(),
         row.actor_ref.clone().into(),
         row.voids.into(),

@@ -10,7 +10,6 @@ pub struct Model {
     pub body: String,
     pub verb_id: String,
     pub activity_id: Option<String>,
-    pub agent_key: String,
     pub actor_email: Option<String>,
     pub actor_ref: Option<String>,
     pub voids: Option<Uuid>,
