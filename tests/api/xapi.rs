@@ -711,7 +711,17 @@ async fn profiles_are_replaced_only_by_writers_who_saw_them() {
                 .header("content-type", "application/json")
                 .body(body.to_owned())
         };
-        let created = put(r#"{"captions": true}"#).send().await.expect("answered");
+        let unconditioned = put(r#"{"captions": true}"#).send().await.expect("answered");
+        assert_eq!(
+            unconditioned.status(),
+            StatusCode::BAD_REQUEST,
+            "{base}: a blind create"
+        );
+        let created = put(r#"{"captions": true}"#)
+            .header("if-none-match", "*")
+            .send()
+            .await
+            .expect("answered");
         assert_eq!(created.status(), StatusCode::NO_CONTENT, "{base}");
         let blind = put(r#"{"captions": false}"#)
             .send()
@@ -743,6 +753,18 @@ async fn profiles_are_replaced_only_by_writers_who_saw_them() {
             .await
             .expect("answered");
         assert_eq!(seen.status(), StatusCode::NO_CONTENT);
+        let broken = lrs
+            .request(Method::POST, &format!("{base}&profileId=unseen"))
+            .header("content-type", "application/json")
+            .body(r#"{"speed": 1.5}["#)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(
+            broken.status(),
+            StatusCode::BAD_REQUEST,
+            "JSON that is not, even as the first write"
+        );
         let merged = lrs
             .request(Method::POST, &doc)
             .header("content-type", "application/json")
@@ -830,6 +852,32 @@ async fn the_lrs_answers_heads_refusals_and_strays_as_conformance_asks() {
     let mut loose = statement(COMPLETED, mbox("a@council.gov.uk"), GDPR, None);
     loose["result"] = json!({"duration": "P4W1D"});
     problem(lrs.post(&loose).await, StatusCode::BAD_REQUEST).await;
+    // A group as authority is an OAuth application and its user: anonymous, two members.
+    let members = json!([mbox("app@learnpool.example"), mbox("a@council.gov.uk")]);
+    for authority in [
+        json!({"objectType": "Group", "mbox": "mailto:team@council.gov.uk", "member": members}),
+        json!({"objectType": "Group", "member": [mbox("app@learnpool.example")]}),
+    ] {
+        let mut claimed = statement(COMPLETED, mbox("a@council.gov.uk"), GDPR, None);
+        claimed["authority"] = authority;
+        problem(lrs.post(&claimed).await, StatusCode::BAD_REQUEST).await;
+    }
+    let planned = json!({"actor": mbox("a@council.gov.uk"), "verb": {"id": "http://example.com/planned"},
+        "object": {"objectType": "SubStatement", "actor": mbox("a@council.gov.uk"),
+            "verb": {"id": COMPLETED}, "object": {"id": GDPR},
+            "context": {"contextActivities": {"parent": {"id": "https://learnpool.example/courses"}}}}});
+    let ids: Vec<String> = lrs.post(&planned).await.json().await.expect("ids");
+    let read: Value = lrs
+        .get(&format!("?statementId={}", ids[0]))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        read["object"]["context"]["contextActivities"]["parent"],
+        json!([{"id": "https://learnpool.example/courses"}]),
+        "a SubStatement's context activities are lists too"
+    );
 }
 
 #[tokio::test]

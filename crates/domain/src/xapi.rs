@@ -124,6 +124,11 @@ impl Statement {
             self::context(context, "context", &object_type)?;
         }
         as_lists(body.get_mut("context"));
+        if let Some(Value::Object(object)) = body.get_mut("object")
+            && object.get("objectType").and_then(Value::as_str) == Some("SubStatement")
+        {
+            as_lists(object.get_mut("context"));
+        }
         if let Some(timestamp) = body.get("timestamp") {
             instant(timestamp, "timestamp")?;
         }
@@ -135,6 +140,19 @@ impl Statement {
         if let Some(authority) = body.get("authority") {
             // Replaced by the LRS's own when stored, but a malformed one is still refused.
             actor_key(authority, "authority")?;
+            // A group is an OAuth application and its user: anonymous, two members (data
+            // s2.4.9).
+            if authority.get("objectType").and_then(Value::as_str) == Some("Group") {
+                let members = authority.get("member").and_then(Value::as_array);
+                let anonymous = authority.as_object().and_then(identified).is_none();
+                if !anonymous || members.is_none_or(|m| m.len() != 2) {
+                    return invalid(
+                        "authority",
+                        "a group as authority is anonymous, with two members: the OAuth \
+                         application and its user",
+                    );
+                }
+            }
         }
         if let Some(attachments) = body.get("attachments") {
             for (i, a) in array(attachments, "attachments")?.iter().enumerate() {

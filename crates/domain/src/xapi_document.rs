@@ -4,7 +4,7 @@
 //! a POST of JSON merges into the JSON already kept.
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+use sha1::{Digest, Sha1};
 use uuid::Uuid;
 
 use crate::xapi::{Invalid, activity_parameter, agent_parameter};
@@ -61,16 +61,19 @@ impl DocumentKey {
     }
 
     /// Whether a PUT under `condition` may replace `current` (none if there is none). A
-    /// profile may not be replaced blind: a PUT over one that exists must say which version
-    /// it replaces (xAPI 1.0.3 communication s3.1). A State may.
+    /// profile is never written blind: a PUT over one that exists must say which version it
+    /// replaces (xAPI 1.0.3 communication s3.1), and one that creates it `If-None-Match: *`.
+    /// A State may be.
     pub fn may_replace(
         &self,
         condition: &Precondition,
         current: Option<&Document>,
     ) -> Result<(), Refusal> {
-        let blind = *condition == Precondition::None && current.is_some();
-        if blind && !matches!(self, Self::State(_)) {
-            return Err(Refusal::Blind);
+        if *condition == Precondition::None && !matches!(self, Self::State(_)) {
+            return Err(match current {
+                Some(_) => Refusal::Blind,
+                None => Refusal::Unconditioned,
+            });
         }
         condition.allows(current)
     }
@@ -81,6 +84,9 @@ impl DocumentKey {
 pub enum Refusal {
     /// It would replace a profile that exists without saying which version (409).
     Blind,
+    /// A PUT of a profile says neither `If-Match` nor `If-None-Match` (400), as ADL's
+    /// conformance suite holds an LRS to.
+    Unconditioned,
     /// The document is not as `If-Match` or `If-None-Match` expects (412).
     NotAsExpected,
 }
@@ -93,9 +99,10 @@ pub struct Document {
 }
 
 impl Document {
-    /// Its entity tag: a digest of the content, quoted (RFC 9110 s8.8.3).
+    /// Its entity tag: the content's SHA-1 digest, quoted (RFC 9110 s8.8.3), as xAPI
+    /// 1.0.3 asks (communication s3.1) and LRS clients check.
     pub fn etag(&self) -> String {
-        let digest = Sha256::digest(&self.content);
+        let digest = Sha1::digest(&self.content);
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         format!("\"{hex}\"")
     }
@@ -109,6 +116,18 @@ impl Document {
             Ok(Value::Object(map)) => Some(map),
             _ => None,
         }
+    }
+
+    /// What a POST of `incoming` leaves where none is kept: itself, though a document sent
+    /// as application/json must be JSON (s2.3.2).
+    pub fn posted(self) -> Result<Document, Invalid> {
+        let media = self.content_type.split(';').next().unwrap_or("").trim();
+        if media.eq_ignore_ascii_case("application/json") && self.json_object().is_none() {
+            return Err(Invalid(
+                "a document sent as application/json must be a JSON object".into(),
+            ));
+        }
+        Ok(self)
     }
 
     /// What a POST of `incoming` leaves (s2.3.2): merged, top-level properties replaced,
@@ -210,9 +229,21 @@ mod tests {
     }
 
     #[test]
+    fn a_first_post_of_json_must_be_json() {
+        assert!(json(r#"{"bookmark": 3}"#).posted().is_ok());
+        assert!(json(r#"{"bookmark": 3}["#).posted().is_err());
+        let text = Document {
+            content_type: "text/plain".into(),
+            content: b"slide 3 [".to_vec(),
+        };
+        assert!(text.posted().is_ok());
+    }
+
+    #[test]
     fn preconditions_hold_as_rfc_9110_says() {
         let tag = json("{}").etag();
-        assert!(tag.starts_with('"') && tag.ends_with('"') && tag.len() == 66);
+        // Quoted SHA-1: 40 hexadecimal digits.
+        assert!(tag.starts_with('"') && tag.ends_with('"') && tag.len() == 42);
         fn parse(m: Option<&str>, n: Option<&str>) -> Precondition {
             Precondition::parse(m, n).expect("valid")
         }
@@ -240,7 +271,11 @@ mod tests {
             profile.may_replace(&Precondition::None, Some(&kept)),
             Err(Refusal::Blind)
         );
-        assert_eq!(profile.may_replace(&Precondition::None, None), Ok(()));
+        assert_eq!(
+            profile.may_replace(&Precondition::None, None),
+            Err(Refusal::Unconditioned)
+        );
+        assert_eq!(profile.may_replace(&Precondition::Absent, None), Ok(()));
         assert_eq!(profile.may_replace(&seen, Some(&kept)), Ok(()));
         assert_eq!(
             profile.may_replace(&Precondition::Absent, Some(&kept)),

@@ -2,7 +2,7 @@
 //! content keeps a learner's bookmark and progress in an activity, and the Activity and Agent
 //! Profiles. Documents of any content type, kept whole in the database so every server
 //! process serves the same; writes honour `If-Match` and `If-None-Match: *`, and a profile
-//! that exists is not replaced blind.
+//! is never written blind.
 
 use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Query};
@@ -118,6 +118,11 @@ fn refused(refusal: Refusal) -> ApiError {
              If-None-Match: * to create only)"
                 .into(),
         ),
+        Refusal::Unconditioned => ApiError::Malformed(
+            "a PUT of a profile sends If-None-Match: * to create it, or If-Match with the \
+             ETag of the one it replaces"
+                .into(),
+        ),
         Refusal::NotAsExpected => ApiError::Stale(
             "the document is not as If-Match or If-None-Match expects; read it again".into(),
         ),
@@ -193,7 +198,7 @@ async fn merge(
         condition.allows(current).map_err(refused)?;
         match current {
             Some(kept) => kept.merged(document).map_err(malformed),
-            None => Ok(document),
+            None => document.posted().map_err(malformed),
         }
     })
     .await?;
@@ -363,8 +368,8 @@ macro_rules! profile_resource {
         #[doc = $put_summary]
         ///
         /// Any content type. Replacing one that exists needs `If-Match` with its `ETag` (409
-        /// without, 412 when it has changed); `If-None-Match: *` creates only. Needs
-        /// `xapi:write`.
+        /// without, 412 when it has changed); creating one needs `If-None-Match: *` (400
+        /// without). Needs `xapi:write`.
         #[utoipa::path(operation_id = $put_id, tag = "xapi",
             params($query, XapiVersion, OptionalIfMatch, IfNoneMatch),
             request_body(content((Value = "application/json"), (Vec<u8> = "application/octet-stream"))),
