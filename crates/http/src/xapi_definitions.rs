@@ -35,18 +35,59 @@ pub struct AgentQuery {
 }
 
 /// An activity as the LRS knows it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 #[schema(example = json!({"objectType": "Activity", "id": "https://learnpool.example/courses/gdpr-refresher",
     "definition": {"name": {"en-GB": "Data protection refresher", "cy": "Diweddariad diogelu data"},
-        "type": "http://adlnet.gov/expapi/activities/course"}}), value_type = Object)]
-pub struct ActivityDoc(pub Value);
+        "type": "http://adlnet.gov/expapi/activities/course"}}))]
+pub struct ActivityDoc {
+    /// Always `Activity`.
+    pub object_type: String,
+    pub id: String,
+    /// What statements said of it, merged; absent when none defined it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    pub definition: Option<Value>,
+}
 
-/// Everyone an agent is known as: each property a list.
-#[derive(Debug, Serialize, ToSchema)]
+/// An account on a system: its home page and the name it is known by there.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountDoc {
+    pub home_page: String,
+    pub name: String,
+}
+
+/// Everyone an agent is known as: each property a list, left out when empty.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 #[schema(example = json!({"objectType": "Person", "name": ["Amira Khan"],
     "mbox": ["mailto:amira.khan@council.gov.uk"],
-    "account": [{"homePage": "https://hr.council.gov.uk", "name": "E1042"}]}), value_type = Object)]
-pub struct PersonDoc(pub Value);
+    "account": [{"homePage": "https://hr.council.gov.uk", "name": "E1042"}]}))]
+pub struct PersonDoc {
+    /// Always `Person`.
+    pub object_type: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub name: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mbox: Vec<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        rename = "mbox_sha1sum"
+    )]
+    pub mbox_sha1sum: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub openid: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub account: Vec<AccountDoc>,
+}
+
+/// The document a store's JSON answers as.
+fn document<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::Internal(format!("the LRS wrote an object it cannot read: {e}")))
+}
 
 /// Read an activity's definition.
 ///
@@ -67,7 +108,7 @@ pub async fn get_activity(
     lrs_caller(&req, &db, Scope::XapiRead).await?;
     known_parameters(&req, &["activityId"])?;
     let id = xapi::activity_parameter(&query.activity_id).map_err(malformed)?;
-    Ok(Json(ActivityDoc(store::activity(&db, &id).await?)))
+    Ok(Json(document(store::activity(&db, &id).await?)?))
 }
 
 /// Read the Person an agent is.
@@ -91,7 +132,7 @@ pub async fn get_agent(
     known_parameters(&req, &["agent"])?;
     let key = xapi::agent_parameter(&query.agent).map_err(malformed)?;
     let person = store::person(&db, key, lrs.council_home_page.as_deref()).await?;
-    Ok(Json(PersonDoc(person)))
+    Ok(Json(document(person)?))
 }
 
 pub fn routes(cfg: &mut ServiceConfig) {
