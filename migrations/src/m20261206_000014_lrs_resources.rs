@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use pathway_domain::xapi_format::merge_definition;
-use pathway_domain::xapi_mentions::Mentions;
+use pathway_domain::xapi_mentions::{ACTIVITY, AGENT, Mentions};
 use sea_orm_migration::sea_orm::prelude::Uuid;
 use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
 use sea_orm_migration::{prelude::*, schema::*};
@@ -155,26 +155,22 @@ async fn backfill(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
             continue;
         };
         let mentions = Mentions::of(&body);
-        let filed = [
-            ("agent", &mentions.agents),
-            ("activity", &mentions.activities),
-        ];
+        let filed = [(AGENT, &mentions.agents), (ACTIVITY, &mentions.activities)];
         for (kind, list) in filed {
             for mention in list {
-                manager
-                    .exec_stmt(
-                        Query::insert()
-                            .into_table("xapi_statement_mentions")
-                            .columns(["statement_id", "kind", "key", "direct"])
-                            .values_panic([
-                                id.into(),
-                                kind.into(),
-                                mention.key.clone().into(),
-                                mention.direct.into(),
-                            ])
-                            .to_owned(),
-                    )
-                    .await?;
+                let row = [
+                    id.into(),
+                    kind.into(),
+                    mention.key.clone().into(),
+                    mention.direct.into(),
+                ];
+                insert(
+                    manager,
+                    "xapi_statement_mentions",
+                    &["statement_id", "kind", "key", "direct"],
+                    row,
+                )
+                .await?;
             }
         }
         if let Some(registration) = mentions.registration {
@@ -195,26 +191,39 @@ async fn backfill(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     }
     for (id, definition) in definitions {
         let definition = Value::Object(definition).to_string();
-        manager
-            .exec_stmt(
-                Query::insert()
-                    .into_table("xapi_activities")
-                    .columns(["id", "definition"])
-                    .values_panic([id.into(), definition.into()])
-                    .to_owned(),
-            )
-            .await?;
+        insert(
+            manager,
+            "xapi_activities",
+            &["id", "definition"],
+            [id.into(), definition.into()],
+        )
+        .await?;
     }
     for (key, name) in names {
-        manager
-            .exec_stmt(
-                Query::insert()
-                    .into_table("xapi_agent_names")
-                    .columns(["agent_key", "name"])
-                    .values_panic([key.into(), name.into()])
-                    .to_owned(),
-            )
-            .await?;
+        insert(
+            manager,
+            "xapi_agent_names",
+            &["agent_key", "name"],
+            [key.into(), name.into()],
+        )
+        .await?;
     }
     Ok(())
+}
+
+async fn insert<const N: usize>(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    columns: &[&str; N],
+    row: [SimpleExpr; N],
+) -> Result<(), DbErr> {
+    manager
+        .exec_stmt(
+            Query::insert()
+                .into_table(table.to_owned())
+                .columns(columns.iter().map(|c| (*c).to_owned()))
+                .values_panic(row)
+                .to_owned(),
+        )
+        .await
 }

@@ -180,8 +180,7 @@ impl Statement {
     /// The learner's HR reference, when the actor is an account on the council's home page.
     pub fn actor_ref(&self, council_home_page: Option<&str>) -> Option<&str> {
         let (home, name) = self.actor_account.as_ref()?;
-        (Some(home.trim_end_matches('/')) == council_home_page.map(|h| h.trim_end_matches('/')))
-            .then_some(name.as_str())
+        on_council_home_page(home, council_home_page).then_some(name.as_str())
     }
 
     /// `result.score.scaled` as a percentage; a negative score is no percentage.
@@ -242,6 +241,47 @@ impl Statement {
 /// `mbox:mailto:...`, `mbox_sha1sum:...`, `openid:...` or `account:<homePage>|<name>`.
 pub fn agent_key(agent: &Value) -> Result<String, Invalid> {
     actor_key(agent, "agent")
+}
+
+/// Whether an account's home page is the council's, however either ends.
+fn on_council_home_page(home: &str, council_home_page: Option<&str>) -> bool {
+    council_home_page.is_some_and(|c| c.trim_end_matches('/') == home.trim_end_matches('/'))
+}
+
+/// How an agent names a learner, as Pathway files learners.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LearnerName<'a> {
+    /// By email address, in lower case.
+    Email(String),
+    /// By HR reference (`external_ref`).
+    Reference(&'a str),
+}
+
+/// The learner an agent key names, if any: its `mbox` address, or an account on the
+/// council's home page.
+pub fn learner_named<'a>(
+    agent_key: &'a str,
+    council_home_page: Option<&str>,
+) -> Option<LearnerName<'a>> {
+    if let Some(email) = agent_key.strip_prefix("mbox:mailto:") {
+        return Some(LearnerName::Email(email.to_lowercase()));
+    }
+    let (home, name) = agent_key.strip_prefix("account:")?.split_once('|')?;
+    on_council_home_page(home, council_home_page).then_some(LearnerName::Reference(name))
+}
+
+/// The agent keys a learner is known by: their email address and, given the council's home
+/// page, their HR reference on it.
+pub fn learner_keys(
+    email: &str,
+    external_ref: Option<&str>,
+    council_home_page: Option<&str>,
+) -> Vec<String> {
+    let mut keys = vec![format!("mbox:mailto:{email}")];
+    if let (Some(reference), Some(home)) = (external_ref, council_home_page) {
+        keys.push(format!("account:{home}|{reference}"));
+    }
+    keys
 }
 
 /// The key of an `agent` query parameter: an Agent written as JSON.
@@ -990,6 +1030,36 @@ mod tests {
                 .expect("valid")
                 .reports_completion()
         );
+    }
+
+    #[test]
+    fn agent_keys_name_learners_by_address_or_council_account() {
+        let home = Some("https://hr.council.gov.uk/");
+        assert_eq!(
+            learner_named("mbox:mailto:Amira.Khan@council.gov.uk", home),
+            Some(LearnerName::Email("amira.khan@council.gov.uk".into()))
+        );
+        assert_eq!(
+            learner_named("account:https://hr.council.gov.uk|E10442", home),
+            Some(LearnerName::Reference("E10442"))
+        );
+        assert_eq!(
+            learner_named("account:https://lms.example|E10442", home),
+            None
+        );
+        assert_eq!(
+            learner_named("account:https://hr.council.gov.uk|E10442", None),
+            None
+        );
+        assert_eq!(learner_named("openid:https://id.example/a", home), None);
+        assert_eq!(
+            learner_keys("a@council.gov.uk", Some("E1"), home),
+            [
+                "mbox:mailto:a@council.gov.uk",
+                "account:https://hr.council.gov.uk/|E1"
+            ]
+        );
+        assert_eq!(learner_keys("a@council.gov.uk", Some("E1"), None).len(), 1);
     }
 
     #[test]

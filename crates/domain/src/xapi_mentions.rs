@@ -8,6 +8,10 @@ use uuid::Uuid;
 
 use crate::xapi::identified;
 
+/// What a mention is of, as the store files it.
+pub const AGENT: &str = "agent";
+pub const ACTIVITY: &str = "activity";
+
 /// An agent's key or an activity's id, and whether the plain filter finds the statement by
 /// it: the actor, the object and a group's members are direct; the authority, instructor,
 /// team, context activities and whatever a SubStatement names are found only by the

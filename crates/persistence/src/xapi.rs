@@ -10,7 +10,7 @@ use pathway_domain::completion::CompletionSource;
 use pathway_domain::course::Course;
 use pathway_domain::xapi::Statement;
 use pathway_domain::xapi_attachment::Content;
-use pathway_domain::xapi_mentions::Mentions;
+use pathway_domain::xapi_mentions::{ACTIVITY, AGENT, Mentions};
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{
@@ -24,7 +24,7 @@ use crate::db::now;
 use crate::page::PageRequest;
 use crate::sql::{IN_LIST, Sql, insert};
 use crate::xapi_attachment;
-use crate::xapi_mentions::{self, ACTIVITY_KIND, AGENT_KIND};
+use crate::xapi_mentions;
 use crate::{Page, StoreError, course, json};
 
 use crate::entity::courses;
@@ -251,13 +251,13 @@ pub async fn query(
     let mut select = statements::Entity::find().filter(Column::Voided.eq(false));
     let mut about = Condition::all();
     if let Some(key) = q.agent_key {
-        about = about.add(mentioning(AGENT_KIND, key, q.related_agents));
+        about = about.add(mentioning(AGENT, key, q.related_agents));
     }
     if let Some(verb) = q.verb {
         about = about.add(Column::VerbId.eq(verb));
     }
     if let Some(activity) = q.activity {
-        about = about.add(mentioning(ACTIVITY_KIND, activity, q.related_activities));
+        about = about.add(mentioning(ACTIVITY, activity, q.related_activities));
     }
     if let Some(registration) = q.registration {
         about = about.add(Column::Registration.eq(registration));

@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use pathway_domain::xapi::{LearnerName, learner_keys, learner_named};
 use pathway_domain::xapi_format::{self, merge_definition};
-use pathway_domain::xapi_mentions::Mentions;
+use pathway_domain::xapi_mentions::{ACTIVITY, AGENT, Mentions};
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{LockType, OnConflict};
 use sea_orm::{DatabaseTransaction, QueryOrder, QuerySelect};
@@ -17,10 +18,6 @@ use crate::entity::learners;
 use crate::entity::xapi_activities as activities;
 use crate::entity::xapi_agent_names as names;
 
-const ACTIVITY: &str = "activity";
-pub(crate) const AGENT_KIND: &str = "agent";
-pub(crate) const ACTIVITY_KIND: &str = "activity";
-
 /// Files new statements under what they mention, and takes their names and definitions into
 /// what the LRS knows: definitions merged, the last name given kept.
 pub(crate) async fn file(
@@ -28,8 +25,8 @@ pub(crate) async fn file(
     filed: &[(Uuid, Mentions)],
 ) -> Result<(), StoreError> {
     let rows = filed.iter().flat_map(|(id, m)| {
-        let agents = m.agents.iter().map(move |a| (id, AGENT_KIND, a));
-        let activities = m.activities.iter().map(move |a| (id, ACTIVITY_KIND, a));
+        let agents = m.agents.iter().map(move |a| (id, AGENT, a));
+        let activities = m.activities.iter().map(move |a| (id, ACTIVITY, a));
         agents.chain(activities).map(|(id, kind, mention)| {
             vec![
                 (*id).into(),
@@ -142,30 +139,28 @@ pub async fn person(
     agent_key: String,
     council_home_page: Option<&str>,
 ) -> Result<Value, StoreError> {
-    let home = council_home_page.map(|h| h.trim_end_matches('/'));
-    let learner = if let Some(email) = agent_key.strip_prefix("mbox:mailto:") {
-        learners::Entity::find()
-            .filter(learners::Column::Email.eq(email.to_lowercase()))
-            .one(db)
-            .await?
-    } else if let Some((page, reference)) = agent_key
-        .strip_prefix("account:")
-        .and_then(|a| a.split_once('|'))
-        && Some(page.trim_end_matches('/')) == home
-    {
-        learners::Entity::find()
-            .filter(learners::Column::ExternalRef.eq(reference))
-            .one(db)
-            .await?
-    } else {
-        None
+    let found = match learner_named(&agent_key, council_home_page) {
+        Some(LearnerName::Email(email)) => {
+            learners::Entity::find()
+                .filter(learners::Column::Email.eq(email))
+                .one(db)
+                .await?
+        }
+        Some(LearnerName::Reference(reference)) => {
+            learners::Entity::find()
+                .filter(learners::Column::ExternalRef.eq(reference))
+                .one(db)
+                .await?
+        }
+        None => None,
     };
     let mut keys = vec![agent_key];
-    if let Some(learner) = learner {
-        keys.push(format!("mbox:mailto:{}", learner.email));
-        if let (Some(reference), Some(home)) = (learner.external_ref, council_home_page) {
-            keys.push(format!("account:{home}|{reference}"));
-        }
+    if let Some(learner) = found {
+        keys.extend(learner_keys(
+            &learner.email,
+            learner.external_ref.as_deref(),
+            council_home_page,
+        ));
     }
     let given: Vec<String> = names::Entity::find()
         .select_only()
